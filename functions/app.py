@@ -1,0 +1,22 @@
+"""The Hexwatch Chalice app: blueprints and middleware are registered here, and nothing else happens."""
+
+from chalice import Chalice
+
+from chalicelib.api.account import account_api
+from chalicelib.api.reference import reference_api
+from chalicelib.api.signup import signup_api
+from chalicelib.api.unsubscribe import unsubscribe_api
+from chalicelib.observability import register_observability
+from chalicelib.workers.housekeeping import housekeeping_workers
+from chalicelib.workers.ses_events import ses_event_workers
+from chalicelib.workers.transactional import transactional_workers
+
+app = Chalice(app_name="hexwatch")
+register_observability(app)
+app.register_blueprint(signup_api)
+app.register_blueprint(account_api)
+app.register_blueprint(unsubscribe_api)
+app.register_blueprint(reference_api)
+app.register_blueprint(transactional_workers)
+app.register_blueprint(ses_event_workers)
+app.register_blueprint(housekeeping_workers)

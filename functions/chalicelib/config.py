@@ -1,0 +1,48 @@
+"""Every environment variable the functions read, named in one place.
+
+An explicit argument always beats the environment: adapters and services take their settings as parameters, and only
+`bootstrap` and the decorators in `app.py` read from here.
+"""
+
+from __future__ import annotations
+
+import os
+
+PREFIX_ENV = "HEXWATCH_PREFIX"
+SITE_URL_ENV = "HEXWATCH_SITE_URL"
+API_URL_ENV = "HEXWATCH_API_URL"
+SENDER_EMAIL_ENV = "HEXWATCH_SENDER_EMAIL"
+SMS_SENDER_ID_ENV = "HEXWATCH_SMS_SENDER_ID"
+GEOCODER_ENV = "HEXWATCH_GEOCODER"
+GEO_API_KEY_ENV = "HEXWATCH_GEO_API_KEY"
+RATE_LIMITS_ENV = "HEXWATCH_RATE_LIMITS"
+PRIVACY_NOTICE_VERSION_ENV = "HEXWATCH_PRIVACY_NOTICE_VERSION"
+PENDING_SIGNUP_DAYS_ENV = "HEXWATCH_PENDING_SIGNUP_DAYS"
+USER_POOL_ID_ENV = "HEXWATCH_USER_POOL_ID"
+USER_POOL_CLIENT_ID_ENV = "HEXWATCH_USER_POOL_CLIENT_ID"
+JWKS_URL_ENV = "HEXWATCH_JWKS_URL"
+
+DEFAULT_PREFIX = "hexwatch"
+DEFAULT_PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+def prefix() -> str:
+    return os.environ.get(PREFIX_ENV, DEFAULT_PREFIX)
+
+
+def resource_name(suffix: str, resource_prefix: str | None = None) -> str:
+    """Names every table, queue, topic and secret as `infra/resources.yaml` does: `<Prefix>-<suffix>`."""
+    return f"{resource_prefix or prefix()}-{suffix}"
+
+
+# Resource suffixes, shared with infra/resources.yaml (a test checks that the two agree).
+SUBSCRIBERS_TABLE = "subscribers"
+CONTACTS_TABLE = "contacts"
+LOCATIONS_TABLE = "locations"
+SUPPRESSIONS_TABLE = "suppressions"
+RATE_LIMITS_TABLE = "rate-limits"
+IDEMPOTENCY_TABLE = "idempotency"
+TRANSACTIONAL_QUEUE = "transactional"
+SES_EVENTS_TOPIC = "ses-events"
+SIGNING_SECRET = "signing-keys"
+CONTACT_HASH_SECRET = "contact-hash-key"
