@@ -46,3 +46,4 @@ TRANSACTIONAL_QUEUE = "transactional"
 SES_EVENTS_TOPIC = "ses-events"
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
+PUSH_PLATFORMS_ENV = "HEXWATCH_PUSH_PLATFORMS"  # JSON: {"fcm": "<platform application ARN>", "apns": "..."}

@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh machine with only Python 3: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit integration e2e browser lint typecheck package site chromium clean
+
+$(STAMP): requirements.txt functions/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## Start the whole system locally on the embedded AWS emulator (Ctrl-C stops it).
+run: $(STAMP)
+	$(PY) -m infra.local.run
+
+## Debian's Chromium for the browser tests (Playwright's own browser download cannot work offline).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium from Debian's packages"; \
+	  if [ "$$(id -u)" = "0" ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## Every tier: lint, types, unit, integration (emulator), end-to-end and browser (local stack).
+test: $(STAMP) chromium lint typecheck
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest -q tests/integration
+
+e2e: $(STAMP)
+	$(PY) -m pytest -q tests/e2e
+
+browser: $(STAMP) chromium
+	$(PY) -m pytest -q tests/browser
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check functions infra tests
+
+typecheck: $(STAMP)
+	cd functions && ../$(VENV)/bin/mypy app.py chalicelib
+
+## The deployable package: Chalice's SAM template merged with infra/resources.yaml and the function patches.
+package: $(STAMP)
+	$(PY) -m infra.package --out build/package
+
+site: $(STAMP)
+	$(PY) -m infra.local.site_build --out build/site
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

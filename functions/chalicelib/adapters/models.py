@@ -1,0 +1,143 @@
+"""PynamoDB models of the tables in infra/resources.yaml (a test checks the two agree).
+
+Table names come from the deployment prefix at bind time, not import time, so one process can serve one stage and
+tests can bind a fresh set of tables.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.models import Model
+
+from .. import config
+
+
+class LocationMap(MapAttribute):  # type: ignore[type-arg]
+    id = UnicodeAttribute()
+    label = UnicodeAttribute()
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    precision = UnicodeAttribute()
+    partition = UnicodeAttribute()
+    point_cell = UnicodeAttribute()
+
+
+class ContactMap(MapAttribute):  # type: ignore[type-arg]
+    kind = UnicodeAttribute()
+    address = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    verified_at = UnicodeAttribute(null=True)
+
+
+class DeviceMap(MapAttribute):  # type: ignore[type-arg]
+    id = UnicodeAttribute()
+    platform = UnicodeAttribute()
+    token = UnicodeAttribute()
+    endpoint_arn = UnicodeAttribute(null=True)
+    label = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class ConsentMap(MapAttribute):  # type: ignore[type-arg]
+    notice_version = UnicodeAttribute()
+    given_at = UnicodeAttribute()
+    age_confirmed = BooleanAttribute()
+
+
+class SubscriberModel(Model):
+    class Meta:
+        table_name = config.SUBSCRIBERS_TABLE
+
+    resident_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    language = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
+    categories = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
+    business_sectors = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    groups = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    locations = ListAttribute(of=LocationMap)
+    contacts = ListAttribute(of=ContactMap)
+    devices = ListAttribute(of=DeviceMap, default=list)
+    consent = ConsentMap()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class ContactModel(Model):
+    """One per contact hash: who owns it, whether it is verified, and any outstanding one-time code."""
+
+    class Meta:
+        table_name = config.CONTACTS_TABLE
+
+    contact_hash = UnicodeAttribute(hash_key=True)
+    resident_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    verified = BooleanAttribute(default=False)
+    code_hash = UnicodeAttribute(null=True)
+    code_expires_at = NumberAttribute(null=True)
+    code_attempts = NumberAttribute(default=0)
+
+
+class LocationModel(Model):
+    """One per resident location, keyed for H3 range queries (see domain/geo.py), carrying the targeting filters."""
+
+    class Meta:
+        table_name = config.LOCATIONS_TABLE
+
+    cell = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    resident_id = UnicodeAttribute()
+    location_id = UnicodeAttribute()
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    precision = UnicodeAttribute()
+    channels = UnicodeSetAttribute(null=True)
+    categories = UnicodeSetAttribute(null=True)
+    groups = UnicodeSetAttribute(null=True)
+    business_sectors = UnicodeSetAttribute(null=True)
+    language = UnicodeAttribute()
+    consent_version = UnicodeAttribute()
+
+
+class SuppressionModel(Model):
+    class Meta:
+        table_name = config.SUPPRESSIONS_TABLE
+
+    contact_hash = UnicodeAttribute(hash_key=True)
+    reason = UnicodeAttribute()  # bounced, complained, opted_out, erased
+    at = UnicodeAttribute()
+
+
+class RateLimitModel(Model):
+    class Meta:
+        table_name = config.RATE_LIMITS_TABLE
+
+    bucket = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+ALL_MODELS: dict[str, type[Model]] = {
+    config.SUBSCRIBERS_TABLE: SubscriberModel,
+    config.CONTACTS_TABLE: ContactModel,
+    config.LOCATIONS_TABLE: LocationModel,
+    config.SUPPRESSIONS_TABLE: SuppressionModel,
+    config.RATE_LIMITS_TABLE: RateLimitModel,
+}
+
+
+def bind_tables(prefix: str, region: str | None = None) -> None:
+    """Points every model at `<prefix>-<table>`; PynamoDB caches a connection per model, so drop it too."""
+    for suffix, model in ALL_MODELS.items():
+        model.Meta.table_name = config.resource_name(suffix, prefix)
+        if region:
+            model.Meta.region = region
+        model._connection = None

@@ -1,0 +1,213 @@
+"""Residents in DynamoDB: profiles, contact ownership, targeting items, suppressions. Built on the PynamoDB models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.geo import KeyRange
+from ..domain.residents import Consent, ContactRecord, Device, Location, Resident
+from .models import (
+    ConsentMap,
+    ContactMap,
+    ContactModel,
+    DeviceMap,
+    LocationMap,
+    LocationModel,
+    SubscriberModel,
+    SuppressionModel,
+)
+
+
+class ContactTaken(Exception):
+    """Another resident already owns one of the contacts (a race between two signups)."""
+
+
+def _to_model(resident: Resident) -> SubscriberModel:
+    return SubscriberModel(
+        resident_id=resident.id,
+        status=resident.status,
+        name=resident.name,
+        language=resident.language,
+        channels=list(resident.channels),
+        categories=list(resident.categories),
+        business_sectors=list(resident.business_sectors),
+        groups=list(resident.groups),
+        locations=[LocationMap(**vars(location)) for location in resident.locations],
+        contacts=[ContactMap(**vars(contact)) for contact in resident.contacts],
+        devices=[DeviceMap(**vars(device)) for device in resident.devices],
+        consent=ConsentMap(**vars(resident.consent)),
+        created_at=resident.created_at,
+        updated_at=resident.updated_at,
+    )
+
+
+def _from_model(item: SubscriberModel) -> Resident:
+    return Resident(
+        id=item.resident_id,
+        status=item.status,
+        name=item.name,
+        language=item.language,
+        channels=[str(v) for v in item.channels],
+        categories=[str(v) for v in item.categories],
+        business_sectors=[str(v) for v in item.business_sectors or []],
+        groups=[str(v) for v in item.groups or []],
+        locations=[_location(m.as_dict()) for m in item.locations],
+        contacts=[ContactRecord(**m.as_dict()) for m in item.contacts],
+        devices=[Device(**{"endpoint_arn": None, "label": None, **m.as_dict()}) for m in (item.devices or [])],
+        consent=Consent(**item.consent.as_dict()),
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
+
+
+def _location(stored: dict[str, Any]) -> Location:
+    return Location(id=stored["id"], label=stored["label"], lat=float(stored["lat"]), lng=float(stored["lng"]),
+                    precision=stored["precision"], partition=stored["partition"], point_cell=stored["point_cell"])
+
+
+def _location_items(resident: Resident) -> list[LocationModel]:
+    attributes = resident.targeting_attributes()
+    if not attributes["channels"]:
+        return []
+    return [
+        LocationModel(
+            cell=location.partition,
+            sk=f"{location.point_cell}#{resident.id}#{location.id}",
+            location_id=location.id,
+            lat=location.lat,
+            lng=location.lng,
+            precision=location.precision,
+            resident_id=resident.id,
+            # Empty sets cannot be stored in DynamoDB; None leaves the attribute out.
+            channels=set(attributes["channels"]) or None,
+            categories=set(attributes["categories"]) or None,
+            groups=set(attributes["groups"]) or None,
+            business_sectors=set(attributes["business_sectors"]) or None,
+            language=attributes["language"],
+            consent_version=attributes["consent_version"],
+        )
+        for location in resident.locations
+    ]
+
+
+def _location_keys(resident: Resident) -> set[tuple[str, str]]:
+    return {(loc.partition, f"{loc.point_cell}#{resident.id}#{loc.id}") for loc in resident.locations}
+
+
+class ResidentStore:
+    def __init__(self, connection: Connection | None = None) -> None:
+        # One connection for transactions; PynamoDB builds it from the models' Meta (region, endpoint).
+        self._connection = connection
+
+    def _transaction(self) -> TransactWrite:
+        region = getattr(SubscriberModel.Meta, "region", None)
+        return TransactWrite(connection=self._connection or Connection(region=region))
+
+    def create_pending(self, resident: Resident) -> None:
+        """Writes the resident and claims every contact in one transaction, so no contact can have two owners."""
+        try:
+            with self._transaction() as transaction:
+                transaction.save(_to_model(resident), condition=SubscriberModel.resident_id.does_not_exist())
+                for contact in resident.contacts:
+                    transaction.save(
+                        ContactModel(contact_hash=contact.hash, resident_id=resident.id, kind=contact.kind),
+                        condition=ContactModel.contact_hash.does_not_exist(),
+                    )
+        except TransactWriteError as error:
+            raise ContactTaken() from error
+
+    def get(self, resident_id: str) -> Resident | None:
+        try:
+            return _from_model(SubscriberModel.get(resident_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def save(self, resident: Resident, previous: Resident | None) -> None:
+        """Writes the profile and brings its targeting items in line: stale keys deleted, current ones rewritten."""
+        current_items = _location_items(resident)
+        current_keys = {(item.cell, item.sk) for item in current_items}
+        stale = (_location_keys(previous) if previous else set()) - current_keys
+        with self._transaction() as transaction:
+            transaction.save(_to_model(resident))
+            for cell, sk in stale:
+                transaction.delete(LocationModel(cell, sk))
+            for item in current_items:
+                transaction.save(item)
+
+    def contact_owner(self, contact_hash: str) -> ContactModel | None:
+        try:
+            return ContactModel.get(contact_hash, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def save_contact(self, contact: ContactModel) -> None:
+        contact.save()
+
+    def add_contact(self, resident_id: str, contact: ContactRecord) -> bool:
+        """Claims a new contact for an existing resident; False when someone else owns it."""
+        try:
+            ContactModel(contact_hash=contact.hash, resident_id=resident_id, kind=contact.kind).save(
+                condition=ContactModel.contact_hash.does_not_exist())
+            return True
+        except PutError:
+            return False
+
+    def release_contacts(self, hashes: Iterable[str]) -> None:
+        for contact_hash in hashes:
+            ContactModel(contact_hash).delete()
+
+    def erase(self, resident: Resident, suppressed_at: str) -> None:
+        """Removes the resident everywhere and leaves only the contact hashes, on the suppression list."""
+        with self._transaction() as transaction:
+            transaction.delete(SubscriberModel(resident.id))
+            for contact in resident.contacts:
+                transaction.delete(ContactModel(contact.hash))
+                transaction.save(SuppressionModel(contact_hash=contact.hash, reason="erased", at=suppressed_at))
+            for cell, sk in _location_keys(resident):
+                transaction.delete(LocationModel(cell, sk))
+
+    def delete_unverified(self, resident: Resident) -> None:
+        with self._transaction() as transaction:
+            transaction.delete(SubscriberModel(resident.id))
+            for contact in resident.contacts:
+                transaction.delete(ContactModel(contact.hash))
+
+    def scan_pending(self, created_before: str) -> Iterator[Resident]:
+        condition = (SubscriberModel.status == "pending") & (SubscriberModel.created_at < created_before)
+        for item in SubscriberModel.scan(filter_condition=condition):
+            yield _from_model(item)
+
+
+class SuppressionList:
+    def suppress(self, contact_hash: str, reason: str, at: str) -> None:
+        SuppressionModel(contact_hash=contact_hash, reason=reason, at=at).save()
+
+    def reason(self, contact_hash: str) -> str | None:
+        try:
+            return str(SuppressionModel.get(contact_hash, consistent_read=True).reason)
+        except DoesNotExist:
+            return None
+
+    def lift(self, contact_hash: str) -> None:
+        SuppressionModel(contact_hash).delete()
+
+
+class LocationIndex:
+    """Reads residents' locations by H3 key range: one Query per range, paged by PynamoDB."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+
+    def in_range(self, key_range: KeyRange) -> Iterator[LocationModel]:
+        self.queries += 1
+        yield from LocationModel.query(key_range.partition,
+                                       LocationModel.sk.between(key_range.low, key_range.high))
+
+    def in_ranges(self, ranges: Iterable[KeyRange]) -> Iterator[LocationModel]:
+        for key_range in ranges:
+            yield from self.in_range(key_range)

@@ -1,0 +1,130 @@
+"""What every route shares: reading the body safely, validating it, and one stable JSON error body.
+
+The error body is `{"code", "message", "errors": [{"pointer", "message"}]}`, where each pointer is a JSON pointer into
+the request (RFC 6901), so that a form can mark the right field.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Request, Response
+
+from ..bootstrap import schemas
+from ..domain.errors import FieldError, HexwatchError, invalid
+from ..domain.validation import parse_form, parse_json_object
+from ..observability import logger
+
+JSON_TYPES = ["application/json"]
+JSON_AND_FORM_TYPES = ["application/json", "application/x-www-form-urlencoded"]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body), status_code=status,
+                    headers={"Content-Type": "application/json", **NO_STORE, **(headers or {})})
+
+
+def error_response(error: HexwatchError) -> Response:
+    body = {"code": error.code, "message": error.message,
+            "errors": [{"pointer": e.pointer, "message": e.message} for e in error.errors]}
+    return json_response(body, error.status, error.headers)
+
+
+def handles_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Turns the caller's mistakes into 4xx JSON; anything else is ours and stays a logged 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except HexwatchError as error:
+            logger.info("request refused", extra={"status": error.status, "code": error.code,
+                                                  "fields": [e.pointer for e in error.errors]})
+            return error_response(error)
+
+    return wrapper
+
+
+def is_form(request: Request) -> bool:
+    return (request.headers.get("content-type") or "").split(";")[0].strip() == JSON_AND_FORM_TYPES[1]
+
+
+def validated_json(request: Request, schema: str) -> dict[str, Any]:
+    return schemas().validate(schema, parse_json_object(raw_body(request)))
+
+
+def raw_body(request: Request) -> bytes:
+    body = request.raw_body
+    return body.encode("utf-8") if isinstance(body, str) else (body or b"")
+
+
+def client_ip(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+_LOCATION_FIELD = re.compile(r"^locations\[(\d)\]\[(label|postcode|lat|lng)\]$")
+_LIST_FIELDS = ("channels", "categories", "business_sectors", "groups")
+_FLAG_FIELDS = ("age_confirmed", "consent")
+
+
+def _number_or_text(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # left as text, so that the schema names the field as not a number
+
+
+def form_to_document(form: dict[str, list[str]]) -> dict[str, Any]:
+    """The signup page's plain HTML form in the JSON shape of the API, so one schema judges both."""
+    document: dict[str, Any] = {}
+    locations: dict[int, dict[str, Any]] = {}
+    for key, values in form.items():
+        values = [v.strip() for v in values if v.strip()]
+        if not values:
+            continue
+        if match := _LOCATION_FIELD.match(key):
+            index, name = int(match.group(1)), match.group(2)
+            locations.setdefault(index, {})[name] = _number_or_text(values[0]) if name in ("lat", "lng") \
+                else values[0]
+        elif key in _LIST_FIELDS:
+            document[key] = values
+        elif key in _FLAG_FIELDS:
+            document[key] = values[0] in ("on", "true", "yes", "1")
+        else:
+            document[key] = values[0]
+    if locations:
+        document["locations"] = [locations[i] for i in sorted(locations)]
+    return document
+
+
+def validated_form(request: Request, schema: str) -> dict[str, Any]:
+    return schemas().validate(schema, form_to_document(parse_form(raw_body(request))))
+
+
+def form_error_page(error: HexwatchError, back: str) -> Response:
+    """Without JavaScript the browser shows our answer itself: a page that lists what to fix."""
+    items = "".join(f"<li><strong>{html.escape(e.pointer.strip('/').replace('/', ' ') or 'form')}</strong>: "
+                    f"{html.escape(e.message)}</li>" for e in error.errors)
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>There is a problem</title>'
+            f'<link rel="stylesheet" href="/style.css"></head><body><main><h1>There is a problem</h1>'
+            f"<p>{html.escape(error.message)}</p><ul>{items}</ul>"
+            f'<p><a href="{html.escape(back)}">Go back and try again</a></p></main></body></html>')
+    return Response(body=page, status_code=error.status,
+                    headers={"Content-Type": "text/html; charset=utf-8", **NO_STORE, **error.headers})
+
+
+def see_other(location: str) -> Response:
+    return Response(body="", status_code=303, headers={"Location": location, **NO_STORE})
+
+
+def require_field(document: dict[str, Any], name: str) -> Any:
+    if name not in document:
+        raise invalid(f"{name} is required.", FieldError(f"/{name}", "is required"))
+    return document[name]

@@ -1,0 +1,93 @@
+"""Wires the real adapters into the services, once per Lambda container (or test), from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import boto3
+
+from . import config
+from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
+from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
+from .adapters.models import bind_tables
+from .adapters.rate_limits import DynamoRateCounter
+from .adapters.residents_store import ResidentStore, SuppressionList
+from .adapters.secrets import load_contact_hash_key, load_key_ring
+from .domain.contacts import ContactHasher
+from .domain.tokens import TokenSigner
+from .domain.validation import SchemaLibrary
+from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
+from .services.transactional import Links, TransactionalSender
+
+PACKAGE_DIR = Path(__file__).parent
+SCHEMA_DIR = PACKAGE_DIR / "schemas"
+OUTCODES_CSV = PACKAGE_DIR / "data" / "uk-outcodes.csv"
+
+
+@dataclass(frozen=True)
+class Services:
+    residents: ResidentService
+    transactional: TransactionalSender
+    suppressions: SuppressionList
+    hasher: ContactHasher
+    idempotency_table: str
+
+
+@cache
+def schemas() -> SchemaLibrary:
+    # Compiled once per container: validators are reused by every request.
+    return SchemaLibrary(SCHEMA_DIR)
+
+
+@cache
+def geocoder() -> Geocoder:
+    if os.environ.get(config.GEOCODER_ENV, "outcodes") == "amazon-location":
+        return AmazonLocationGeocoder(boto3.client("geo-places"), os.environ.get(config.GEO_API_KEY_ENV))
+    return OutcodeGeocoder(OUTCODES_CSV)
+
+
+def rate_limits() -> dict[str, tuple[int, int]]:
+    limits = dict(DEFAULT_RATE_LIMITS)
+    overrides = json.loads(os.environ.get(config.RATE_LIMITS_ENV) or "{}")
+    limits.update({rule: (int(value[0]), int(value[1])) for rule, value in overrides.items()})
+    return limits
+
+
+@cache
+def services() -> Services:
+    prefix = config.prefix()
+    bind_tables(prefix, os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    hasher = ContactHasher(load_contact_hash_key(config.resource_name(config.CONTACT_HASH_SECRET, prefix)))
+    signer = TokenSigner(load_key_ring(config.resource_name(config.SIGNING_SECRET, prefix)), time.time)
+    settings = ResidentSettings(
+        notice_version=os.environ.get(config.PRIVACY_NOTICE_VERSION_ENV, config.DEFAULT_PRIVACY_NOTICE_VERSION),
+        rate_limits=rate_limits())
+    store, suppressions = ResidentStore(), SuppressionList()
+    sns = boto3.client("sns")
+    site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
+    residents = ResidentService(
+        store=store, suppressions=suppressions, hasher=hasher, signer=signer, geocoder=geocoder(),
+        jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
+        rate_counter=DynamoRateCounter(time.time),
+        push=SnsPushRegistry(sns, json.loads(os.environ.get(config.PUSH_PLATFORMS_ENV) or "{}")),
+        settings=settings, clock=time.time)
+    transactional = TransactionalSender(
+        store=store, suppressions=suppressions, hasher=hasher, signer=signer,
+        email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,
+                                                                   "alerts@hexwatch.example")),
+        sms=SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV)),
+        links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
+        settings=settings, clock=time.time)
+    return Services(residents, transactional, suppressions, hasher,
+                    config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
+
+
+def reset() -> None:
+    """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
+    services.cache_clear()
+    geocoder.cache_clear()

@@ -1,0 +1,95 @@
+"""The words of the one-to-one messages residents receive: verification and sign-in, by email and by text."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    text: str
+
+
+SERVICE_NAME = "Hexwatch community alerts"
+
+
+def link(base_url: str, page: str, **params: str) -> str:
+    return f"{base_url.rstrip('/')}/{page}?{urlencode(params)}"
+
+
+def _html_page(title: str, paragraphs: list[str], action_url: str, action_label: str) -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        f'<body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
+        f"<h1 style=\"font-size:1.4em\">{html.escape(title)}</h1>{body}"
+        f'<p><a href="{html.escape(action_url)}" style="display:inline-block;padding:.6em 1em;background:#00703c;'
+        f'color:#fff;text-decoration:none">{html.escape(action_label)}</a></p>'
+        f'<p style="font-size:.9em">If the button does not work, copy this address into your browser:<br>'
+        f"{html.escape(action_url)}</p>"
+        f'<p style="font-size:.9em">If you did not ask for this, you can ignore this email.</p></body></html>'
+    )
+
+
+def verification_email(site_url: str, token: str) -> RenderedEmail:
+    url = link(site_url, "verify.html", token=token)
+    title = "Confirm your email address"
+    paragraphs = [
+        "Thank you for signing up to community alerts from your local police.",
+        "Please confirm your email address so that we can send you alerts. The link works for 48 hours.",
+    ]
+    text = "\n\n".join([title, *paragraphs, f"Confirm: {url}", "If you did not sign up, ignore this email."])
+    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, _html_page(title, paragraphs, url, "Confirm my email"))
+
+
+def signin_email(site_url: str, token: str) -> RenderedEmail:
+    url = link(site_url, "signin.html", token=token)
+    title = "Sign in to manage your alerts"
+    paragraphs = [
+        "Someone, probably you, asked to sign in or signed up again with this email address.",
+        "Use this link within 15 minutes to manage your alerts, change your details or leave.",
+    ]
+    text = "\n\n".join([title, *paragraphs, f"Sign in: {url}", "If this was not you, ignore this email."])
+    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, _html_page(title, paragraphs, url, "Sign in"))
+
+
+def verification_sms(code: str) -> RenderedSms:
+    return RenderedSms(f"Your community alerts code is {code}. It expires in 15 minutes. "
+                       "If you did not sign up, ignore this message.")
+
+
+def signin_sms(code: str) -> RenderedSms:
+    return RenderedSms(f"Your community alerts sign-in code is {code}. It expires in 15 minutes.")
+
+
+def unsubscribe_headers(api_url: str, token: str) -> dict[str, str]:
+    """RFC 2369 and RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click` to this URL."""
+    return {
+        "List-Unsubscribe": f"<{link(api_url, 'v1/unsubscribe', token=token)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def welcome_email(site_url: str, api_url: str, token: str) -> RenderedEmail:
+    manage = link(site_url, "signin.html")
+    unsubscribe = link(site_url, "unsubscribe.html", token=token)
+    title = "You are signed up for community alerts"
+    paragraphs = [
+        "Your email address is confirmed. You will now receive alerts for the places and topics you chose.",
+        f"To change your places, topics or language, sign in at {manage}",
+        "Your details are used by the police for policing purposes only.",
+    ]
+    text = "\n\n".join([title, *paragraphs, f"Unsubscribe: {unsubscribe}"])
+    body = _html_page(title, paragraphs, manage, "Manage my alerts").replace(
+        "</body>", f'<p style="font-size:.9em"><a href="{html.escape(unsubscribe)}">Unsubscribe</a></p></body>')
+    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, body, unsubscribe_headers(api_url, token))

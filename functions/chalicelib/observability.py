@@ -1,0 +1,52 @@
+"""Powertools Logger, Metrics and Tracer as Chalice middleware, with contacts scrubbed from every log line."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from chalice import Chalice, ConvertToMiddleware
+from chalice.app import Request, Response
+
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# E.164 or UK national numbers (+44 7700 900123, 07700900123, 0044...): a plus or a leading zero, then 9-14 digits.
+PHONE_PATTERN = re.compile(r"(?<![\w+])(?:\+\d|0)(?:[ -]?\d){9,14}(?!\w)")
+
+
+def redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return PHONE_PATTERN.sub("[phone]", EMAIL_PATTERN.sub("[email]", value))
+    if isinstance(value, dict):
+        return {key: redact(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Residents' addresses must never reach a log line, whoever wrote the log call and whatever it included."""
+
+    def serialize(self, log: Any) -> str:
+        return super().serialize(redact(log) if isinstance(log, dict) else log)
+
+
+logger = Logger(logger_formatter=RedactingFormatter())
+metrics = Metrics()
+tracer = Tracer()
+
+
+def register_observability(app: Chalice) -> None:
+    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+    app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+
+    @app.middleware("http")
+    def log_requests(event: Request, get_response: Any) -> Response:
+        request_id = (event.context or {}).get("requestId")
+        logger.set_correlation_id(request_id)
+        logger.append_keys(method=event.method, path=event.context.get("resourcePath") if event.context else None)
+        response: Response = get_response(event)
+        logger.info("request handled", extra={"status": response.status_code})
+        return response

@@ -1,0 +1,418 @@
+"""Resident use cases: sign up, verify, sign in, manage preferences, export, erase, unsubscribe.
+
+The answers never reveal whether an address is registered: signing up again with a known contact answers exactly as a
+new signup does, and the contact is sent a sign-in link instead.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from ..adapters.geocoding import Geocoder
+from ..adapters.residents_store import ContactTaken, ResidentStore, SuppressionList
+from ..domain.contacts import Contact, ContactHasher, ContactKind, mask
+from ..domain.errors import FieldError, invalid, rate_limited, unauthorised
+from ..domain.geo import location_key
+from ..domain.residents import (
+    ACTIVE,
+    OPTED_OUT,
+    PENDING,
+    Consent,
+    ContactRecord,
+    Device,
+    Location,
+    Resident,
+    check_preferences,
+)
+from ..domain.tokens import TokenError, TokenSigner
+
+SESSION = "session"
+VERIFY = "verify"
+SIGNIN = "signin"
+UNSUBSCRIBE = "unsubscribe"
+
+# (requests, window seconds) per action and scope. SMS pumping is a real cost, so per-contact limits are tight.
+DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "signup.ip": (20, 3600),
+    "signup.contact": (3, 3600),
+    "verify.ip": (60, 3600),
+    "verify.contact": (10, 3600),
+    "signin.ip": (30, 3600),
+    "signin.contact": (5, 3600),
+}
+
+# Unsubscribing from the messages a contact receives stops the channels that contact serves.
+CHANNELS_SERVED_BY = {"email": ["email"], "mobile": ["sms", "voice"], "landline": ["voice"]}
+
+
+class JobQueue(Protocol):
+    def put(self, job: dict[str, Any]) -> None: ...
+
+
+class RateCounter(Protocol):
+    def hit(self, key: str, window_seconds: int) -> tuple[int, int]: ...
+
+
+class PushRegistry(Protocol):
+    def register(self, platform: str, token: str, resident_id: str) -> str | None: ...
+
+    def remove(self, endpoint_arn: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResidentSettings:
+    notice_version: str
+    session_ttl: int = 30 * 60
+    verify_link_ttl: int = 48 * 3600
+    signin_link_ttl: int = 15 * 60
+    code_ttl: int = 15 * 60
+    max_code_attempts: int = 5
+    max_devices: int = 10
+    rate_limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+
+
+SIGNUP_ACCEPTED = ("Thank you. We have sent a link to your email address and/or a code to your mobile. "
+                   "Your alerts start once you confirm.")
+SIGNIN_ACCEPTED = "If that contact is registered, we have sent it a sign-in link or code."
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class ResidentService:
+    def __init__(self, *, store: ResidentStore, suppressions: SuppressionList, hasher: ContactHasher,
+                 signer: TokenSigner, geocoder: Geocoder, jobs: JobQueue, rate_counter: RateCounter,
+                 push: PushRegistry, settings: ResidentSettings, clock: Callable[[], float],
+                 new_id: Callable[[], str] = lambda: str(ULID())) -> None:
+        self._store = store
+        self._suppressions = suppressions
+        self._hasher = hasher
+        self._signer = signer
+        self._geocoder = geocoder
+        self._jobs = jobs
+        self._rates = rate_counter
+        self._push = push
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+
+    # ----- signup and verification -----
+
+    def signup(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
+        contacts = self._contacts_of(body)
+        self._limit("signup.ip", self._hasher.hash("ip:" + client_ip))
+        for contact in contacts:
+            self._limit("signup.contact", contact.hash)
+        check_preferences(body["channels"], body["categories"], body.get("business_sectors", []),
+                          {c.kind.value for c in contacts})
+        locations = self._locate(body["locations"])
+        accepted = {"status": "pending", "message": SIGNUP_ACCEPTED,
+                    "locations": [self._describe_location(loc, note) for loc, note in locations]}
+
+        owned = [c for c in contacts if self._store.contact_owner(c.hash)]
+        if owned:
+            self._remind(owned)
+            return accepted
+        now = iso(self._clock())
+        resident = Resident(
+            id=self._new_id(), status=PENDING, name=body.get("name"), language=body.get("language", "en"),
+            channels=list(body["channels"]), categories=list(body["categories"]),
+            business_sectors=list(body.get("business_sectors", [])), groups=list(body.get("groups", [])),
+            locations=[loc for loc, _ in locations],
+            contacts=[ContactRecord(c.kind.value, c.address, c.hash) for c in contacts],
+            consent=Consent(self._settings.notice_version, now), created_at=now, updated_at=now)
+        try:
+            self._store.create_pending(resident)
+        except ContactTaken:
+            self._remind(contacts)
+            return accepted
+        for contact in contacts:
+            if contact.kind is not ContactKind.LANDLINE:
+                self._jobs.put({"type": VERIFY, "resident_id": resident.id, "contact_hash": contact.hash})
+        return accepted
+
+    def _remind(self, contacts: list[Contact]) -> None:
+        """A known contact signed up again: send it a way back in (or its pending verification), nothing else."""
+        for contact in contacts:
+            owner = self._store.contact_owner(contact.hash)
+            if owner is None or contact.kind is ContactKind.LANDLINE:
+                continue
+            job_type = SIGNIN if owner.verified else VERIFY
+            self._jobs.put({"type": job_type, "resident_id": owner.resident_id, "contact_hash": contact.hash})
+
+    def redeem(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
+        """An emailed link or an SMS code: verifies that contact and opens a session."""
+        self._limit("verify.ip", self._hasher.hash("ip:" + client_ip))
+        if "token" in body:
+            resident_id, contact_hash = self._redeem_link(body["token"])
+        else:
+            contact = self._hasher.mobile(body["phone"])
+            self._limit("verify.contact", contact.hash)
+            resident_id, contact_hash = self._redeem_code(contact, body["code"])
+        resident = self._store.get(resident_id)
+        record = resident.contact(contact_hash) if resident else None
+        if resident is None or record is None:
+            raise invalid("That link or code is no longer valid.", FieldError("/token" if "token" in body else "/code",
+                                                                               "is no longer valid"))
+        if not record.verified_at:
+            self._mark_verified(resident, record)
+        return {"status": "verified", **self._session(resident.id)}
+
+    def _redeem_link(self, token: str) -> tuple[str, str]:
+        for purpose in (VERIFY, SIGNIN):
+            try:
+                claims = self._signer.verify(token, purpose)
+                return str(claims["sub"]), str(claims["ch"])
+            except TokenError:
+                continue
+        raise invalid("That link is invalid or has expired. Ask for a new one.",
+                      FieldError("/token", "is invalid or expired"))
+
+    def _redeem_code(self, contact: Contact, code: str) -> tuple[str, str]:
+        wrong = invalid("That code is wrong or has expired.", FieldError("/code", "is wrong or expired"))
+        owner = self._store.contact_owner(contact.hash)
+        if owner is None or not owner.code_hash or (owner.code_expires_at or 0) < self._clock():
+            raise wrong
+        if owner.code_attempts >= self._settings.max_code_attempts:
+            raise invalid("Too many wrong codes. Ask for a new one.", FieldError("/code", "too many attempts"))
+        if not secrets.compare_digest(owner.code_hash, self._hasher.code_digest(contact.hash, code)):
+            owner.code_attempts = owner.code_attempts + 1
+            self._store.save_contact(owner)
+            raise wrong
+        owner.code_hash = None
+        owner.code_expires_at = None
+        owner.code_attempts = 0
+        self._store.save_contact(owner)
+        return str(owner.resident_id), contact.hash
+
+    def _mark_verified(self, resident: Resident, record: ContactRecord) -> None:
+        previous = replace(resident, locations=list(resident.locations))
+        now = iso(self._clock())
+        record.verified_at = now
+        first_activation = resident.status == PENDING
+        if resident.status != ACTIVE:
+            resident.status = ACTIVE
+        resident.updated_at = now
+        self._store.save(resident, previous)
+        owner = self._store.contact_owner(record.hash)
+        if owner is not None:
+            owner.verified = True
+            self._store.save_contact(owner)
+        # Verifying again is fresh consent: a contact that once left may hear from us again.
+        if self._suppressions.reason(record.hash) in ("opted_out", "erased"):
+            self._suppressions.lift(record.hash)
+        if first_activation and record.kind == ContactKind.EMAIL.value:
+            self._jobs.put({"type": "welcome", "resident_id": resident.id, "contact_hash": record.hash})
+
+    def start_signin(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
+        self._limit("signin.ip", self._hasher.hash("ip:" + client_ip))
+        contact = self._hasher.email(body["email"]) if "email" in body else self._hasher.mobile(body["phone"])
+        self._limit("signin.contact", contact.hash)
+        owner = self._store.contact_owner(contact.hash)
+        if owner is not None:
+            self._jobs.put({"type": SIGNIN if owner.verified else VERIFY, "resident_id": owner.resident_id,
+                            "contact_hash": contact.hash})
+        return {"status": "sent", "message": SIGNIN_ACCEPTED}
+
+    def authenticate(self, authorization: str | None) -> Resident:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise unauthorised()
+        try:
+            claims = self._signer.verify(token.strip(), SESSION)
+        except TokenError:
+            raise unauthorised() from None
+        resident = self._store.get(str(claims["sub"]))
+        if resident is None:
+            raise unauthorised()
+        return resident
+
+    def _session(self, resident_id: str) -> dict[str, Any]:
+        token = self._signer.sign(SESSION, {"sub": resident_id}, self._settings.session_ttl)
+        return {"session": token, "expires_in": self._settings.session_ttl}
+
+    # ----- the resident's own account -----
+
+    def view(self, resident: Resident) -> dict[str, Any]:
+        return {
+            "id": resident.id,
+            "status": resident.status,
+            "name": resident.name,
+            "language": resident.language,
+            "channels": resident.channels,
+            "reachable_channels": resident.reachable_channels(),
+            "categories": resident.categories,
+            "business_sectors": resident.business_sectors,
+            "groups": resident.groups,
+            "locations": [self._describe_location(loc, None) for loc in resident.locations],
+            "contacts": [{"kind": c.kind, "address": c.address, "verified": bool(c.verified_at)}
+                         for c in resident.contacts],
+            "devices": [{"id": d.id, "platform": d.platform, "label": d.label, "created_at": d.created_at}
+                        for d in resident.devices],
+        }
+
+    def update(self, resident: Resident, body: dict[str, Any]) -> dict[str, Any]:
+        previous = replace(resident, locations=list(resident.locations))
+        channels = body.get("channels", resident.channels)
+        categories = body.get("categories", resident.categories)
+        sectors = body.get("business_sectors", resident.business_sectors if "business" in categories else [])
+        check_preferences(channels, categories, sectors, {c.kind for c in resident.contacts})
+        if "locations" in body:
+            resident.locations = [loc for loc, _ in self._locate(body["locations"])]
+        resident.channels, resident.categories, resident.business_sectors = list(channels), list(categories), \
+            list(sectors)
+        resident.groups = list(body.get("groups", resident.groups))
+        resident.language = body.get("language", resident.language)
+        resident.name = body.get("name", resident.name)
+        if resident.status == OPTED_OUT and ("channels" in body or "categories" in body):
+            # Choosing channels again after opting out is opting back in, for the contacts that serve them.
+            resident.status = ACTIVE
+            for record in resident.contacts:
+                served = CHANNELS_SERVED_BY[record.kind]
+                if any(ch in channels for ch in served) and self._suppressions.reason(record.hash) == "opted_out":
+                    self._suppressions.lift(record.hash)
+        resident.updated_at = iso(self._clock())
+        self._store.save(resident, previous)
+        return self.view(resident)
+
+    def export(self, resident: Resident) -> dict[str, Any]:
+        """Everything held about the resident (subject access)."""
+        return {
+            **self.view(resident),
+            "consent": {"notice_version": resident.consent.notice_version, "given_at": resident.consent.given_at,
+                        "age_confirmed": resident.consent.age_confirmed},
+            "locations": [vars(loc) for loc in resident.locations],
+            "contacts": [{"kind": c.kind, "address": c.address, "verified_at": c.verified_at}
+                         for c in resident.contacts],
+            "devices": [{**vars(d), "token": d.token[:6] + "..."} for d in resident.devices],
+            "suppressions": [{"contact": c.address, "reason": reason} for c in resident.contacts
+                             if (reason := self._suppressions.reason(c.hash))],
+            "created_at": resident.created_at,
+            "updated_at": resident.updated_at,
+            "purpose": "Used by the police for policing purposes only: alerts, appeals and crime prevention.",
+        }
+
+    def erase(self, resident: Resident) -> None:
+        for device in resident.devices:
+            if device.endpoint_arn:
+                self._push.remove(device.endpoint_arn)
+        self._store.erase(resident, iso(self._clock()))
+
+    def register_device(self, resident: Resident, body: dict[str, Any]) -> dict[str, Any]:
+        existing = next((d for d in resident.devices if d.token == body["token"]), None)
+        if existing is not None:
+            return {"id": existing.id, "platform": existing.platform, "push_enabled": "push" in resident.channels}
+        if len(resident.devices) >= self._settings.max_devices:
+            raise invalid("Too many devices: remove one first.", FieldError("/token", "device limit reached"))
+        previous = replace(resident, devices=list(resident.devices))
+        endpoint = self._push.register(body["platform"], body["token"], resident.id)
+        device = Device(self._new_id(), body["platform"], body["token"], endpoint, body.get("label"),
+                        iso(self._clock()))
+        resident.devices.append(device)
+        resident.updated_at = device.created_at
+        self._store.save(resident, previous)
+        return {"id": device.id, "platform": device.platform, "push_enabled": "push" in resident.channels}
+
+    def purge_unverified(self, created_before: str) -> int:
+        """Removes signups that never confirmed a contact. Nothing is suppressed: they never joined."""
+        purged = 0
+        for resident in self._store.scan_pending(created_before):
+            if not any(c.verified_at for c in resident.contacts):
+                self._store.delete_unverified(resident)
+                purged += 1
+        return purged
+
+    # ----- unsubscribe -----
+
+    def _unsubscribe_claims(self, token: str) -> tuple[Resident | None, str]:
+        try:
+            claims = self._signer.verify(token, UNSUBSCRIBE)
+        except TokenError:
+            raise invalid("That unsubscribe link is not valid.", FieldError("/token", "is invalid")) from None
+        return self._store.get(str(claims["sub"])), str(claims["ch"])
+
+    def unsubscribe_details(self, token: str) -> dict[str, Any]:
+        resident, contact_hash = self._unsubscribe_claims(token)
+        record = resident.contact(contact_hash) if resident else None
+        if resident is None or record is None:
+            return {"subscribed": False, "categories": [], "contact": None}
+        served = CHANNELS_SERVED_BY[record.kind]
+        return {"subscribed": any(ch in resident.reachable_channels() for ch in served),
+                "contact": mask(record.kind, record.address), "categories": resident.categories}
+
+    def unsubscribe(self, token: str, categories: list[str] | None) -> dict[str, Any]:
+        resident, contact_hash = self._unsubscribe_claims(token)
+        record = resident.contact(contact_hash) if resident else None
+        if resident is None or record is None:
+            # Already erased or removed: one-click unsubscribe must still succeed.
+            return {"status": "unsubscribed"}
+        previous = replace(resident, locations=list(resident.locations))
+        if categories:
+            resident.categories = [c for c in resident.categories if c not in categories]
+            if "business" not in resident.categories:
+                resident.business_sectors = []
+        if not categories or not resident.categories:
+            served = CHANNELS_SERVED_BY[record.kind]
+            resident.channels = [ch for ch in resident.channels if ch not in served]
+            self._suppressions.suppress(record.hash, "opted_out", iso(self._clock()))
+        if not resident.reachable_channels() or not resident.categories:
+            resident.status = OPTED_OUT
+        resident.updated_at = iso(self._clock())
+        self._store.save(resident, previous)
+        return {"status": "unsubscribed" if resident.status == OPTED_OUT or not categories else "updated",
+                "categories": resident.categories}
+
+    # ----- helpers -----
+
+    def _contacts_of(self, body: dict[str, Any]) -> list[Contact]:
+        contacts = []
+        if "email" in body:
+            contacts.append(self._hasher.email(body["email"]))
+        if "phone" in body:
+            contacts.append(self._hasher.mobile(body["phone"]))
+        if "landline" in body:
+            landline = self._hasher.landline(body["landline"])
+            if all(c.hash != landline.hash for c in contacts):
+                contacts.append(landline)
+        return contacts
+
+    def _locate(self, requested: list[dict[str, Any]]) -> list[tuple[Location, str | None]]:
+        located = []
+        for index, wanted in enumerate(requested):
+            if "postcode" in wanted:
+                point = self._geocoder.geocode(wanted["postcode"])
+                if point is None:
+                    raise invalid("We could not find that postcode.",
+                                  FieldError(f"/locations/{index}/postcode", "is not a known UK postcode"))
+                lat, lng, precision, note = point.lat, point.lng, point.precision, point.note
+            else:
+                lat, lng, precision, note = float(wanted["lat"]), float(wanted["lng"]), "point", None
+            key = location_key(lat, lng)
+            located.append((Location(self._new_id(), wanted["label"], round(lat, 6), round(lng, 6), precision,
+                                     key.partition, key.point_cell), note))
+        return located
+
+    @staticmethod
+    def _describe_location(location: Location, note: str | None) -> dict[str, Any]:
+        described: dict[str, Any] = {"id": location.id, "label": location.label, "lat": location.lat,
+                                     "lng": location.lng, "precision": location.precision}
+        if location.precision == "district":
+            described["approximate"] = True
+            described["note"] = note or "This point is the centre of a postcode district: refine it with a pin."
+        return described
+
+    def _limit(self, rule: str, subject: str) -> None:
+        limit, window = self._settings.rate_limits[rule]
+        count, retry_after = self._rates.hit(f"{rule}#{subject}", window)
+        if count > limit:
+            raise rate_limited(retry_after)
+
+
+

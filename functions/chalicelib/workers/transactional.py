@@ -1,0 +1,60 @@
+"""SQS worker for verification, sign-in and welcome messages.
+
+Powertools idempotency guards each SQS message (by its message id), so a redelivered message never sends twice;
+a failure is reported per record, so only that record comes back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from .. import config
+from ..bootstrap import services
+from ..observability import logger, metrics
+
+transactional_workers = Blueprint(__name__)
+
+_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="messageId", expires_after_seconds=24 * 3600)
+
+
+def _send(record: dict[str, Any]) -> str:
+    outcome = services().transactional.handle(json.loads(record["body"]))
+    logger.info("transactional job done", extra={"job_type": json.loads(record["body"]).get("type"),
+                                                 "outcome": outcome})
+    metrics.add_metric(name="TransactionalSent" if outcome.startswith("sent") else "TransactionalSkipped",
+                       unit="Count", value=1)
+    return outcome
+
+
+_persistence: DynamoDBPersistenceLayer | None = None
+
+
+def _guarded(record: dict[str, Any]) -> str:
+    global _persistence
+    if _persistence is None:
+        _persistence = DynamoDBPersistenceLayer(table_name=services().idempotency_table)
+    once = idempotent_function(data_keyword_argument="record", persistence_store=_persistence,
+                               config=_IDEMPOTENCY)(_send)
+    return str(once(record=record))
+
+
+def _handle_record(record: SQSRecord) -> str:
+    return _guarded(record.raw_event)
+
+
+@transactional_workers.on_sqs_message(queue=config.resource_name(config.TRANSACTIONAL_QUEUE), batch_size=10)
+def send_transactional(event: SQSEvent) -> dict[str, Any]:
+    return dict(process_partial_response(event=event.to_dict(), record_handler=_handle_record,
+                                         processor=BatchProcessor(event_type=EventType.SQS),
+                                         context=event.context))  # type: ignore[arg-type]
