@@ -1,0 +1,306 @@
+"""The local site origin: static site, /v1/* proxied to the Chalice API, and the outbox, on one port.
+
+In production CloudFront serves the site from S3 and routes /v1/* to API Gateway, so the pages and the API share one
+origin (no CORS, first-party cookies). This server plays CloudFront's part locally:
+
+- `/v1/...`: any method, forwarded to the API server with its body and headers (Authorization, Content-Type, ...)
+  plus `X-Forwarded-For`; status, headers (Location, Retry-After, Set-Cookie, ...) and body come back unchanged.
+- `/outbox/`: an HTML page of every message residents would have received; `/outbox.json`: the same as JSON.
+- anything else: a file of the built site (`index.html` for a directory); no directory listings.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import json
+import logging
+import threading
+from collections.abc import Callable
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from infra.local.outbox import Message
+
+LOG = logging.getLogger(__name__)
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+}
+PROXY_TIMEOUT_SECONDS = 60
+
+
+class SiteServer(ThreadingHTTPServer):
+    """The site origin's server; `api_origin` may be set after the socket is bound (the API starts later)."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], site_dir: Path, api_origin: str, list_messages: Callable[[], list[Message]]
+    ) -> None:
+        super().__init__(address, partial(SiteHandler, directory=str(site_dir)))
+        self.api_origin = api_origin.rstrip("/")
+        self.list_messages = list_messages
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.server_address[1]}"
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """One request to the site origin."""
+
+    server: SiteServer
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
+    protocol_version = "HTTP/1.1"
+
+    # --- routing
+
+    def _route(self) -> bool:
+        """Handle proxy and outbox paths; False means "serve a static file"."""
+        path = urlsplit(self.path).path
+        if path == "/v1" or path.startswith("/v1/"):
+            self._proxy()
+            return True
+        if path in {"/outbox", "/outbox/"}:
+            self._send_bytes(HTTPStatus.OK, "text/html; charset=utf-8", render_outbox_page(self.server.list_messages()))
+            return True
+        if path == "/outbox.json":
+            body = json.dumps(self.server.list_messages(), indent=2).encode("utf-8")
+            self._send_bytes(HTTPStatus.OK, "application/json", body)
+            return True
+        return False
+
+    def do_GET(self) -> None:
+        if not self._route():
+            super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if not self._route():
+            super().do_HEAD()
+
+    def do_POST(self) -> None:
+        self._proxy_or_405()
+
+    def do_PUT(self) -> None:
+        self._proxy_or_405()
+
+    def do_PATCH(self) -> None:
+        self._proxy_or_405()
+
+    def do_DELETE(self) -> None:
+        self._proxy_or_405()
+
+    def do_OPTIONS(self) -> None:
+        self._proxy_or_405()
+
+    def _proxy_or_405(self) -> None:
+        if not self._route():
+            self._send_bytes(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", b"Method not allowed\n")
+
+    def list_directory(self, path: str | Any) -> None:
+        # A missing index.html is a 404, as it is on S3 behind CloudFront, never a listing of the build directory.
+        self.send_error(HTTPStatus.NOT_FOUND, "Not found")
+        return None
+
+    def end_headers(self) -> None:
+        if not urlsplit(self.path).path.startswith("/v1"):
+            self.send_header("Cache-Control", "no-store")  # a developer edits and reloads; never serve stale files
+        super().end_headers()
+
+    # --- proxy
+
+    def _proxy(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        target = urlsplit(self.server.api_origin)
+        headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
+        headers.pop("Host", None)
+        headers["Host"] = target.netloc
+        forwarded = self.headers.get("X-Forwarded-For")
+        client_ip = self.client_address[0]
+        headers["X-Forwarded-For"] = f"{forwarded}, {client_ip}" if forwarded else client_ip
+        headers["X-Forwarded-Proto"] = "http"
+        headers["X-Forwarded-Host"] = self.headers.get("Host", "")
+        connection = http.client.HTTPConnection(
+            target.hostname or "localhost", target.port, timeout=PROXY_TIMEOUT_SECONDS
+        )
+        try:
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+        except OSError as error:
+            LOG.warning("API at %s did not answer %s %s: %s", self.server.api_origin, self.command, self.path, error)
+            message = json.dumps({"error": "bad_gateway", "message": "The API server did not answer."}).encode()
+            self._send_bytes(HTTPStatus.BAD_GATEWAY, "application/json", message)
+            return
+        finally:
+            connection.close()
+        self.send_response_only(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
+                continue
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    # --- helpers
+
+    def _send_bytes(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.info("%s %s", self.address_string(), format % args)
+
+
+def make_site_server(
+    site_dir: Path,
+    api_origin: str,
+    list_messages: Callable[[], list[Message]],
+    host: str = "localhost",
+    port: int = 8080,
+) -> SiteServer:
+    """A bound server for the site origin (port 0 = free port); `serve_forever()` it in a thread, later `shutdown()`."""
+    return SiteServer((host, port), site_dir, api_origin, list_messages)
+
+
+def serve_in_thread(server: ThreadingHTTPServer, name: str) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+# --- the outbox page
+
+_CHANNEL_LABELS = {"email": "Email", "sms": "SMS", "push": "App push", "voice": "Voice call (simulated)"}
+
+_STYLE = """
+:root { color-scheme: light; }
+body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #ffffff; line-height: 1.5; }
+header, main, footer { padding: 0 1.5rem; max-width: 72rem; }
+header { border-bottom: 4px solid #1d4f91; }
+h1 { font-size: 1.75rem; margin: 1rem 0 0.5rem; }
+h2 { font-size: 1.25rem; margin: 0 0 0.5rem; }
+a { color: #1d4f91; }
+a:focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }
+.toolbar a, ul.links a { display: inline-block; min-height: 24px; min-width: 24px; padding: 0.25rem 0; }
+article { border: 1px solid #5f6368; border-radius: 4px; margin: 1rem 0; padding: 1rem; }
+.badge { display: inline-block; padding: 0 0.5rem; border-radius: 4px; background: #1d4f91; color: #ffffff;
+  font-weight: 600; }
+.badge.simulated { background: #7a3e00; }
+.meta { color: #3d3d3d; margin: 0.25rem 0 0.5rem; }
+dl.headers { display: grid; grid-template-columns: max-content 1fr; gap: 0.125rem 1rem; margin: 0.5rem 0;
+  font-size: 0.9rem; }
+dl.headers dt { font-weight: 600; }
+dl.headers dd { margin: 0; overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f3f3f3; padding: 0.75rem; border-radius: 4px;
+  font-size: 0.95rem; }
+iframe { width: 100%; min-height: 20rem; border: 1px solid #5f6368; border-radius: 4px; background: #ffffff; }
+ul.links { padding-left: 1.25rem; }
+ul.links li { margin: 0.25rem 0; overflow-wrap: anywhere; }
+details summary { cursor: pointer; min-height: 24px; padding: 0.25rem 0; }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _render_message(index: int, message: Message) -> str:
+    channel = str(message.get("channel", ""))
+    label = _CHANNEL_LABELS.get(channel, channel)
+    heading_id = f"message-{index}"
+    subject = message.get("subject") or (message.get("text") or "")[:80] or "(no subject)"
+    badge_class = "badge simulated" if message.get("simulated") else "badge"
+    recipients = ", ".join(message.get("to") or []) or "(no recipient)"
+    parts = [
+        f'<article aria-labelledby="{heading_id}">',
+        f'<h2 id="{heading_id}"><span class="{badge_class}">{_e(label)}</span> {_e(subject)}</h2>',
+        f'<p class="meta">To <strong>{_e(recipients)}</strong>'
+        + (f" from {_e(message.get('from'))}" if message.get("from") else "")
+        + f' at <time datetime="{_e(message.get("sent_at"))}">{_e(message.get("sent_at"))}</time></p>',
+    ]
+    headers = message.get("headers") or {}
+    if headers:
+        rows = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in headers.items())
+        parts.append(f'<details><summary>Headers ({len(headers)})</summary><dl class="headers">{rows}</dl></details>')
+    if message.get("html"):
+        # Sandboxed (no scripts, no same-origin access) so that an email cannot act on this page; links open in a
+        # new tab through <base target>. The same links are listed below as ordinary links.
+        document = '<base target="_blank">' + str(message["html"])
+        parts.append(
+            f'<iframe title="Email body: {_e(subject)}" sandbox="allow-popups allow-popups-to-escape-sandbox" '
+            f'srcdoc="{_e(document)}"></iframe>'
+        )
+    if message.get("text"):
+        text_label = "Spoken text" if channel == "voice" else "Text"
+        parts.append(f"<h3>{text_label}</h3><pre>{_e(message['text'])}</pre>")
+    links = message.get("links") or []
+    if links:
+        items = "".join(f'<li><a href="{_e(link)}">{_e(link)}</a></li>' for link in links)
+        parts.append(f'<h3>Links</h3><ul class="links">{items}</ul>')
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def render_outbox_page(messages: list[Message]) -> bytes:
+    """The outbox as an accessible HTML page (lang, title, headings, labelled landmarks, contrast, 24 px targets)."""
+    count = len(messages)
+    summary = f"{count} message{'s' if count != 1 else ''}, newest first." if count else "Nothing has been sent yet."
+    body = "\n".join(_render_message(index, message) for index, message in enumerate(messages, start=1))
+    page = f"""<!doctype html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Outbox ({count}) - Hexwatch local stack</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<header aria-label="Page header">
+<h1 id="page-title">Local outbox</h1>
+<p>Everything residents would have received from this local stack: email, SMS, app push and simulated voice calls.
+Nothing here left this machine.</p>
+<nav aria-label="Outbox actions" class="toolbar"><a href="/outbox/">Refresh</a> &middot;
+<a href="/outbox.json">JSON</a> &middot; <a href="/">Site</a></nav>
+</header>
+<main aria-labelledby="page-title">
+<p role="status">{_e(summary)}</p>
+{body}
+</main>
+</body>
+</html>
+"""
+    return page.encode("utf-8")

@@ -1,0 +1,79 @@
+"""Build the static resident site: site/ + schemas/*.json + config.js, into one directory ready to serve or upload.
+
+`python -m infra.local.site_build --out build/site [--api-base URL] [--stage local]`. The same step feeds the local
+site server and, later, the production upload; only config.js differs. An empty `apiBase` means "same origin": the
+local server and CloudFront both route /v1/* to the API, so the pages never need the API's own address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+LOG = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO_ROOT / "build" / "site"
+
+_PLACEHOLDER = """<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><title>Hexwatch (site not written yet)</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Hexwatch</h1><p>site/index.html does not exist yet. See the <a href="/outbox/">outbox</a>.</p></main>
+</body></html>
+"""
+
+
+def config_script(config: dict[str, Any]) -> str:
+    # json.dumps output is valid JavaScript; "</" is escaped so that the value can never close a script element.
+    payload = json.dumps(config, indent=2, sort_keys=True).replace("</", "<\\/")
+    return f"window.HEXWATCH_CONFIG = Object.freeze({payload});\n"
+
+
+def build_site(
+    out_dir: Path = DEFAULT_OUT,
+    *,
+    api_base: str = "",
+    stage: str = "local",
+    extra_config: dict[str, Any] | None = None,
+    site_dir: Path = REPO_ROOT / "site",
+    schemas_dir: Path = REPO_ROOT / "schemas",
+) -> Path:
+    """Recreate `out_dir` from site/ and schemas/ and write config.js; return `out_dir`."""
+    out_dir = out_dir.resolve()
+    if out_dir in {REPO_ROOT, site_dir.resolve(), schemas_dir.resolve()} or out_dir in REPO_ROOT.parents:
+        raise ValueError(f"refusing to replace {out_dir}")
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    if site_dir.is_dir():
+        shutil.copytree(site_dir, out_dir)
+    else:
+        out_dir.mkdir(parents=True)
+    if not (out_dir / "index.html").exists():
+        LOG.warning("site/index.html is missing; the build serves a placeholder page")
+        (out_dir / "index.html").write_text(_PLACEHOLDER, encoding="utf-8")
+    schemas_out = out_dir / "schemas"
+    schemas_out.mkdir(exist_ok=True)
+    for schema in sorted(schemas_dir.glob("*.json")) if schemas_dir.is_dir() else []:
+        shutil.copy2(schema, schemas_out / schema.name)
+    config = {"apiBase": api_base, "stage": stage, "schemasBase": "/schemas/", **(extra_config or {})}
+    (out_dir / "config.js").write_text(config_script(config), encoding="utf-8")
+    return out_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (replaced)")
+    parser.add_argument("--api-base", default="", help="API origin; empty = same origin as the site")
+    parser.add_argument("--stage", default="local")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    out = build_site(args.out, api_base=args.api_base, stage=args.stage)
+    print(f"site built in {out}")
+
+
+if __name__ == "__main__":
+    main()
