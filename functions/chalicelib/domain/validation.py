@@ -140,9 +140,10 @@ class SchemaLibrary:
         """The choosable lists with their labels, for the site and `GET /v1/reference`."""
         defs = self.documents["defs.json"]["$defs"]
         lists: dict[str, Any] = {}
-        for key in ("channel", "category", "business_sector", "group"):
+        for key, plural in (("channel", "channels"), ("category", "categories"),
+                            ("business_sector", "business_sectors"), ("group", "groups")):
             labels = defs[key]["x-labels"]
-            lists[key + "s"] = [{"id": value, "label": labels[value]} for value in defs[key]["enum"]]
+            lists[plural] = [{"id": value, "label": labels[value]} for value in defs[key]["enum"]]
         lists["languages"] = [{"id": k, "label": v} for k, v in defs["language"]["x-suggested"].items()]
         return lists
 
