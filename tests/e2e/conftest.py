@@ -1,0 +1,66 @@
+"""End-to-end fixture: the whole local stack (`python -m infra.local.run`) in a subprocess, on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[dict[str, Any]]:
+    """The parsed state file: site_url, api_url, outbox_url, endpoint, prefix, user_pool_id, users, ..."""
+    workdir = Path(tempfile.mkdtemp(prefix="hexwatch-e2e-"))
+    state_file = workdir / "stack.json"
+    log_path = workdir / "stack.log"
+    command = [
+        sys.executable,
+        "-m",
+        "infra.local.run",
+        "--moto-port=0",
+        "--api-port=0",
+        "--site-port=0",
+        f"--state-file={state_file}",
+        f"--site-out={workdir / 'site'}",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while not state_file.exists():
+            if process.poll() is not None:
+                pytest.fail(f"the local stack exited with {process.returncode}:\n{log_path.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no state file after {STARTUP_TIMEOUT_SECONDS} s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield json.loads(state_file.read_text())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # On a failing e2e test, show what the stack logged: most failures are explained there.
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and "local_stack" in getattr(item, "fixturenames", ()):
+        logs = sorted(Path(tempfile.gettempdir()).glob("hexwatch-e2e-*/stack.log"), key=lambda p: p.stat().st_mtime)
+        if logs:
+            report.sections.append(("local stack log", logs[-1].read_text(errors="replace")[-20000:]))
