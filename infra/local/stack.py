@@ -11,6 +11,7 @@ is an error, not a silent gap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -134,20 +135,16 @@ def _create_user_pool_client(ctx: DeployContext, logical_id: str, props: dict[st
 
 def _create_user_pool_group(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
     cognito = ctx.client("cognito-idp")
-    try:
+    with contextlib.suppress(cognito.exceptions.GroupExistsException):
         cognito.create_group(**props)
-    except cognito.exceptions.GroupExistsException:
-        pass
     return str(props["GroupName"])
 
 
 def _create_email_identity(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
     identity = str(props["EmailIdentity"])
     sesv2 = ctx.client("sesv2")
-    try:
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(EmailIdentity=identity)
-    except sesv2.exceptions.AlreadyExistsException:
-        pass
     # The emulator refuses to send from an unverified identity (DESIGN.md); identities created through SESv2 are
     # verified at once, and the v1 call below covers the v1 bulk sends too. Both are idempotent.
     ctx.client("ses").verify_email_identity(EmailAddress=identity)
