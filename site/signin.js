@@ -1,0 +1,96 @@
+/*
+ * Passwordless sign-in. With ?token= (the emailed link) the page swaps the token for a session and goes to the
+ * manage page; otherwise it asks for an email (link) or a mobile number (code).
+ */
+(function () {
+  "use strict";
+  var H = window.Hexwatch;
+
+  var MESSAGES = {
+    "": "Enter an email address or a mobile number, not both",
+    "/email": "Enter an email address in the correct format, like name@example.com",
+    "/phone": "Enter a mobile number, like 07700 900123",
+    "/code": "Enter the 6-digit code we texted you"
+  };
+
+  function describe(errors) {
+    return errors.map(function (e) {
+      var message = MESSAGES[e.pointer] || e.message;
+      if (e.keyword === "required" && e.pointer === "/email") message = "Enter an email address or a mobile number";
+      return { pointer: e.pointer, message: message };
+    });
+  }
+
+  H.ready(function () {
+    var summary = document.getElementById("error-summary");
+    var status = document.getElementById("signin-status");
+    var requestForm = document.getElementById("signin-form");
+    var codeForm = document.getElementById("code-form");
+    var loading = H.loadValidator(["signin.json", "verify.json"]).catch(function () { return null; });
+    var phoneUsed = null;
+
+    function openSession(form, body) {
+      return H.api("POST", "/v1/session", body).then(function (result) {
+        if (result.ok && result.data && result.data.session) {
+          H.session.set(result.data.session);
+          window.location.replace("/manage.html");
+          return true;
+        }
+        var message = (result.data && result.data.message) || "This sign-in link or code has expired or has already been used.";
+        H.showErrors(form, summary, [{ pointer: "", message: message + " Ask for a new one below." }]);
+        return false;
+      }, function () {
+        H.showErrors(form, summary, [{ pointer: "", message: "We could not reach the server. Check your connection and try again." }]);
+        return false;
+      });
+    }
+
+    var token = H.params().get("token");
+    if (token) {
+      H.showPanel(status, "", "Signing you in...");
+      openSession(requestForm, { token: token }).then(function (ok) { if (!ok) status.hidden = true; });
+    }
+
+    requestForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = {};
+      var email = requestForm.elements.email.value.trim();
+      var phone = requestForm.elements.phone.value.trim();
+      if (email) body.email = email;
+      if (phone) body.phone = phone;
+      loading.then(function (schemas) {
+        if (schemas) {
+          var errors = schemas.validator.validate("signin.json", body);
+          if (errors.length) { H.showErrors(requestForm, summary, describe(errors)); return; }
+        }
+        H.api("POST", "/v1/signin", body).then(function (result) {
+          if (!result.ok) { H.showErrors(requestForm, summary, H.apiErrors(result)); return; }
+          H.clearErrors(requestForm, summary);
+          if (body.email) {
+            H.showPanel(status, "success", "If " + body.email + " is signed up, we have sent it a sign-in link. "
+              + "Open the link on this device to sign in.");
+          } else {
+            phoneUsed = body.phone;
+            H.showPanel(status, "success", "If " + body.phone + " is signed up, we have texted it a 6-digit code.");
+            document.getElementById("code-section").hidden = false;
+            document.getElementById("signin-code").focus();
+          }
+        }, function () {
+          H.showErrors(requestForm, summary, [{ pointer: "", message: "We could not reach the server. Check your connection and try again." }]);
+        });
+      });
+    });
+
+    codeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = { phone: phoneUsed || "", code: document.getElementById("signin-code").value.replace(/\s+/g, "") };
+      loading.then(function (schemas) {
+        if (schemas) {
+          var errors = schemas.validator.validate("verify.json", body);
+          if (errors.length) { H.showErrors(codeForm, summary, describe(errors)); return; }
+        }
+        openSession(codeForm, body);
+      });
+    });
+  });
+})();
