@@ -1,0 +1,132 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, against the whole local stack.
+
+The stack is the e2e fixture `local_stack` (it runs `python -m infra.local.run` on free ports). To iterate quickly on
+the pages, point HEXWATCH_STACK_STATE at the state file of a stack that is already running, for example
+`HEXWATCH_STACK_STATE=.local/stack.json pytest tests/browser` after `make run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.e2e.conftest import local_stack  # noqa: F401  (re-exported: the session fixture for this folder too)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTBOX_WAIT_SECONDS = 20
+SITE_DIR = Path(__file__).resolve().parents[2] / "site"
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The running stack's state: an already running one (HEXWATCH_STACK_STATE) or a fresh `local_stack`."""
+    state = os.environ.get("HEXWATCH_STACK_STATE")
+    if state:
+        path = Path(state)
+        if not path.is_file():
+            pytest.fail(f"HEXWATCH_STACK_STATE={state} is not a file: start the stack with `make run` first")
+        return dict(json.loads(path.read_text()))
+    return dict(request.getfixturevalue("local_stack"))
+
+
+@pytest.fixture(scope="session")
+def site_url(stack: dict[str, Any]) -> str:
+    return str(stack["site_url"]).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - the venv has it
+        pytest.fail(f"playwright is not installed in this environment: {error}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1024, "height": 900})
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Iterator[Any]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def outbox_messages(site_url: str) -> list[dict[str, Any]]:
+    response = requests.get(f"{site_url}/outbox.json", timeout=10)
+    response.raise_for_status()
+    return list(response.json())
+
+
+def _recipients(message: dict[str, Any]) -> list[str]:
+    to = message.get("to")
+    if isinstance(to, str):
+        return [to.lower()]
+    return [str(item).lower() for item in to or []]
+
+
+def wait_for_message(
+    site_url: str,
+    to: str,
+    match: Callable[[dict[str, Any]], bool],
+    what: str,
+    timeout: float = OUTBOX_WAIT_SECONDS,
+) -> dict[str, Any]:
+    """The newest outbox message to `to` that `match` accepts; fails with what was there after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    seen: list[dict[str, Any]] = []
+    while True:
+        seen = [m for m in outbox_messages(site_url) if to.lower() in _recipients(m)]
+        for message in reversed(seen):
+            if match(message):
+                return message
+        if time.monotonic() > deadline:
+            summary = [(m.get("channel"), m.get("subject"), m.get("links")) for m in seen]
+            pytest.fail(f"no {what} for {to} in the outbox after {timeout:.0f} s; messages to it: {summary}")
+        time.sleep(0.5)
+
+
+def link_to(message: dict[str, Any], path: str) -> str:
+    """The first link in `message` whose path is `path` (for example /verify.html)."""
+    from urllib.parse import urlsplit
+
+    for link in message.get("links") or []:
+        if urlsplit(link).path == path:
+            return str(link)
+    pytest.fail(f"no link to {path} in the message {message.get('subject')!r}: {message.get('links')}")
+
+
+def site_pages() -> list[str]:
+    return sorted(path.name for path in SITE_DIR.glob("*.html"))
