@@ -33,6 +33,7 @@
     "/locations/*/postcode": {
       required: "Enter a postcode, or a latitude and longitude",
       not: "Give a postcode, or a latitude and longitude, but not both",
+      server: "We could not find that postcode. Check it, or give a latitude and longitude instead",
       _: "Enter a real postcode, like ST16 2DJ"
     },
     "/locations/*/lat": {
@@ -49,13 +50,22 @@
     "/consent": { _: "Agree to the privacy notice to sign up" }
   };
 
+  var FIELD_NAMES = {
+    "/email": "Email address", "/phone": "Mobile phone number", "/landline": "Landline number", "/name": "Name",
+    "/language": "Language", "/channels": "How you get alerts", "/categories": "What you hear about",
+    "/business_sectors": "Type of business", "/groups": "Watch schemes", "/locations": "Places",
+    "/locations/*": "Place", "/locations/*/label": "Name for this place", "/locations/*/lat": "Latitude",
+    "/locations/*/lng": "Longitude", "/age_confirmed": "Age", "/consent": "Privacy notice"
+  };
+
   function describe(error) {
     var pattern = error.pointer.replace(/^\/locations\/\d+/, "/locations/*");
     var table = MESSAGES[pattern];
     if (error.server) {
       // The API's words are written for developers; prefer ours for fields we know, and keep its words otherwise.
-      if (table) return table[error.keyword] || table._;
-      return error.message;
+      if (table && table.server) return table.server;
+      var name = FIELD_NAMES[pattern];
+      return name ? name + ": " + error.message : error.message;
     }
     if (table) return table[error.keyword] || table._;
     return (error.pointer ? error.pointer.slice(1).replace(/\//g, " ") + " " : "") + error.message;
