@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from ..adapters.geocoding import Geocoder
+from ..adapters.geocoding import DISTRICT_NOTE, Geocoder
 from ..adapters.residents_store import ContactTaken, ResidentStore, SuppressionList
 from ..domain.contacts import Contact, ContactHasher, ContactKind, mask
 from ..domain.errors import FieldError, invalid, rate_limited, unauthorised
@@ -405,7 +405,7 @@ class ResidentService:
                                      "lng": location.lng, "precision": location.precision}
         if location.precision == "district":
             described["approximate"] = True
-            described["note"] = note or "This point is the centre of a postcode district: refine it with a pin."
+            described["note"] = note or DISTRICT_NOTE
         return described
 
     def _limit(self, rule: str, subject: str) -> None:
