@@ -98,8 +98,7 @@ def _describe(error: ValidationError) -> list[FieldError]:
         return [FieldError(_pointer(error.absolute_path) + "/" + name, "is not a recognised field") for name in extras]
     if error.validator in ("oneOf", "anyOf") and error.context:
         # Report the branch that came closest, rather than "is not valid under any of the given schemas".
-        best = min(error.context, key=lambda sub: len(list(sub.absolute_path)) * -1)
-        described = _describe(best)
+        described = [field for sub in _closest_branch(error) for field in _describe(sub)]
         hint = error.schema.get("description")
         if hint and described:
             return [FieldError(e.pointer, f"{e.message} ({hint})") for e in described]
@@ -107,6 +106,20 @@ def _describe(error: ValidationError) -> list[FieldError]:
     if error.validator == "not":
         return [FieldError(_pointer(error.absolute_path), "combines fields that cannot be sent together")]
     return [FieldError(_pointer(error.absolute_path), error.message)]
+
+
+def _closest_branch(error: ValidationError) -> list[ValidationError]:
+    """The failing branch with the fewest errors; on a tie, the one whose required fields the caller did send."""
+    branches: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(int(sub.schema_path[0]), []).append(sub)
+    sent = set(error.instance) if isinstance(error.instance, dict) else set()
+
+    def closeness(index: int) -> tuple[int, int]:
+        required = error.schema[error.validator][index].get("required", [])
+        return len(branches[index]), -len(sent & set(required))
+
+    return branches[min(branches, key=closeness)]
 
 
 class SchemaLibrary:

@@ -1,0 +1,63 @@
+"""`make package`: the deployable template: Chalice's SAM output merged with infra/resources.yaml and the patches.
+
+    python -m infra.package --out build/package [--stage dev]
+
+writes `deployment.zip`, `sam.yaml` and the merge template it used (`merge.yaml`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = ROOT / "infra" / "resources.yaml"
+FUNCTION_PATCHES = ROOT / "infra" / "functions.patch.yaml"
+
+
+def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merge_template() -> dict[str, Any]:
+    resources = yaml.safe_load(RESOURCES.read_text(encoding="utf-8"))
+    patches = yaml.safe_load(FUNCTION_PATCHES.read_text(encoding="utf-8"))
+    return deep_merge(resources, patches)
+
+
+def package(out: Path, stage: str = "dev") -> Path:
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    merge_path = out / "merge.yaml"
+    merge_path.write_text(yaml.safe_dump(merge_template(), sort_keys=False), encoding="utf-8")
+    package_dir = out / "chalice"
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
+    # --project-dir makes the CLI chdir into functions/, so every path given to it is absolute.
+    subprocess.run([str(Path(sys.executable).parent / "chalice"), "--project-dir", str(ROOT / "functions"),
+                    "package", "--stage", stage, "--merge-template", str(merge_path), str(package_dir)],
+                   check=True, env=env)
+    return package_dir
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "package")
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args()
+    print(f"packaged into {package(args.out, args.stage)}")
+
+
+if __name__ == "__main__":
+    main()
