@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from . import config
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
@@ -35,7 +36,7 @@ class Services:
     transactional: TransactionalSender
     suppressions: SuppressionList
     hasher: ContactHasher
-    idempotency_table: str
+    idempotency: DynamoDBPersistenceLayer
 
 
 @cache
@@ -83,8 +84,8 @@ def services() -> Services:
         sms=SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV)),
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         settings=settings, clock=time.time)
-    return Services(residents, transactional, suppressions, hasher,
-                    config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
+    idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
+    return Services(residents, transactional, suppressions, hasher, idempotency)
 
 
 def reset() -> None:

@@ -11,11 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -37,14 +33,8 @@ def _send(record: dict[str, Any]) -> str:
     return outcome
 
 
-_persistence: DynamoDBPersistenceLayer | None = None
-
-
 def _guarded(record: dict[str, Any]) -> str:
-    global _persistence
-    if _persistence is None:
-        _persistence = DynamoDBPersistenceLayer(table_name=services().idempotency_table)
-    once = idempotent_function(data_keyword_argument="record", persistence_store=_persistence,
+    once = idempotent_function(data_keyword_argument="record", persistence_store=services().idempotency,
                                config=_IDEMPOTENCY)(_send)
     return str(once(record=record))
 
@@ -55,6 +45,8 @@ def _handle_record(record: SQSRecord) -> str:
 
 @transactional_workers.on_sqs_message(queue=config.resource_name(config.TRANSACTIONAL_QUEUE), batch_size=10)
 def send_transactional(event: SQSEvent) -> dict[str, Any]:
+    # Lets idempotency records expire in-progress claims when the Lambda is about to time out.
+    _IDEMPOTENCY.register_lambda_context(event.context)  # type: ignore[arg-type]
     return dict(process_partial_response(event=event.to_dict(), record_handler=_handle_record,
                                          processor=BatchProcessor(event_type=EventType.SQS),
                                          context=event.context))  # type: ignore[arg-type]
