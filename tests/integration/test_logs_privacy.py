@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -9,11 +10,17 @@ import re
 import pytest
 
 from chalicelib import bootstrap
+from chalicelib.observability import logger
 
 from .residents_helpers import make_api, signup_body, unique_mobile
 
 
 def test_a_journey_logs_plenty_and_no_contact_details(emulator, capfd: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    # The app's log handler keeps the stream it was created with, which pytest may have swapped out by now: point that
+    # very handler (with its formatter) at a buffer, and read whatever else reached the process's output too.
+    handler = logger.registered_handler
+    buffer = io.StringIO()
+    previous_stream = handler.setStream(buffer)  # type: ignore[attr-defined]
     os.environ["HEXWATCH_RATE_LIMITS"] = json.dumps({"signup.ip": [100_000, 3600], "verify.ip": [100_000, 3600],
                                                      "signin.ip": [100_000, 3600]})
     try:
@@ -29,8 +36,9 @@ def test_a_journey_logs_plenty_and_no_contact_details(emulator, capfd: pytest.Ca
     finally:
         os.environ.pop("HEXWATCH_RATE_LIMITS")
         bootstrap.reset()
+        handler.setStream(previous_stream)  # type: ignore[attr-defined]
     captured = capfd.readouterr()
-    output = captured.out + captured.err
+    output = buffer.getvalue() + captured.out + captured.err
     lines = [line for line in output.splitlines() if line.strip()]
     assert sum('"request handled"' in line for line in lines) >= 4, "the API should log each request"
     assert any('"transactional job done"' in line for line in lines), "the worker should log each job"
