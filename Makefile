@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration e2e browser lint typecheck package site chromium clean
+.PHONY: run test unit integration e2e browser lint typecheck package layer site chromium clean
 
 $(STAMP): requirements.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ browser: $(STAMP) chromium
 	$(PY) -m pytest -q tests/browser
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check functions infra tests
+	$(VENV)/bin/ruff check functions infra layers tests
 
 typecheck: $(STAMP)
 	cd functions && ../$(VENV)/bin/mypy app.py chalicelib
@@ -48,6 +48,10 @@ typecheck: $(STAMP)
 ## The deployable package: Chalice's SAM template merged with infra/resources.yaml and the function patches.
 package: $(STAMP)
 	$(PY) -m infra.package --out build/package
+
+## The dependency layer, byte-for-byte reproducible (prints its SHA-256).
+layer: $(STAMP)
+	$(PY) -m layers.build --out build/layer/dependencies.zip
 
 site: $(STAMP)
 	$(PY) -m infra.local.site_build --out build/site
