@@ -196,7 +196,6 @@ class ResidentService:
         previous = replace(resident, locations=list(resident.locations))
         now = iso(self._clock())
         record.verified_at = now
-        first_activation = resident.status == PENDING
         if resident.status != ACTIVE:
             resident.status = ACTIVE
         resident.updated_at = now
@@ -208,7 +207,8 @@ class ResidentService:
         # Verifying again is fresh consent: a contact that once left may hear from us again.
         if self._suppressions.reason(record.hash) in ("opted_out", "erased"):
             self._suppressions.lift(record.hash)
-        if first_activation and record.kind == ContactKind.EMAIL.value:
+        # Every newly confirmed email gets a welcome carrying its own unsubscribe link.
+        if record.kind == ContactKind.EMAIL.value:
             self._jobs.put({"type": "welcome", "resident_id": resident.id, "contact_hash": record.hash})
 
     def start_signin(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
