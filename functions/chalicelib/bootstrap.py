@@ -34,6 +34,7 @@ OUTCODES_CSV = PACKAGE_DIR / "data" / "uk-outcodes.csv"
 class Services:
     residents: ResidentService
     transactional: TransactionalSender
+    store: ResidentStore
     suppressions: SuppressionList
     hasher: ContactHasher
     idempotency: DynamoDBPersistenceLayer
@@ -85,7 +86,7 @@ def services() -> Services:
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         settings=settings, clock=time.time)
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
-    return Services(residents, transactional, suppressions, hasher, idempotency)
+    return Services(residents, transactional, store, suppressions, hasher, idempotency)
 
 
 def reset() -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from infra.local import demo, seed, site_build, stack
 from infra.local import emulator as emulator_module
-from infra.local import seed, site_build, stack
 from infra.local.outbox import Outbox
 from infra.local.pump import EventPump
 from infra.local.server import make_site_server, serve_in_thread
@@ -63,19 +63,6 @@ def import_app() -> Any:
     if str(FUNCTIONS_DIR) not in sys.path:
         sys.path.insert(0, str(FUNCTIONS_DIR))
     return importlib.import_module("app").app
-
-
-def seed_demo_residents_hook() -> str:
-    """Call chalicelib.bootstrap.seed_demo_residents() if the app offers it; say what happened."""
-    try:
-        bootstrap = importlib.import_module("chalicelib.bootstrap")
-    except ImportError:
-        return "skipped (no chalicelib.bootstrap)"
-    seeder: Callable[[], Any] | None = getattr(bootstrap, "seed_demo_residents", None)
-    if seeder is None:
-        return "skipped (no seed_demo_residents)"
-    seeder()
-    return "done"
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
@@ -134,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         users = seed.seed_officers(outputs["user_pool_id"], endpoint=emu.endpoint)
         LOG.info("demo officers (passwords in %s): %s", state_file, ", ".join(u["username"] for u in users))
 
-        api_url, api_error, residents = None, None, "skipped (app not loaded)"
+        api_url, api_error = None, None
+        residents: dict[str, Any] | str = "skipped (app not loaded)"
         try:
             app = import_app()
         except Exception as error:  # the stack stays useful (site, outbox, emulator) while the app is being written
@@ -150,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             shutdown.append(api_server.shutdown)
             site_server.api_origin = api_url
             try:
-                residents = seed_demo_residents_hook()
+                residents = demo.seed_demo_residents()
             except Exception as error:
                 LOG.exception("seed_demo_residents failed")
                 residents = f"failed: {error}"
@@ -181,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             "jwks_url": outputs["jwks_url"],
             "users": users,
             "demo_residents": residents,
+            "demo_force": demo.DEMO_FORCE,
+            "demo_areas": demo.demo_areas(),
             "stack": {key: outputs[key] for key in ("tables", "queues", "queue_urls", "topic_arns", "secrets")},
             "site_dir": str(site_dir),
         }

@@ -105,17 +105,20 @@ class ResidentStore:
         self._connection = connection
 
     def _transaction(self) -> TransactWrite:
-        region = getattr(SubscriberModel.Meta, "region", None)
-        return TransactWrite(connection=self._connection or Connection(region=region))
+        # One connection (and so one botocore client) per store: creating a client costs far more than the write.
+        if self._connection is None:
+            self._connection = Connection(region=getattr(SubscriberModel.Meta, "region", None))
+        return TransactWrite(connection=self._connection)
 
-    def create_pending(self, resident: Resident) -> None:
+    def create(self, resident: Resident) -> None:
         """Writes the resident and claims every contact in one transaction, so no contact can have two owners."""
         try:
             with self._transaction() as transaction:
                 transaction.save(_to_model(resident), condition=SubscriberModel.resident_id.does_not_exist())
                 for contact in resident.contacts:
                     transaction.save(
-                        ContactModel(contact_hash=contact.hash, resident_id=resident.id, kind=contact.kind),
+                        ContactModel(contact_hash=contact.hash, resident_id=resident.id, kind=contact.kind,
+                                     verified=bool(contact.verified_at)),
                         condition=ContactModel.contact_hash.does_not_exist(),
                     )
         except TransactWriteError as error:

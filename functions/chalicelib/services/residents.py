@@ -129,7 +129,7 @@ class ResidentService:
             contacts=[ContactRecord(c.kind.value, c.address, c.hash) for c in contacts],
             consent=Consent(self._settings.notice_version, now), created_at=now, updated_at=now)
         try:
-            self._store.create_pending(resident)
+            self._store.create(resident)
         except ContactTaken:
             self._remind(contacts)
             return accepted

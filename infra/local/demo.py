@@ -1,0 +1,101 @@
+"""Demo data for the local stack: the Staffordshire demo force, its areas around the towns, and verified residents.
+
+The areas are approximate (a 12-sided ring around each town centre), good for trying targeting, never for real use.
+Residents are written through the app's own store, so they are keyed, hashed and indexed exactly as real ones.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any
+
+DEMO_FORCE = {"id": "staffordshire", "name": "Staffordshire Police (demo)"}
+
+# Town centre (lat, lng) and a rough radius in km.
+DEMO_TOWNS: dict[str, tuple[float, float, float]] = {
+    "Stafford": (52.8066, -2.1167, 4.0),
+    "Stoke-on-Trent": (53.0027, -2.1794, 7.0),
+    "Newcastle-under-Lyme": (53.0109, -2.2278, 3.5),
+    "Burton upon Trent": (52.8019, -1.6370, 4.0),
+    "Tamworth": (52.6339, -1.6958, 4.0),
+    "Lichfield": (52.6816, -1.8317, 3.0),
+    "Cannock": (52.6910, -2.0270, 3.5),
+    "Leek": (53.1050, -2.0230, 2.5),
+}
+
+CHANNEL_MIXES = [["email"], ["email", "sms"], ["sms"], ["email", "sms", "voice"], ["email", "push"]]
+CATEGORY_MIXES = [["crime"], ["crime", "neighbourhood"], ["crime", "rural"], ["crime", "business"],
+                  ["neighbourhood"]]
+GROUP_MIXES = [[], [], ["dog_walkers"], ["farm", "horse"], ["cctv"], ["church"], ["school"], ["canal", "cycle"]]
+LANGUAGES = ["en"] * 12 + ["cy", "pl", "ur", "pa"]
+
+
+def ring(lat: float, lng: float, radius_km: float, sides: int = 12) -> list[list[float]]:
+    """A closed, anticlockwise GeoJSON ring approximating a circle."""
+    points = []
+    for step in range(sides):
+        angle = 2 * math.pi * step / sides
+        d_lat = radius_km / 111.32 * math.sin(angle)
+        d_lng = radius_km / (111.32 * math.cos(math.radians(lat))) * math.cos(angle)
+        points.append([round(lng + d_lng, 6), round(lat + d_lat, 6)])
+    return [*points, points[0]]
+
+
+def demo_areas() -> dict[str, Any]:
+    """The demo force's local policing areas, as a GeoJSON FeatureCollection."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": name.lower().replace(" ", "-"),
+             "properties": {"name": name, "organisation": DEMO_FORCE["id"], "approximate": True},
+             "geometry": {"type": "Polygon", "coordinates": [ring(lat, lng, radius)]}}
+            for name, (lat, lng, radius) in DEMO_TOWNS.items()
+        ],
+    }
+
+
+def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:
+    """Verified residents spread around the towns; their addresses are on the reserved example domain."""
+    from chalicelib.bootstrap import services
+    from chalicelib.domain.contacts import ContactKind
+    from chalicelib.domain.geo import location_key
+    from chalicelib.domain.residents import ACTIVE, Consent, ContactRecord, Device, Location, Resident
+    from chalicelib.services.residents import iso
+
+    wired = services()
+    store = wired.store
+    rng = random.Random(seed)
+    now = iso(time.time())
+    towns = list(DEMO_TOWNS.items())
+    for index in range(count):
+        town, (lat, lng, radius) = towns[index % len(towns)]
+        distance, bearing = radius * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+        point_lat = lat + distance / 111.32 * math.sin(bearing)
+        point_lng = lng + distance / (111.32 * math.cos(math.radians(lat))) * math.cos(bearing)
+        channels = CHANNEL_MIXES[index % len(CHANNEL_MIXES)]
+        categories = CATEGORY_MIXES[rng.randrange(len(CATEGORY_MIXES))]
+        contacts = []
+        if "email" in channels:
+            contact = wired.hasher.email(f"demo-resident-{index:03d}@hexwatch.example")
+            contacts.append(ContactRecord(ContactKind.EMAIL.value, contact.address, contact.hash, now))
+        if {"sms", "voice"} & set(channels):
+            contact = wired.hasher.mobile(f"+44740{9_000_000 + index:07d}")
+            contacts.append(ContactRecord(ContactKind.MOBILE.value, contact.address, contact.hash, now))
+        key = location_key(point_lat, point_lng)
+        resident_id = f"01DEMO{index:020d}"
+        resident = Resident(
+            id=resident_id, status=ACTIVE, language=LANGUAGES[rng.randrange(len(LANGUAGES))], channels=channels,
+            categories=categories, business_sectors=["retail"] if "business" in categories else [],
+            groups=GROUP_MIXES[rng.randrange(len(GROUP_MIXES))],
+            locations=[Location(f"L{index:04d}", f"Home ({town})", round(point_lat, 6), round(point_lng, 6),
+                                "point", key.partition, key.point_cell)],
+            contacts=contacts, consent=Consent("demo", now), created_at=now, updated_at=now, name=None,
+            devices=[Device(f"D{index:04d}", "fcm", f"demo-device-token-{index:04d}", None, "Demo phone", now)]
+            if "push" in channels else [])
+        if store.contact_owner(contacts[0].hash):
+            continue  # seeded already (the emulator was reused)
+        store.create(resident)  # claims the contacts, marked verified
+        store.save(resident, None)  # writes the targeting items
+    return {"residents": count, "towns": list(DEMO_TOWNS)}
