@@ -145,7 +145,9 @@ def test_postcode_lookup_shows_the_approximate_note(page: Any, site_url: str) ->
 
 
 def test_use_my_location_fills_latitude_and_longitude(browser: Any, site_url: str) -> None:
-    context = browser.new_context(geolocation={"latitude": 52.80661, "longitude": -2.11642}, permissions=["geolocation"])
+    context = browser.new_context(
+        geolocation={"latitude": 52.80661, "longitude": -2.11642}, permissions=["geolocation"]
+    )
     try:
         page = context.new_page()
         page.goto(f"{site_url}/")
