@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -109,7 +110,8 @@ def wait_for_message(
     seen: list[dict[str, Any]] = []
     while True:
         seen = [m for m in outbox_messages(site_url) if to.lower() in _recipients(m)]
-        for message in reversed(seen):
+        seen.sort(key=lambda m: str(m.get("sent_at") or ""), reverse=True)
+        for message in seen:
             if match(message):
                 return message
         if time.monotonic() > deadline:
@@ -118,11 +120,17 @@ def wait_for_message(
         time.sleep(0.5)
 
 
-def link_to(message: dict[str, Any], path: str) -> str:
-    """The first link in `message` whose path is `path` (for example /verify.html)."""
-    from urllib.parse import urlsplit
+def has_token_link(path: str) -> Callable[[dict[str, Any]], bool]:
+    """A matcher for messages that link to `path` with a ?token= (the welcome email links to /signin.html bare)."""
+    return lambda message: any(
+        urlsplit(link).path == path and "token=" in urlsplit(link).query for link in message.get("links") or []
+    )
 
-    for link in message.get("links") or []:
+
+def link_to(message: dict[str, Any], path: str) -> str:
+    """The first link in `message` to `path` (for example /verify.html), preferring one that carries a token."""
+    links = sorted(message.get("links") or [], key=lambda link: "token=" not in link)
+    for link in links:
         if urlsplit(link).path == path:
             return str(link)
     pytest.fail(f"no link to {path} in the message {message.get('subject')!r}: {message.get('links')}")
