@@ -42,6 +42,8 @@ def test_a_journey_logs_plenty_and_no_contact_details(emulator, capfd: pytest.Ca
     lines = [line for line in output.splitlines() if line.strip()]
     assert sum('"request handled"' in line for line in lines) >= 4, "the API should log each request"
     assert any('"transactional job done"' in line for line in lines), "the worker should log each job"
+    structured = [json.loads(line) for line in lines if line.startswith('{"level"')]
+    assert structured and all(record.get("function_request_id") for record in structured), "each line has a request id"
     local_part = body["email"].split("@")[0]
     national = "0" + number[3:]
     for line in lines:
