@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.geo import KeyRange
@@ -151,19 +151,6 @@ class ResidentStore:
     def save_contact(self, contact: ContactModel) -> None:
         contact.save()
 
-    def add_contact(self, resident_id: str, contact: ContactRecord) -> bool:
-        """Claims a new contact for an existing resident; False when someone else owns it."""
-        try:
-            ContactModel(contact_hash=contact.hash, resident_id=resident_id, kind=contact.kind).save(
-                condition=ContactModel.contact_hash.does_not_exist())
-            return True
-        except PutError:
-            return False
-
-    def release_contacts(self, hashes: Iterable[str]) -> None:
-        for contact_hash in hashes:
-            ContactModel(contact_hash).delete()
-
     def erase(self, resident: Resident, suppressed_at: str) -> None:
         """Removes the resident everywhere and leaves only the contact hashes, on the suppression list."""
         with self._transaction() as transaction:
@@ -203,11 +190,7 @@ class SuppressionList:
 class LocationIndex:
     """Reads residents' locations by H3 key range: one Query per range, paged by PynamoDB."""
 
-    def __init__(self) -> None:
-        self.queries = 0
-
     def in_range(self, key_range: KeyRange) -> Iterator[LocationModel]:
-        self.queries += 1
         yield from LocationModel.query(key_range.partition,
                                        LocationModel.sk.between(key_range.low, key_range.high))
 

@@ -16,7 +16,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from ..bootstrap import schemas
-from ..domain.errors import FieldError, HexwatchError, invalid
+from ..domain.errors import HexwatchError
 from ..domain.validation import parse_form, parse_json_object
 from ..observability import logger
 
@@ -122,9 +122,3 @@ def form_error_page(error: HexwatchError, back: str) -> Response:
 
 def see_other(location: str) -> Response:
     return Response(body="", status_code=303, headers={"Location": location, **NO_STORE})
-
-
-def require_field(document: dict[str, Any], name: str) -> Any:
-    if name not in document:
-        raise invalid(f"{name} is required.", FieldError(f"/{name}", "is required"))
-    return document[name]
