@@ -31,7 +31,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-OUTBOX_WAIT_SECONDS = 20
+# The outbox reads everything the emulator holds (moto's /moto-api/data.json), which takes seconds once the stack has
+# seeded residents; the event pump itself delivers within a couple of seconds. Generous, but bounded.
+OUTBOX_WAIT_SECONDS = 60
+OUTBOX_READ_TIMEOUT_SECONDS = 45
 SITE_DIR = Path(__file__).resolve().parents[2] / "site"
 
 
@@ -71,7 +74,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="en-GB", viewport={"width": 1024, "height": 900})
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context
     context.close()
 
@@ -86,9 +89,16 @@ def page(context: Any) -> Iterator[Any]:
 
 
 def outbox_messages(site_url: str) -> list[dict[str, Any]]:
-    response = requests.get(f"{site_url}/outbox.json", timeout=10)
+    response = requests.get(f"{site_url}/outbox.json", timeout=OUTBOX_READ_TIMEOUT_SECONDS)
     response.raise_for_status()
     return list(response.json())
+
+
+def open_outbox(page: Any, stack_or_site: str) -> None:
+    """Open the outbox page in the browser (it can take several seconds to render, see OUTBOX_WAIT_SECONDS)."""
+    url = stack_or_site if "/outbox" in stack_or_site else f"{stack_or_site}/outbox/"
+    response = page.goto(url, timeout=OUTBOX_WAIT_SECONDS * 1000)
+    assert response is not None and response.ok, f"the outbox page answered {response and response.status}"
 
 
 def _recipients(message: dict[str, Any]) -> list[str]:
@@ -108,15 +118,20 @@ def wait_for_message(
     """The newest outbox message to `to` that `match` accepts; fails with what was there after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     seen: list[dict[str, Any]] = []
+    problem = ""
     while True:
-        seen = [m for m in outbox_messages(site_url) if to.lower() in _recipients(m)]
+        try:
+            seen = [m for m in outbox_messages(site_url) if to.lower() in _recipients(m)]
+            problem = ""
+        except requests.RequestException as error:  # a slow or failed outbox read: try again until the deadline
+            problem = f" (last outbox read failed: {error})"
         seen.sort(key=lambda m: str(m.get("sent_at") or ""), reverse=True)
         for message in seen:
             if match(message):
                 return message
         if time.monotonic() > deadline:
             summary = [(m.get("channel"), m.get("subject"), m.get("links")) for m in seen]
-            pytest.fail(f"no {what} for {to} in the outbox after {timeout:.0f} s; messages to it: {summary}")
+            pytest.fail(f"no {what} for {to} in the outbox after {timeout:.0f} s{problem}; messages to it: {summary}")
         time.sleep(0.5)
 
 

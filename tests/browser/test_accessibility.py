@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.browser.axe_helpers import assert_no_violations
-from tests.browser.conftest import site_pages
+from tests.browser.conftest import open_outbox, site_pages
 
 PAGES = site_pages()
 
@@ -72,6 +72,5 @@ def test_verify_with_a_token_and_signin_with_a_code_have_no_axe_violations(page:
 
 
 def test_outbox_page_has_no_axe_violations(page: Any, site_url: str, stack: dict[str, Any]) -> None:
-    page.goto(str(stack["outbox_url"]))
-    page.wait_for_load_state("networkidle")
+    open_outbox(page, str(stack["outbox_url"]))
     assert_no_violations(page, "the outbox page")

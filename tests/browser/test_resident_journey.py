@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.browser.axe_helpers import assert_no_violations
-from tests.browser.conftest import has_token_link, wait_for_message
+from tests.browser.conftest import has_token_link, open_outbox, wait_for_message
 
 
 def _unique_email(kind: str) -> str:
@@ -50,7 +50,7 @@ def test_signup_confirm_manage_and_unsubscribe(page: Any, site_url: str) -> None
 
     # Open the outbox like a resident opens their mail, and follow the confirmation link.
     wait_for_message(site_url, email, has_token_link("/verify.html"), "confirmation email")
-    page.goto(f"{site_url}/outbox/")
+    open_outbox(page, site_url)
     article = page.locator("article").filter(has_text=email).filter(has=page.locator("a[href*='/verify.html']"))
     article.first.locator("ul.links a[href*='/verify.html']").first.click()
     page.wait_for_url("**/verify.html?token=*")
@@ -82,7 +82,7 @@ def test_signup_confirm_manage_and_unsubscribe(page: Any, site_url: str) -> None
     welcome = wait_for_message(
         site_url, email, has_token_link("/unsubscribe.html"), "welcome email"
     )
-    page.goto(f"{site_url}/outbox/")
+    open_outbox(page, site_url)
     article = page.locator("article").filter(has_text=email).filter(has=page.locator("a[href*='/unsubscribe.html']"))
     assert article.count() >= 1, f"the outbox page does not show the welcome email {welcome.get('subject')!r}"
     article.first.locator("ul.links a[href*='/unsubscribe.html']").first.click()

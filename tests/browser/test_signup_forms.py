@@ -20,7 +20,7 @@ SITE = Path(__file__).resolve().parents[2] / "site"
 @pytest.fixture
 def no_js_page(browser: Any) -> Any:
     context = browser.new_context(java_script_enabled=False, locale="en-GB")
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(30_000)
     yield context.new_page()
     context.close()
 
