@@ -1,7 +1,8 @@
 """What residents would have received: every email, SMS, push notification and voice call the app sent to the emulator.
 
 Sources (moto 5.2.5):
-- `GET <endpoint>/moto-api/data.json`, which lists moto's model instances:
+- moto's own model instances for SES and SNS, read in-process (what `/moto-api/data.json` lists, without the
+  thousands of DynamoDB items that make that dump slow):
   - `ses.RawMessage`: SESv2/SES `SendEmail` with Raw MIME, the app's local path; parsed with the `email` package. Its
     `destinations` list a recipient once per Destination and once per To header, so they are de-duplicated.
   - `ses.Message`: Simple sends (subject and body only; moto drops custom headers).
@@ -27,7 +28,6 @@ import logging
 import os
 import re
 import threading
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -128,6 +128,21 @@ def _json_object(text: str | None) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
+def _public_attributes(instance: Any) -> dict[str, Any]:
+    """The JSON-serialisable public attributes of a moto model, as moto's data.json lists them."""
+    attributes: dict[str, Any] = {}
+    for name in dir(instance):
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(instance, name)
+            json.dumps(value)
+        except (TypeError, AttributeError, ValueError):
+            continue
+        attributes[name] = value
+    return attributes
+
+
 class Outbox:
     """Reads sent messages back from the emulator. One instance remembers when it first saw each message."""
 
@@ -191,9 +206,19 @@ class Outbox:
     # --- sources
 
     def _model_data(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as response:
-            loaded = json.loads(response.read())
-        return loaded if isinstance(loaded, dict) else {}
+        """What `/moto-api/data.json` would say about SES and SNS, read in-process from the emulator's own models.
+
+        The emulator runs in this process (run.py and the test fixtures start it in a thread). The HTTP dump would
+        serialise every model moto ever tracked, every DynamoDB item written included, which grows without bound and
+        took seconds once the demo residents were seeded; these two services are all the outbox needs.
+        """
+        from moto.core.model_instances import model_data
+
+        return {
+            service: {name: [_public_attributes(instance) for instance in list(getattr(model, "instances_tracked", []))]
+                      for name, model in model_data.get(service, {}).items()}
+            for service in ("ses", "sns")
+        }
 
     def _emails(self, ses: Mapping[str, Any]) -> list[Message]:
         messages: list[Message] = []

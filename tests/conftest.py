@@ -1,4 +1,5 @@
-"""End-to-end fixture: the whole local stack (`python -m infra.local.run`) in a subprocess, on free ports."""
+"""The whole local stack (`python -m infra.local.run`) in a subprocess on free ports, shared by tests/e2e and
+tests/browser: one stack per test session."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_SECONDS = 60
 
 
