@@ -1,8 +1,8 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright, against the whole local stack.
 
 The stack is the session fixture `local_stack` of tests/conftest.py (`python -m infra.local.run` on free ports). To
-iterate quickly on the pages, point HEXWATCH_STACK_STATE at the state file of a stack that is already running, for example
-`HEXWATCH_STACK_STATE=.local/stack.json pytest tests/browser` after `make run`.
+iterate quickly on the pages, point HEXWATCH_STACK_STATE at the state file of a stack that is already running, for
+example `HEXWATCH_STACK_STATE=.local/stack.json pytest tests/browser` after `make run`.
 """
 
 from __future__ import annotations
