@@ -139,7 +139,7 @@ def test_the_plain_form_without_javascript_gets_pages_not_json(api: ResidentApi)
     refused = api.client.http.post("/v1/signup", headers={"Content-Type": "application/x-www-form-urlencoded"},
                                    body=b"email=noscript%40example.org")
     assert refused.status_code == 400 and refused.headers["Content-Type"].startswith("text/html")
-    assert b"consent" in refused.body and b"Go back" in refused.body
+    assert b"Privacy notice" in refused.body and b"Go back" in refused.body
 
 
 def test_rate_limits_answer_429_with_retry_after(emulator) -> None:  # type: ignore[no-untyped-def]

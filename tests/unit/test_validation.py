@@ -96,3 +96,11 @@ def test_every_schema_is_valid_draft_2020_12_and_reachable_from_the_lambda_packa
         linked = package_schemas / path.name
         assert linked.is_symlink() or linked.is_file(), f"{path.name} is not linked into chalicelib/schemas"
         assert json.loads(linked.read_text()) == json.loads(path.read_text())
+
+
+def test_pointers_read_as_field_names_on_the_no_javascript_error_page() -> None:
+    from chalicelib.api.http import describe_pointer
+
+    assert describe_pointer("/locations/0/postcode") == "Places 1 postcode"
+    assert describe_pointer("/email") == "Email address"
+    assert describe_pointer("") == "The form"

@@ -108,13 +108,30 @@ def validated_form(request: Request, schema: str) -> dict[str, Any]:
     return schemas().validate(schema, form_to_document(parse_form(raw_body(request))))
 
 
+FIELD_NAMES = {
+    "email": "Email address", "phone": "Mobile number", "landline": "Landline number", "name": "Name",
+    "language": "Language", "channels": "How to contact you", "categories": "What to hear about",
+    "business_sectors": "Business sectors", "groups": "Watch schemes", "locations": "Places",
+    "age_confirmed": "Age", "consent": "Privacy notice", "token": "Link", "code": "Code", "label": "name",
+    "postcode": "postcode", "lat": "latitude", "lng": "longitude",
+}
+
+
+def describe_pointer(pointer: str) -> str:
+    """`/locations/0/postcode` becomes "Places 1 postcode": what a person looking at the form would call it."""
+    parts = [part for part in pointer.split("/") if part]
+    words = [str(int(part) + 1) if part.isdigit() else FIELD_NAMES.get(part, part.replace("_", " ")) for part in parts]
+    return " ".join(words) or "The form"
+
+
 def form_error_page(error: HexwatchError, back: str) -> Response:
     """Without JavaScript the browser shows our answer itself: a page that lists what to fix."""
-    items = "".join(f"<li><strong>{html.escape(e.pointer.strip('/').replace('/', ' ') or 'form')}</strong>: "
-                    f"{html.escape(e.message)}</li>" for e in error.errors)
-    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>There is a problem</title>'
-            f'<link rel="stylesheet" href="/style.css"></head><body><main><h1>There is a problem</h1>'
-            f"<p>{html.escape(error.message)}</p><ul>{items}</ul>"
+    items = "".join(f"<li><strong>{html.escape(describe_pointer(e.pointer))}</strong>: {html.escape(e.message)}</li>"
+                    for e in error.errors)
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>There is a problem - Community alerts</title><link rel="stylesheet" href="/style.css"></head>'
+            f'<body><main><h1>There is a problem</h1><p>{html.escape(error.message)}</p><ul>{items}</ul>'
             f'<p><a href="{html.escape(back)}">Go back and try again</a></p></main></body></html>')
     return Response(body=page, status_code=error.status,
                     headers={"Content-Type": "text/html; charset=utf-8", **NO_STORE, **error.headers})
