@@ -56,8 +56,10 @@ def test_invalid_signup_without_javascript_shows_the_error_page(no_js_page: Any,
     assert page.url.rstrip("/").endswith("/v1/signup"), page.url
     assert page.get_by_role("heading", name="There is a problem").is_visible()
     text = page.locator("main").inner_text()
-    for field in ("email", "consent", "age_confirmed"):
+    # Fields are named as the form names them, not by their JSON pointers.
+    for field in ("Email address", "Privacy notice", "Age"):
         assert field in text, f"the error page does not mention {field}:\n{text}"
+    assert "^[" not in text, "no regular expressions in messages for people"
 
 
 def test_empty_signup_with_javascript_shows_linked_errors_and_sends_nothing(page: Any, site_url: str) -> None:

@@ -105,7 +105,34 @@ def _describe(error: ValidationError) -> list[FieldError]:
         return described
     if error.validator == "not":
         return [FieldError(_pointer(error.absolute_path), "combines fields that cannot be sent together")]
-    return [FieldError(_pointer(error.absolute_path), error.message)]
+    return [FieldError(_pointer(error.absolute_path), _plain_message(error))]
+
+
+def _plain_message(error: ValidationError) -> str:
+    """jsonschema's messages quote the value and the rule (a regular expression, say); people need the rule in words."""
+    rule, schema = error.validator, error.schema
+    if rule == "pattern":
+        return "is not in the expected format"
+    if rule == "format":
+        return f"is not a valid {schema['format'].replace('-', ' ')}"
+    if rule == "enum":
+        return "must be one of: " + ", ".join(str(value) for value in schema["enum"])
+    if rule == "const":
+        return "must be ticked" if schema["const"] is True else f"must be {schema['const']!r}"
+    if rule == "type":
+        expected = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
+        return f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}"
+    if rule in ("minLength", "maxLength"):
+        return f"must be {'at least' if rule == 'minLength' else 'at most'} {schema[rule]} characters long"
+    if rule in ("minimum", "maximum"):
+        return f"must be {'at least' if rule == 'minimum' else 'at most'} {schema[rule]}"
+    if rule in ("minItems", "maxItems"):
+        return f"{'needs at least' if rule == 'minItems' else 'can have at most'} {schema[rule]}"
+    if rule == "uniqueItems":
+        return "has the same choice more than once"
+    if rule == "minProperties":
+        return "must change at least one thing"
+    return str(error.message)
 
 
 def _closest_branch(error: ValidationError) -> list[ValidationError]:
@@ -138,10 +165,13 @@ class SchemaLibrary:
     def errors(self, name: str, instance: Any) -> list[FieldError]:
         validator = self._validators[f"{name}.json"]
         found: list[FieldError] = []
-        for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        for error in sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
             found.extend(_describe(error))
-        unique: dict[tuple[str, str], FieldError] = {(e.pointer, e.message): e for e in found}
-        return list(unique.values())
+        # One message per field: "too short" and "not an email" about the same field help no one twice.
+        first: dict[str, FieldError] = {}
+        for field_error in found:
+            first.setdefault(field_error.pointer, field_error)
+        return list(first.values())
 
     def validate(self, name: str, instance: Any) -> dict[str, Any]:
         errors = self.errors(name, instance)
