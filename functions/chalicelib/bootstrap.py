@@ -13,6 +13,7 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from . import config
+from .adapters.cognito_jwt import CognitoTokenVerifier, default_issuer
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
 from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
 from .adapters.models import bind_tables
@@ -89,7 +90,19 @@ def services() -> Services:
     return Services(residents, transactional, store, suppressions, hasher, idempotency)
 
 
+@cache
+def officer_verifier() -> CognitoTokenVerifier:
+    """Apart from `services()`: the authorizer runs as its own function and needs no tables, queues or secrets."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
+    pool_id = os.environ.get(config.USER_POOL_ID_ENV, "")
+    issuer = os.environ.get(config.JWT_ISSUER_ENV) or (default_issuer(region, pool_id) if pool_id else "")
+    client_ids = [c.strip() for c in os.environ.get(config.USER_POOL_CLIENT_ID_ENV, "").split(",")]
+    jwks_url = os.environ.get(config.JWKS_URL_ENV) or f"{issuer}/.well-known/jwks.json"
+    return CognitoTokenVerifier(issuer, client_ids, jwks_url)
+
+
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
     services.cache_clear()
     geocoder.cache_clear()
+    officer_verifier.cache_clear()

@@ -47,3 +47,6 @@ SES_EVENTS_TOPIC = "ses-events"
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
 PUSH_PLATFORMS_ENV = "HEXWATCH_PUSH_PLATFORMS"  # JSON: {"fcm": "<platform application ARN>", "apns": "..."}
+JWT_ISSUER_ENV = "HEXWATCH_JWT_ISSUER"  # default: https://cognito-idp.<region>.amazonaws.com/<HEXWATCH_USER_POOL_ID>
+# HEXWATCH_USER_POOL_CLIENT_ID may list several app clients, comma-separated; HEXWATCH_JWKS_URL defaults to
+# <issuer>/.well-known/jwks.json (the local stack points it at the emulator, whose tokens carry the AWS issuer).
