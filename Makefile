@@ -58,3 +58,11 @@ site: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+## A demo officer's ID token from the running local stack: curl -H "Authorization: Bearer $(make -s token USER=...)".
+# USER is also the login name in the environment, so only a USER given on make's command line counts.
+TOKEN_USER = $(if $(filter command line,$(origin USER)),$(USER),demo-officer@hexwatch.example)
+# No $(STAMP) prerequisite: the stack (make run) has built the venv already, and stdout must carry only the token.
+.PHONY: token
+token:
+	@$(PY) -m infra.local.token $(if $(STATE_FILE),--state-file $(STATE_FILE)) $(TOKEN_USER)
