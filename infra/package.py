@@ -21,6 +21,22 @@ RESOURCES = ROOT / "infra" / "resources.yaml"
 FUNCTION_PATCHES = ROOT / "infra" / "functions.patch.yaml"
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Refuses a key written twice in one mapping: plain YAML keeps the last silently, dropping the first patch."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = sorted({str(key) for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise ValueError(f"{node.start_mark}: keys written twice: {', '.join(duplicates)}")
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    return dict(loaded)
+
+
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in patch.items():
@@ -32,9 +48,7 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_template() -> dict[str, Any]:
-    resources = yaml.safe_load(RESOURCES.read_text(encoding="utf-8"))
-    patches = yaml.safe_load(FUNCTION_PATCHES.read_text(encoding="utf-8"))
-    return deep_merge(resources, patches)
+    return deep_merge(load_yaml(RESOURCES), load_yaml(FUNCTION_PATCHES))
 
 
 def package(out: Path, stage: str = "dev") -> Path:

@@ -47,6 +47,12 @@ def test_the_merged_template_holds_every_resource_and_partial_batch_failures(pac
     event = resources["SendTransactional"]["Properties"]["Events"]["SendTransactionalSqsEventSource"]
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert resources["APIHandler"]["Type"] == "AWS::Serverless::Function"
+    # The deployed functions learn the pool and the sender from the stack, not from a hand-edited file.
+    for function in ("APIHandler", "OfficerAuthorizer"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["HEXWATCH_USER_POOL_ID"] == {"Ref": "OfficersUserPool"}
+        assert variables["HEXWATCH_USER_POOL_CLIENT_ID"] == {"Ref": "OfficersUserPoolClient"}
+    assert resources["UnauthorizedResponse"]["Properties"]["RestApiId"] == {"Ref": "RestAPI"}
 
 
 def test_the_merged_template_passes_cfn_lint(packaged: Path) -> None:

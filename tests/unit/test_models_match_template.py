@@ -44,3 +44,15 @@ def test_every_name_the_app_uses_is_in_the_template() -> None:
                    config.TRANSACTIONAL_QUEUE, config.SES_EVENTS_TOPIC, config.SIGNING_SECRET,
                    config.CONTACT_HASH_SECRET):
         assert suffix in suffixes
+
+
+def test_a_key_written_twice_in_a_template_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from infra.package import load_yaml
+
+    twice = tmp_path / "patch.yaml"
+    twice.write_text("Resources:\n  A: {Properties: {X: 1}}\n  A: {Properties: {Y: 2}}\n")
+    with pytest.raises(ValueError, match="written twice: A"):
+        load_yaml(twice)
+    assert load_yaml(Path(__file__).parents[2] / "infra" / "functions.patch.yaml")["Resources"]
