@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration e2e browser lint typecheck package layer site chromium clean
+.PHONY: run test unit integration e2e browser lint typecheck package layer site chromium clean bench
 
 $(STAMP): requirements.txt functions/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ browser: $(STAMP) chromium
 	$(PY) -m pytest -q tests/browser
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check functions infra layers tests
+	$(VENV)/bin/ruff check functions infra layers bench tests
 
 typecheck: $(STAMP)
 	cd functions && ../$(VENV)/bin/mypy app.py chalicelib
@@ -52,6 +52,10 @@ package: $(STAMP)
 ## The dependency layer, byte-for-byte reproducible (prints its SHA-256).
 layer: $(STAMP)
 	$(PY) -m layers.build --out build/layer/dependencies.zip
+
+## Benchmarks: print their tables and write the figures into docs/performance.md.
+bench: $(STAMP)
+	$(PY) -m bench.targeting --residents 200000 --write-docs
 
 site: $(STAMP)
 	$(PY) -m infra.local.site_build --out build/site
