@@ -44,17 +44,12 @@ from chalicelib.domain.coverage import Area, Circle, Target, circle_polygon, dis
 from chalicelib.domain.geo import KeyRange, location_key, ranges_for_cell  # noqa: E402
 from chalicelib.services.targeting import LocationFinder, TargetingStats  # noqa: E402
 from infra.local import emulator, stack  # noqa: E402
-from infra.local.demo import DEMO_TOWNS, ring  # noqa: E402
+from infra.local.demo import DEMO_BOUNDARY, DEMO_TOWNS, ring  # noqa: E402
 
 DOCS = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench.targeting:begin -->", "<!-- bench.targeting:end -->"
 STAFFORD = DEMO_TOWNS["Stafford"][:2]
 BASELINE_RESOLUTION = 8  # about 0.74 km2 a cell: the fixed grid a naive design would pick for street to force
-# A rough outline of the county (lng, lat), anticlockwise: the "whole force" target.
-FORCE_OUTLINE = [[-2.47, 52.42], [-1.59, 52.58], [-1.59, 52.86], [-1.77, 53.00], [-1.83, 53.22], [-2.05, 53.23],
-                 [-2.38, 53.05], [-2.40, 52.80], [-2.47, 52.42]]
-
-
 @dataclass
 class Row:
     target: str
@@ -193,7 +188,7 @@ def targets() -> list[tuple[str, Target]]:
         *[(f"circle {label}", Circle(lat, lng, metres)) for label, metres in
           (("50 m", 50), ("200 m", 200), ("1 km", 1_000), ("3 km", 3_000), ("20 km", 20_000))],
         ("town polygon (Stafford)", Area((( ring(lat, lng, radius),),))),
-        ("whole force", Area(((FORCE_OUTLINE,),))),
+        ("whole force", Area(((DEMO_BOUNDARY,),))),
     ]
 
 

@@ -3,6 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.api.account import account_api
+from chalicelib.api.areas import areas_api
 from chalicelib.api.officers import officer_api
 from chalicelib.api.reference import reference_api
 from chalicelib.api.signup import signup_api
@@ -19,6 +20,7 @@ app.register_blueprint(account_api)
 app.register_blueprint(unsubscribe_api)
 app.register_blueprint(reference_api)
 app.register_blueprint(officer_api)
+app.register_blueprint(areas_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

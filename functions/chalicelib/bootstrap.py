@@ -23,6 +23,7 @@ from .adapters.secrets import load_contact_hash_key, load_key_ring
 from .domain.contacts import ContactHasher
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
+from .services.areas import AreaService
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.transactional import Links, TransactionalSender
 
@@ -62,9 +63,22 @@ def rate_limits() -> dict[str, tuple[int, int]]:
 
 
 @cache
-def services() -> Services:
+def bound_tables() -> str:
+    """Points the PynamoDB models at this deployment's tables once; returns the prefix."""
     prefix = config.prefix()
     bind_tables(prefix, os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
+    return prefix
+
+
+@cache
+def area_service() -> AreaService:
+    bound_tables()
+    return AreaService(time.time)
+
+
+@cache
+def services() -> Services:
+    prefix = bound_tables()
     hasher = ContactHasher(load_contact_hash_key(config.resource_name(config.CONTACT_HASH_SECRET, prefix)))
     signer = TokenSigner(load_key_ring(config.resource_name(config.SIGNING_SECRET, prefix)), time.time)
     settings = ResidentSettings(
@@ -106,3 +120,5 @@ def reset() -> None:
     services.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()
+    bound_tables.cache_clear()
+    area_service.cache_clear()

@@ -25,6 +25,10 @@ DEMO_TOWNS: dict[str, tuple[float, float, float]] = {
     "Leek": (53.1050, -2.0230, 2.5),
 }
 
+# A rough outline of the county (lng, lat), anticlockwise: the demo force's boundary and the "whole force" target.
+DEMO_BOUNDARY = [[-2.47, 52.42], [-1.50, 52.55], [-1.50, 52.90], [-1.77, 53.00], [-1.83, 53.22], [-2.05, 53.23],
+                 [-2.42, 53.05], [-2.45, 52.80], [-2.47, 52.42]]
+
 CHANNEL_MIXES = [["email"], ["email", "sms"], ["sms"], ["email", "sms", "voice"], ["email", "push"]]
 CATEGORY_MIXES = [["crime"], ["crime", "neighbourhood"], ["crime", "rural"], ["crime", "business"],
                   ["neighbourhood"]]
@@ -44,16 +48,26 @@ def ring(lat: float, lng: float, radius_km: float, sides: int = 12) -> list[list
 
 
 def demo_areas() -> dict[str, Any]:
-    """The demo force's local policing areas, as a GeoJSON FeatureCollection."""
+    """The demo force's boundary and local policing areas, as a GeoJSON FeatureCollection for POST /v1/areas."""
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "id": name.lower().replace(" ", "-"),
-             "properties": {"name": name, "organisation": DEMO_FORCE["id"], "approximate": True},
-             "geometry": {"type": "Polygon", "coordinates": [ring(lat, lng, radius)]}}
-            for name, (lat, lng, radius) in DEMO_TOWNS.items()
+            {"type": "Feature", "id": "boundary", "properties": {"name": DEMO_FORCE["name"]},
+             "geometry": {"type": "Polygon", "coordinates": [DEMO_BOUNDARY]}},
+            *({"type": "Feature", "id": name.lower().replace(" ", "-"), "properties": {"name": name},
+               "geometry": {"type": "Polygon", "coordinates": [ring(lat, lng, radius)]}}
+              for name, (lat, lng, radius) in DEMO_TOWNS.items()),
         ],
     }
+
+
+def seed_demo_areas() -> list[str]:
+    """Imports the demo boundary and town areas through the app's own checks, as the demo admin would."""
+    from chalicelib.bootstrap import area_service
+    from chalicelib.domain.officers import Officer, Role
+
+    admin = Officer(sub="demo-seed", username="demo-seed", organisation=str(DEMO_FORCE["id"]), role=Role.ADMIN)
+    return list(area_service().import_areas(admin, demo_areas())["imported"])
 
 
 def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:

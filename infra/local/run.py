@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             site_server.api_origin = api_url
             try:
                 residents = demo.seed_demo_residents()
+                demo.seed_demo_areas()
             except Exception as error:
                 LOG.exception("seed_demo_residents failed")
                 residents = f"failed: {error}"

@@ -47,7 +47,7 @@ def test_each_documented_request_schema_is_the_one_its_route_validates_with() ->
             path = ast.literal_eval(route.args[0])
             methods = next(ast.literal_eval(k.value) for k in route.keywords if k.arg == "methods")
             source = ast.get_source_segment(module.read_text(), node) or ""
-            for name in re.findall(r'validated_(?:json|form)\([^,]+, "([\w-]+)"\)', source):
+            for name in re.findall(r'validated_(?:json|form)\([^,]+, "([\w-]+)"[,)]', source):
                 for method in methods:
                     used[(path, method.lower())] = name
             if path in ("/v1/verify", "/v1/session"):

@@ -125,12 +125,27 @@ class RateLimitModel(Model):
     expires_at = NumberAttribute()
 
 
+class AreaModel(Model):
+    """A named area of one organisation; the item with area_id "boundary" is the organisation's own boundary."""
+
+    class Meta:
+        table_name = config.AREAS_TABLE
+
+    organisation = UnicodeAttribute(hash_key=True)
+    area_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    geometry = UnicodeAttribute()  # GeoJSON Polygon or MultiPolygon, as JSON text
+    imported_by = UnicodeAttribute()
+    imported_at = UnicodeAttribute()
+
+
 ALL_MODELS: dict[str, type[Model]] = {
     config.SUBSCRIBERS_TABLE: SubscriberModel,
     config.CONTACTS_TABLE: ContactModel,
     config.LOCATIONS_TABLE: LocationModel,
     config.SUPPRESSIONS_TABLE: SuppressionModel,
     config.RATE_LIMITS_TABLE: RateLimitModel,
+    config.AREAS_TABLE: AreaModel,
 }
 
 

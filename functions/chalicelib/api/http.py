@@ -17,7 +17,7 @@ from chalice.app import Request, Response
 
 from ..bootstrap import schemas
 from ..domain.errors import HexwatchError
-from ..domain.validation import parse_form, parse_json_object
+from ..domain.validation import MAX_BODY_BYTES, parse_form, parse_json_object
 from ..observability import logger
 
 JSON_TYPES = ["application/json"]
@@ -55,8 +55,8 @@ def is_form(request: Request) -> bool:
     return (request.headers.get("content-type") or "").split(";")[0].strip() == JSON_AND_FORM_TYPES[1]
 
 
-def validated_json(request: Request, schema: str) -> dict[str, Any]:
-    return schemas().validate(schema, parse_json_object(raw_body(request)))
+def validated_json(request: Request, schema: str, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    return schemas().validate(schema, parse_json_object(raw_body(request), max_bytes=max_bytes))
 
 
 def raw_body(request: Request) -> bytes:

@@ -39,6 +39,10 @@ def unauthorised(message: str = "Sign in again: the session is missing, invalid 
                          {"WWW-Authenticate": 'Bearer realm="hexwatch-residents"'})
 
 
+def forbidden(message: str, *errors: FieldError) -> HexwatchError:
+    return HexwatchError(message, list(errors), 403, "Forbidden")
+
+
 def rate_limited(retry_after_seconds: int) -> HexwatchError:
     return HexwatchError("Too many requests: please wait and try again.", [], 429, "TooManyRequests",
                          {"Retry-After": str(max(1, retry_after_seconds))})
