@@ -1,0 +1,148 @@
+"""The alert: what officers write, how it moves from draft to sent, and who may move it. Pure: no AWS here.
+
+Shaped for what comes after the first send: updates and cancels refer to earlier alerts, content is kept per
+language and marked as written or machine-translated, and the source says whether an officer or a partner (with its
+own unique id for the alert) raised it. Times are stored in UTC and shown in Europe/London.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .coverage import Area, Circle, Target
+from .errors import FieldError, HexwatchError, forbidden, invalid
+from .officers import Officer, Role, can_approve, can_approve_costly, needs_approval
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+# Every move an alert may make; anything else is a 409.
+TRANSITIONS: dict[Status, set[Status]] = {
+    Status.DRAFT: {Status.PENDING_APPROVAL, Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
+    Status.PENDING_APPROVAL: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
+    Status.SCHEDULED: {Status.SENDING, Status.CANCELLED},
+    Status.SENDING: {Status.SENT, Status.CANCELLED},  # cancelling while sending stops what is not yet sent
+    Status.SENT: set(),
+    Status.CANCELLED: set(),
+}
+
+
+@dataclass(frozen=True)
+class Content:
+    title: str
+    body: str
+    machine_translated: bool = False
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # "officer" or "partner"
+    organisation: str
+    user: str | None = None  # the officer's sub
+    partner_reference: str | None = None  # the partner's own id for the alert, unique per partner
+
+
+@dataclass
+class Alert:
+    id: str
+    type: str
+    references: list[str]
+    status: Status
+    category: str
+    priority: str
+    incident_ref: str
+    contact: dict[str, str]
+    target: dict[str, Any]
+    channels: list[str]
+    groups: list[str]
+    business_sectors: list[str]
+    content: dict[str, Content]  # by language; the written language first
+    source: Source
+    created_at: datetime
+    send_at: datetime | None = None
+    expires_at: datetime | None = None
+    footage_request: dict[str, Any] | None = None
+    approved_by: str | None = None
+    history: list[dict[str, str]] = field(default_factory=list)
+
+    def move(self, to: Status, by: str, at: datetime) -> None:
+        if to not in TRANSITIONS[self.status]:
+            raise HexwatchError(f"A {self.status.value} alert cannot become {to.value}.",
+                                [FieldError("/status", f"cannot go from {self.status.value} to {to.value}")],
+                                409, "Conflict")
+        self.history.append({"from": self.status.value, "to": to.value, "by": by, "at": utc_text(at)})
+        self.status = to
+
+
+def parse_time(text: str, pointer: str) -> datetime:
+    """An RFC 3339 time with an offset; times without one are refused rather than guessed."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise invalid("That time is not valid.", FieldError(pointer, "is not an RFC 3339 time")) from None
+    if moment.tzinfo is None:
+        raise invalid("Give times with an offset.", FieldError(pointer, "needs an offset, e.g. Z or +01:00"))
+    return moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def london_text(moment: datetime) -> str:
+    """What officers and residents read: local time, with the zone's own name (GMT or BST)."""
+    return moment.astimezone(LONDON).strftime("%-d %B %Y, %H:%M %Z")
+
+
+def target_geometry(target: dict[str, Any]) -> Target | None:
+    """The drawn geometry of a circle or polygon target; areas and the whole organisation resolve elsewhere."""
+    if target["type"] == "circle":
+        return Circle(float(target["center"]["lat"]), float(target["center"]["lng"]), float(target["radius_m"]))
+    if target["type"] == "polygon":
+        return Area.from_geojson(target["geometry"])
+    return None
+
+
+def check_times(send_at: datetime | None, expires_at: datetime | None, now: datetime) -> None:
+    errors = []
+    if send_at is not None and send_at < now:
+        errors.append(FieldError("/send_at", "is in the past"))
+    if expires_at is not None and expires_at <= (send_at or now):
+        errors.append(FieldError("/expires_at", "must be after the alert is sent"))
+    if errors:
+        raise invalid("The alert's times do not fit.", *errors)
+
+
+def status_when_sent(officer: Officer, alert: Alert, costly: bool, now: datetime) -> Status:
+    """Where a send request takes the alert: volunteers and costly sends wait for approval; a future send_at waits."""
+    waiting = alert.status is Status.PENDING_APPROVAL or needs_approval(officer)
+    if alert.approved_by is None and (waiting or (costly and not can_approve_costly(officer))):
+        return Status.PENDING_APPROVAL
+    return Status.SCHEDULED if alert.send_at and alert.send_at > now else Status.SENDING
+
+
+def approve(officer: Officer, alert: Alert, costly: bool, now: datetime) -> Status:
+    """An approval moves the alert on; nobody approves their own alert, and costly sends need a supervisor."""
+    if not can_approve(officer) or officer.organisation != alert.source.organisation:
+        raise forbidden("Only officers, supervisors and admins of the alert's force can approve it.")
+    if alert.source.user == officer.sub:
+        raise forbidden("Another officer must approve this alert.")
+    if costly and officer.role < Role.SUPERVISOR:
+        raise forbidden("Sends over the SMS and voice limit need a supervisor's approval.")
+    alert.approved_by = officer.sub
+    next_status = Status.SCHEDULED if alert.send_at and alert.send_at > now else Status.SENDING
+    alert.move(next_status, officer.sub, now)
+    return next_status
