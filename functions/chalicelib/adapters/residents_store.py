@@ -9,7 +9,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.geo import KeyRange
+from ..domain.geo import KeyRange, LocationKey
 from ..domain.residents import Consent, ContactRecord, Device, Location, Resident
 from .models import (
     ConsentMap,
@@ -77,7 +77,7 @@ def _location_items(resident: Resident) -> list[LocationModel]:
     return [
         LocationModel(
             cell=location.partition,
-            sk=f"{location.point_cell}#{resident.id}#{location.id}",
+            sk=_sort_key(resident, location),
             location_id=location.id,
             lat=location.lat,
             lng=location.lng,
@@ -95,8 +95,12 @@ def _location_items(resident: Resident) -> list[LocationModel]:
     ]
 
 
+def _sort_key(resident: Resident, location: Location) -> str:
+    return LocationKey(location.partition, location.point_cell).sort_key(resident.id, location.id)
+
+
 def _location_keys(resident: Resident) -> set[tuple[str, str]]:
-    return {(loc.partition, f"{loc.point_cell}#{resident.id}#{loc.id}") for loc in resident.locations}
+    return {(loc.partition, _sort_key(resident, loc)) for loc in resident.locations}
 
 
 class ResidentStore:

@@ -173,9 +173,3 @@ def merge_ranges(ranges: Iterable[KeyRange]) -> list[KeyRange]:
                 continue
         merged.append(key_range)
     return merged
-
-
-def partitions_of(cover_: Cover) -> set[str]:
-    return {r.partition for r in cover_.ranges}
-
-

@@ -41,26 +41,28 @@ def _html_page(title: str, paragraphs: list[str], action_url: str, action_label:
     )
 
 
+def _link_email(title: str, paragraphs: list[str], url: str, action: str, text_action: str,
+                ignore: str) -> RenderedEmail:
+    """An email whose point is one link: the same words in the text part and the HTML part."""
+    text = "\n\n".join([title, *paragraphs, f"{text_action}: {url}", ignore])
+    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, _html_page(title, paragraphs, url, action))
+
+
 def verification_email(site_url: str, token: str) -> RenderedEmail:
-    url = link(site_url, "verify.html", token=token)
-    title = "Confirm your email address"
-    paragraphs = [
-        "Thank you for signing up to community alerts from your local police.",
-        "Please confirm your email address so that we can send you alerts. The link works for 48 hours.",
-    ]
-    text = "\n\n".join([title, *paragraphs, f"Confirm: {url}", "If you did not sign up, ignore this email."])
-    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, _html_page(title, paragraphs, url, "Confirm my email"))
+    return _link_email(
+        "Confirm your email address",
+        ["Thank you for signing up to community alerts from your local police.",
+         "Please confirm your email address so that we can send you alerts. The link works for 48 hours."],
+        link(site_url, "verify.html", token=token), "Confirm my email", "Confirm",
+        "If you did not sign up, ignore this email.")
 
 
 def signin_email(site_url: str, token: str) -> RenderedEmail:
-    url = link(site_url, "signin.html", token=token)
-    title = "Sign in to manage your alerts"
-    paragraphs = [
-        "Someone, probably you, asked to sign in or signed up again with this email address.",
-        "Use this link within 15 minutes to manage your alerts, change your details or leave.",
-    ]
-    text = "\n\n".join([title, *paragraphs, f"Sign in: {url}", "If this was not you, ignore this email."])
-    return RenderedEmail(f"{title} - {SERVICE_NAME}", text, _html_page(title, paragraphs, url, "Sign in"))
+    return _link_email(
+        "Sign in to manage your alerts",
+        ["Someone, probably you, asked to sign in or signed up again with this email address.",
+         "Use this link within 15 minutes to manage your alerts, change your details or leave."],
+        link(site_url, "signin.html", token=token), "Sign in", "Sign in", "If this was not you, ignore this email.")
 
 
 def verification_sms(code: str) -> RenderedSms:

@@ -7,11 +7,14 @@ a failure is reported per record, so only that record comes back.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -25,18 +28,23 @@ _IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="messageId", expires_after_s
 
 
 def _send(record: dict[str, Any]) -> str:
-    outcome = services().transactional.handle(json.loads(record["body"]))
-    logger.info("transactional job done", extra={"job_type": json.loads(record["body"]).get("type"),
-                                                 "outcome": outcome})
+    job = json.loads(record["body"])
+    outcome = services().transactional.handle(job)
+    logger.info("transactional job done", extra={"job_type": job.get("type"), "outcome": outcome})
     metrics.add_metric(name="TransactionalSent" if outcome.startswith("sent") else "TransactionalSkipped",
                        unit="Count", value=1)
     return outcome
 
 
-def _guarded(record: dict[str, Any]) -> str:
-    once = idempotent_function(data_keyword_argument="record", persistence_store=services().idempotency,
+@cache
+def _send_once(persistence: BasePersistenceLayer) -> Callable[..., Any]:
+    """`_send` guarded by idempotency on the SQS message id, built once per wiring rather than once per record."""
+    return idempotent_function(data_keyword_argument="record", persistence_store=persistence,
                                config=_IDEMPOTENCY)(_send)
-    return str(once(record=record))
+
+
+def _guarded(record: dict[str, Any]) -> str:
+    return str(_send_once(services().idempotency)(record=record))
 
 
 def _handle_record(record: SQSRecord) -> str:
