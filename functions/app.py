@@ -3,12 +3,14 @@
 from chalice import Chalice
 
 from chalicelib.api.account import account_api
+from chalicelib.api.alerts import alerts_api
 from chalicelib.api.areas import areas_api
 from chalicelib.api.officers import officer_api
 from chalicelib.api.reference import reference_api
 from chalicelib.api.signup import signup_api
 from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.observability import register_observability
+from chalicelib.workers.alerts import alert_workers
 from chalicelib.workers.housekeeping import housekeeping_workers
 from chalicelib.workers.ses_events import ses_event_workers
 from chalicelib.workers.transactional import transactional_workers
@@ -21,6 +23,8 @@ app.register_blueprint(unsubscribe_api)
 app.register_blueprint(reference_api)
 app.register_blueprint(officer_api)
 app.register_blueprint(areas_api)
+app.register_blueprint(alerts_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)
+app.register_blueprint(alert_workers)

@@ -13,18 +13,30 @@ import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from . import config
+from .adapters.alert_sms import SnsAlertSmsSender
+from .adapters.alerts_store import AlertStore, PreviewStore
+from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
 from .adapters.cognito_jwt import CognitoTokenVerifier, default_issuer
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
+from .adapters.ledger import DeliveryLedger
 from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
 from .adapters.models import bind_tables
+from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
-from .adapters.residents_store import ResidentStore, SuppressionList
+from .adapters.residents_store import LocationIndex, ResidentStore, SuppressionList
 from .adapters.secrets import load_contact_hash_key, load_key_ring
+from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
+from .domain.alert_messages import AlertLinks
 from .domain.contacts import ContactHasher
+from .domain.costs import SendLimits
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
+from .services.alerts import AlertService, AlertSettings
 from .services.areas import AreaService
+from .services.fanout import Channels, Fanout
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
+from .services.targeting import LocationFinder
+from .services.targets import TargetResolver
 from .services.transactional import Links, TransactionalSender
 
 PACKAGE_DIR = Path(__file__).parent
@@ -39,6 +51,7 @@ class Services:
     store: ResidentStore
     suppressions: SuppressionList
     hasher: ContactHasher
+    signer: TokenSigner
     idempotency: DynamoDBPersistenceLayer
 
 
@@ -101,7 +114,65 @@ def services() -> Services:
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         settings=settings, clock=time.time)
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
-    return Services(residents, transactional, store, suppressions, hasher, idempotency)
+    return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
+
+
+def _alert_settings() -> AlertSettings:
+    site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
+    organisations = json.loads(os.environ.get(config.ORGANISATIONS_ENV) or "{}")
+    return AlertSettings(
+        limits=SendLimits.from_mapping(json.loads(os.environ.get(config.SEND_LIMITS_ENV) or "{}")),
+        links=AlertLinks(site_url, os.environ.get(config.API_URL_ENV, site_url)),
+        organisation_names={org: str(details.get("name") or org) for org, details in organisations.items()},
+        preview_budget_seconds=float(os.environ.get(config.PREVIEW_BUDGET_ENV) or 2.0))
+
+
+def _ledger(prefix: str) -> DeliveryLedger:
+    return DeliveryLedger(boto3.client("dynamodb"), config.resource_name(config.DELIVERIES_TABLE, prefix))
+
+
+@cache
+def alert_service() -> AlertService:
+    prefix = bound_tables()
+    return AlertService(
+        store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
+        ledger=_ledger(prefix),
+        jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
+        settings=_alert_settings(), clock=time.time)
+
+
+def _channels(prefix: str) -> Channels:
+    sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
+    sesv2, sns = boto3.client("sesv2"), boto3.client("sns")
+    if os.environ.get(config.EMAIL_ADAPTER_ENV, "sesv2-bulk") == "sesv2-single":
+        email: LocalEmailSender | SesBulkEmailSender = LocalEmailSender(sesv2, sender)
+    else:
+        email = SesBulkEmailSender(sesv2, sender)
+    if os.environ.get(config.VOICE_ADAPTER_ENV, "pinpoint") == "local-outbox":
+        voice: LocalVoiceOutbox | PinpointVoiceSender = LocalVoiceOutbox(
+            boto3.client("s3"), config.resource_name(config.LOCAL_OUTBOX_BUCKET, prefix))
+    else:
+        voice = PinpointVoiceSender(boto3.client("pinpoint-sms-voice-v2"),
+                                    os.environ.get(config.VOICE_ORIGINATION_ENV, ""))
+    # 20 SMS a second is SNS's default account rate; each worker paces itself under it.
+    sms = SnsAlertSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=0.05)
+    return Channels(email=email, sms=sms, voice=voice, push=SnsPushSender(sns))
+
+
+@cache
+def fanout() -> Fanout:
+    prefix = bound_tables()
+    wired = services()
+    sqs = boto3.client("sqs")
+    sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
+    return Fanout(
+        store=AlertStore(), resolver=TargetResolver(), index=LocationIndex(), ledger=_ledger(prefix),
+        residents=wired.store, suppressions=wired.suppressions, signer=wired.signer,
+        targeting_jobs=SqsJobQueue(sqs, config.resource_name(config.TARGETING_QUEUE, prefix)),
+        delivery_queues={channel: SqsJobQueue(sqs, config.resource_name(queue, prefix))
+                         for channel, queue in config.DELIVERY_QUEUES.items()},
+        channels=_channels(prefix), settings=_alert_settings(), reply_domain=sender.partition("@")[2] or None,
+        clock=time.time)
 
 
 @cache
@@ -122,3 +193,5 @@ def reset() -> None:
     officer_verifier.cache_clear()
     bound_tables.cache_clear()
     area_service.cache_clear()
+    alert_service.cache_clear()
+    fanout.cache_clear()

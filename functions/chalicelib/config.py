@@ -21,6 +21,12 @@ PENDING_SIGNUP_DAYS_ENV = "HEXWATCH_PENDING_SIGNUP_DAYS"
 USER_POOL_ID_ENV = "HEXWATCH_USER_POOL_ID"
 USER_POOL_CLIENT_ID_ENV = "HEXWATCH_USER_POOL_CLIENT_ID"
 JWKS_URL_ENV = "HEXWATCH_JWKS_URL"
+VOICE_ADAPTER_ENV = "HEXWATCH_VOICE"  # "pinpoint" (production) or "local-outbox" (writes calls to S3, says so)
+EMAIL_ADAPTER_ENV = "HEXWATCH_BULK_EMAIL"  # "sesv2-bulk" (production) or "sesv2-single" (the emulator lacks bulk)
+VOICE_ORIGINATION_ENV = "HEXWATCH_VOICE_ORIGINATION"  # the phone number or pool that voice calls come from
+ORGANISATIONS_ENV = "HEXWATCH_ORGANISATIONS"  # JSON: {"<org id>": {"name": ..., "reply_domain": ...}}
+SEND_LIMITS_ENV = "HEXWATCH_SEND_LIMITS"  # JSON: over these a supervisor must approve (see domain/costs.py)
+PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
 
 DEFAULT_PREFIX = "hexwatch"
 DEFAULT_PRIVACY_NOTICE_VERSION = "2026-11"
@@ -43,6 +49,14 @@ SUPPRESSIONS_TABLE = "suppressions"
 RATE_LIMITS_TABLE = "rate-limits"
 IDEMPOTENCY_TABLE = "idempotency"
 AREAS_TABLE = "areas"
+ALERTS_TABLE = "alerts"
+AUDIT_TABLE = "audit-log"
+PREVIEWS_TABLE = "previews"
+DELIVERIES_TABLE = "deliveries"
+TARGETING_QUEUE = "targeting"
+# One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.
+DELIVERY_QUEUES = {"email": "deliver-email", "sms": "deliver-sms", "voice": "deliver-voice", "push": "deliver-push"}
+LOCAL_OUTBOX_BUCKET = "local-outbox"  # the local stack only: where the simulated voice adapter writes its calls
 TRANSACTIONAL_QUEUE = "transactional"
 SES_EVENTS_TOPIC = "ses-events"
 SIGNING_SECRET = "signing-keys"

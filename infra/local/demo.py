@@ -6,10 +6,14 @@ Residents are written through the app's own store, so they are keyed, hashed and
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
 import time
 from typing import Any
+
+import boto3
 
 DEMO_FORCE = {"id": "staffordshire", "name": "Staffordshire Police (demo)"}
 
@@ -72,6 +76,7 @@ def seed_demo_areas() -> list[str]:
 
 def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:
     """Verified residents spread around the towns; their addresses are on the reserved example domain."""
+    from chalicelib.adapters.messaging import SnsPushRegistry
     from chalicelib.bootstrap import services
     from chalicelib.domain.contacts import ContactKind
     from chalicelib.domain.geo import location_key
@@ -80,6 +85,7 @@ def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:
 
     wired = services()
     store = wired.store
+    push = SnsPushRegistry(boto3.client("sns"), json.loads(os.environ.get("HEXWATCH_PUSH_PLATFORMS") or "{}"))
     rng = random.Random(seed)
     now = iso(time.time())
     towns = list(DEMO_TOWNS.items())
@@ -106,7 +112,8 @@ def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:
             locations=[Location(f"L{index:04d}", f"Home ({town})", round(point_lat, 6), round(point_lng, 6),
                                 "point", key.partition, key.point_cell)],
             contacts=contacts, consent=Consent("demo", now), created_at=now, updated_at=now, name=None,
-            devices=[Device(f"D{index:04d}", "fcm", f"demo-device-token-{index:04d}", None, "Demo phone", now)]
+            devices=[Device(f"D{index:04d}", "fcm", f"demo-device-token-{index:04d}",
+                            push.register("fcm", f"demo-device-token-{index:04d}", resident_id), "Demo phone", now)]
             if "push" in channels else [])
         if store.contact_owner(contacts[0].hash):
             continue  # seeded already (the emulator was reused)

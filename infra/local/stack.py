@@ -374,7 +374,24 @@ def deploy(
 
     outbox_bucket = OUTBOX_BUCKET_FORMAT.format(prefix=prefix)
     _ensure_bucket(ctx, outbox_bucket)
-    return _outputs(ctx, template, resources, skipped, stack_name, prefix, sender_email, outbox_bucket)
+    outputs = _outputs(ctx, template, resources, skipped, stack_name, prefix, sender_email, outbox_bucket)
+    outputs["push_platforms"] = {"fcm": _ensure_push_platform(ctx, f"{prefix}-local-fcm")}
+    return outputs
+
+
+def _ensure_push_platform(ctx: DeployContext, name: str) -> str:
+    """A push platform application for the local stack, so that devices get real (emulated) SNS endpoints.
+
+    In AWS the platform applications hold FCM and APNs credentials, which are secrets and set up by hand; their ARNs
+    reach the app through HEXWATCH_PUSH_PLATFORMS.
+    """
+    sns = ctx.client("sns")
+    for application in sns.list_platform_applications().get("PlatformApplications", []):
+        if application["PlatformApplicationArn"].endswith(f"/{name}"):
+            return str(application["PlatformApplicationArn"])
+    created = sns.create_platform_application(Name=name, Platform="GCM",
+                                              Attributes={"PlatformCredential": "local-emulator-no-credential"})
+    return str(created["PlatformApplicationArn"])
 
 
 def _ensure_bucket(ctx: DeployContext, name: str) -> None:
@@ -455,7 +472,14 @@ def app_env(outputs: Mapping[str, Any], site_url: str | None = None) -> dict[str
         "HEXWATCH_USER_POOL_ID": str(outputs["user_pool_id"]),
         "HEXWATCH_USER_POOL_CLIENT_ID": str(outputs["user_pool_client_id"]),
         "HEXWATCH_JWKS_URL": str(outputs["jwks_url"]),
+        # The emulator lacks SESv2 SendBulkEmail and Pinpoint SMS Voice v2: send each email on its own, and write
+        # voice calls to the local outbox bucket (marked as simulated).
+        "HEXWATCH_BULK_EMAIL": "sesv2-single",
+        "HEXWATCH_VOICE": "local-outbox",
+        "HEXWATCH_ORGANISATIONS": json.dumps({"staffordshire": {"name": "Staffordshire Police (demo)"}}),
     }
+    if outputs.get("push_platforms"):
+        env["HEXWATCH_PUSH_PLATFORMS"] = json.dumps(outputs["push_platforms"])
     if site_url is not None:
         # The site server proxies /v1/* to the API, so the site and the API share one origin, as behind CloudFront.
         env["HEXWATCH_SITE_URL"] = site_url

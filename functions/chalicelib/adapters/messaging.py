@@ -84,6 +84,9 @@ class SnsPushRegistry:
         self._client.delete_endpoint(EndpointArn=endpoint_arn)
 
 
+MAX_DELAY_SECONDS = 900  # SQS's longest delay
+
+
 class SqsJobQueue:
     def __init__(self, client: SQSClient, queue_name: str) -> None:
         self._client = client
@@ -95,5 +98,23 @@ class SqsJobQueue:
             self._queue_url = self._client.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
         return self._queue_url
 
-    def put(self, job: dict[str, Any]) -> None:
-        self._client.send_message(QueueUrl=self._url(), MessageBody=json.dumps(job, sort_keys=True))
+    def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None:
+        request: dict[str, Any] = {"QueueUrl": self._url(), "MessageBody": json.dumps(job, sort_keys=True)}
+        if delay_seconds:
+            request["DelaySeconds"] = max(0, min(MAX_DELAY_SECONDS, int(delay_seconds)))
+        self._client.send_message(**request)
+
+    def put_many(self, jobs: list[dict[str, Any]]) -> None:
+        """Ten messages per call (SQS's limit); any entry SQS refuses is raised, never dropped."""
+        for start in range(0, len(jobs), 10):
+            entries = [{"Id": str(i), "MessageBody": json.dumps(job, sort_keys=True)}
+                       for i, job in enumerate(jobs[start:start + 10])]
+            pending = entries
+            for _ in range(5):
+                response = self._client.send_message_batch(QueueUrl=self._url(), Entries=pending)  # type: ignore[arg-type]
+                failed = {f["Id"] for f in response.get("Failed", [])}
+                pending = [e for e in pending if e["Id"] in failed]
+                if not pending:
+                    break
+            if pending:
+                raise RuntimeError(f"SQS refused {len(pending)} messages")

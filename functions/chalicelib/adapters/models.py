@@ -13,7 +13,9 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
+    VersionAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from .. import config
@@ -139,6 +141,93 @@ class AreaModel(Model):
     imported_at = UnicodeAttribute()
 
 
+class AlertModel(Model):
+    """An organisation's alert: its document (domain/alerts.py, as JSON) and its status, guarded by a version so that
+    two officers approving or cancelling at once cannot both win."""
+
+    class Meta:
+        table_name = config.ALERTS_TABLE
+
+    organisation = UnicodeAttribute(hash_key=True)
+    alert_id = UnicodeAttribute(range_key=True)  # a ULID: the organisation's alerts list in time order
+    status = UnicodeAttribute()
+    document = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class AuditEntryModel(Model):
+    """Append-only: written with a condition that the entry is new, and never updated or deleted by the app."""
+
+    class Meta:
+        table_name = config.AUDIT_TABLE
+
+    organisation = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)  # "<alert id>#<ULID>": one alert's trail in time order
+    alert_id = UnicodeAttribute()
+    action = UnicodeAttribute()  # create, send, approve, cancel, hold, release
+    actor = UnicodeAttribute()  # the officer's sub, or "system" for what the pipeline decides
+    actor_role = UnicodeAttribute()
+    at = UnicodeAttribute()
+    status = UnicodeAttribute()  # the alert's status after the action
+    audience = NumberAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+
+
+class PreviewModel(Model):
+    """A preview that took longer than the request's budget: counted by the targeting worker, polled by id."""
+
+    class Meta:
+        table_name = config.PREVIEWS_TABLE
+
+    preview_id = UnicodeAttribute(hash_key=True)
+    organisation = UnicodeAttribute()
+    requested_by = UnicodeAttribute()
+    status = UnicodeAttribute()  # counting, done, failed
+    request = UnicodeAttribute()  # the alert body, as JSON
+    result = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class ByContactIndex(GlobalSecondaryIndex["DeliveryModel"]):
+    class Meta:
+        index_name = "by-contact"
+        projection = AllProjection()
+
+    contact = UnicodeAttribute(hash_key=True)
+    alert_id = UnicodeAttribute(range_key=True)
+
+
+class DeliveryModel(Model):
+    """The delivery ledger: an alert's frozen audience, one item per recipient and channel.
+
+    `recipient` is `<channel>#<bucket>#<resident id>` (bucket: two hex digits from the resident id, so release
+    segments split the audience evenly). `contact` is the contact's hash (or `push:<resident id>`), indexed so that
+    replies, surveys, updates and cancels reach exactly these people. The partition also holds the alert's tallies
+    (sort keys starting with "~"), which adapters/ledger.py reads and writes with the low-level client.
+    """
+
+    class Meta:
+        table_name = config.DELIVERIES_TABLE
+
+    alert_id = UnicodeAttribute(hash_key=True)
+    recipient = UnicodeAttribute(range_key=True)
+    contact = UnicodeAttribute(null=True)
+    resident_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)  # queued, claimed, sent, failed, bounced, unconfirmed, suppressed, cancelled
+    claim = UnicodeAttribute(null=True)
+    claimed_at = NumberAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+    by_contact = ByContactIndex()
+
+
 ALL_MODELS: dict[str, type[Model]] = {
     config.SUBSCRIBERS_TABLE: SubscriberModel,
     config.CONTACTS_TABLE: ContactModel,
@@ -146,6 +235,10 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.SUPPRESSIONS_TABLE: SuppressionModel,
     config.RATE_LIMITS_TABLE: RateLimitModel,
     config.AREAS_TABLE: AreaModel,
+    config.ALERTS_TABLE: AlertModel,
+    config.AUDIT_TABLE: AuditEntryModel,
+    config.PREVIEWS_TABLE: PreviewModel,
+    config.DELIVERIES_TABLE: DeliveryModel,
 }
 
 

@@ -146,6 +146,11 @@ class ResidentStore:
             for item in current_items:
                 transaction.save(item)
 
+    def get_many(self, resident_ids: Iterable[str]) -> dict[str, Resident]:
+        """100 residents per BatchGetItem (PynamoDB retries unprocessed keys); missing ones are absent."""
+        unique = sorted(set(resident_ids))
+        return {item.resident_id: _from_model(item) for item in SubscriberModel.batch_get(unique)} if unique else {}
+
     def contact_owner(self, contact_hash: str) -> ContactModel | None:
         try:
             return ContactModel.get(contact_hash, consistent_read=True)
@@ -186,6 +191,11 @@ class SuppressionList:
             return str(SuppressionModel.get(contact_hash, consistent_read=True).reason)
         except DoesNotExist:
             return None
+
+    def reasons(self, contact_hashes: Iterable[str]) -> dict[str, str]:
+        """The suppressed ones among these contacts, with why; one BatchGetItem per 100."""
+        unique = sorted(set(contact_hashes))
+        return {item.contact_hash: str(item.reason) for item in SuppressionModel.batch_get(unique)} if unique else {}
 
     def lift(self, contact_hash: str) -> None:
         SuppressionModel(contact_hash).delete()

@@ -76,6 +76,9 @@ class Alert:
     expires_at: datetime | None = None
     footage_request: dict[str, Any] | None = None
     approved_by: str | None = None
+    approver_role: str | None = None
+    sent_by: str | None = None  # who asked for the send: their role decides whether a costly send waits
+    sent_by_role: str | None = None
     history: list[dict[str, str]] = field(default_factory=list)
 
     def move(self, to: Status, by: str, at: datetime) -> None:
@@ -143,6 +146,90 @@ def approve(officer: Officer, alert: Alert, costly: bool, now: datetime) -> Stat
     if costly and officer.role < Role.SUPERVISOR:
         raise forbidden("Sends over the SMS and voice limit need a supervisor's approval.")
     alert.approved_by = officer.sub
+    alert.approver_role = officer.role.group
     next_status = Status.SCHEDULED if alert.send_at and alert.send_at > now else Status.SENDING
     alert.move(next_status, officer.sub, now)
     return next_status
+
+
+def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime) -> Alert:
+    """An alert from a validated request body; its times are checked against `now`."""
+    send_at = parse_time(body["send_at"], "/send_at") if body.get("send_at") else None
+    expires_at = parse_time(body["expires_at"], "/expires_at") if body.get("expires_at") else None
+    check_times(send_at, expires_at, now)
+    footage = body.get("footage_request")
+    if footage and parse_time(footage["to"], "/footage_request/to") < parse_time(footage["from"],
+                                                                                  "/footage_request/from"):
+        raise invalid("The footage request's times do not fit.",
+                      FieldError("/footage_request/to", "must not be before from"))
+    if body.get("type", "alert") != "alert" and not body.get("references"):
+        raise invalid("Updates and cancels say which alert they follow.",
+                      FieldError("/references", "names no earlier alert"))
+    language = body.get("language", "en")
+    return Alert(
+        id=alert_id, type=body.get("type", "alert"), references=list(body.get("references") or []),
+        status=Status.DRAFT, category=body["category"], priority=body["priority"],
+        incident_ref=body["incident_ref"].strip(), contact=dict(body["contact"]), target=dict(body["target"]),
+        channels=list(body["channels"]), groups=list(body.get("groups") or []),
+        business_sectors=list(body.get("business_sectors") or []),
+        content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
+        send_at=send_at, expires_at=expires_at, footage_request=footage)
+
+
+def to_document(alert: Alert) -> dict[str, Any]:
+    """The stored form: JSON-ready, times in UTC."""
+    return {
+        "id": alert.id, "type": alert.type, "references": alert.references, "status": alert.status.value,
+        "category": alert.category, "priority": alert.priority, "incident_ref": alert.incident_ref,
+        "contact": alert.contact, "target": alert.target, "channels": alert.channels, "groups": alert.groups,
+        "business_sectors": alert.business_sectors,
+        "content": {language: {"title": c.title, "body": c.body, "machine_translated": c.machine_translated}
+                    for language, c in alert.content.items()},
+        "source": {"kind": alert.source.kind, "organisation": alert.source.organisation, "user": alert.source.user,
+                   "partner_reference": alert.source.partner_reference},
+        "created_at": utc_text(alert.created_at),
+        "send_at": utc_text(alert.send_at) if alert.send_at else None,
+        "expires_at": utc_text(alert.expires_at) if alert.expires_at else None,
+        "footage_request": alert.footage_request, "approved_by": alert.approved_by,
+        "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
+        "history": alert.history,
+    }
+
+
+def from_document(document: dict[str, Any]) -> Alert:
+    def when(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+    source = document["source"]
+    return Alert(
+        id=document["id"], type=document["type"], references=list(document["references"]),
+        status=Status(document["status"]), category=document["category"], priority=document["priority"],
+        incident_ref=document["incident_ref"], contact=dict(document["contact"]), target=dict(document["target"]),
+        channels=list(document["channels"]), groups=list(document["groups"]),
+        business_sectors=list(document["business_sectors"]),
+        content={language: Content(c["title"], c["body"], bool(c.get("machine_translated")))
+                 for language, c in document["content"].items()},
+        source=Source(source["kind"], source["organisation"], source.get("user"), source.get("partner_reference")),
+        created_at=when(document["created_at"]) or datetime.now(UTC), send_at=when(document.get("send_at")),
+        expires_at=when(document.get("expires_at")), footage_request=document.get("footage_request"),
+        approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
+        sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
+        history=list(document.get("history") or []))
+
+
+def view(alert: Alert) -> dict[str, Any]:
+    """What officers read: the stored form, with times also shown in Europe/London."""
+    shown = to_document(alert)
+    shown["title"], shown["body"] = next(iter(alert.content.values())).title, next(iter(alert.content.values())).body
+    shown["created_at_local"] = london_text(alert.created_at)
+    if alert.send_at:
+        shown["send_at_local"] = london_text(alert.send_at)
+    if alert.expires_at:
+        shown["expires_at_local"] = london_text(alert.expires_at)
+    return shown
+
+
+def needs_supervisor(alert: Alert, costly: bool) -> bool:
+    """Held after targeting: a costly send that neither its sender's nor its approver's role covers."""
+    roles = {alert.sent_by_role, alert.approver_role} - {None}
+    return costly and not any(role in ("supervisor", "admin") for role in roles)

@@ -1,0 +1,106 @@
+"""Alerts, their append-only audit log and counted previews, in DynamoDB through PynamoDB.
+
+An alert's status moves with optimistic locking (AlertModel.version): when two officers approve, or one approves as
+another cancels, the second write fails its condition and is answered 409 rather than silently winning.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+from ulid import ULID
+
+from ..domain.alerts import Alert, from_document, to_document, utc_text
+from ..domain.errors import FieldError, HexwatchError, invalid
+from .models import AlertModel, AuditEntryModel, PreviewModel
+
+CONFLICT = "Someone else changed this alert at the same moment: reload it and try again."
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    organisation: str
+    alert_id: str
+    action: str
+    actor: str
+    actor_role: str
+    status: str
+    audience: int | None = None
+    detail: str | None = None
+
+
+class AlertStore:
+    def create(self, alert: Alert, created_by: str) -> None:
+        now = utc_text(alert.created_at)
+        AlertModel(organisation=alert.source.organisation, alert_id=alert.id, status=alert.status.value,
+                   document=json.dumps(to_document(alert)), created_by=created_by, created_at=now,
+                   updated_at=now).save(AlertModel.alert_id.does_not_exist())
+
+    def get(self, organisation: str, alert_id: str) -> tuple[Alert, AlertModel] | None:
+        try:
+            item = AlertModel.get(organisation, alert_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return from_document(json.loads(item.document)), item
+
+    def save(self, alert: Alert, item: AlertModel, at: str) -> None:
+        """Writes a changed alert if nobody else changed it since `item` was read (version check)."""
+        item.status = alert.status.value
+        item.document = json.dumps(to_document(alert))
+        item.updated_at = at
+        try:
+            item.save()
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise HexwatchError(CONFLICT, [FieldError("/status", "changed by someone else")], 409,
+                                    "Conflict") from None
+            raise
+
+    def page(self, organisation: str, limit: int, cursor: str | None) -> tuple[list[AlertModel], str | None]:
+        """Newest first; the cursor is opaque to callers (the last key, encoded)."""
+        start = None
+        if cursor:
+            try:
+                start = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+                assert isinstance(start, dict) and set(start) == {"organisation", "alert_id"}
+                assert start["organisation"] == {"S": organisation}
+            except (ValueError, AssertionError, UnicodeDecodeError):
+                raise invalid("That page cursor is not valid.", FieldError("/cursor", "is not a cursor from "
+                                                                                      "this list")) from None
+        results = AlertModel.query(organisation, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        items = list(results)
+        last = results.last_evaluated_key
+        next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last and items else None
+        return items, next_cursor
+
+    def audit(self, entry: AuditEntry, at: str) -> None:
+        AuditEntryModel(organisation=entry.organisation, entry_id=f"{entry.alert_id}#{ULID()}", alert_id=entry.alert_id,
+                        action=entry.action, actor=entry.actor, actor_role=entry.actor_role, at=at,
+                        status=entry.status, audience=entry.audience, detail=entry.detail,
+                        ).save(AuditEntryModel.entry_id.does_not_exist())
+
+    def audit_trail(self, organisation: str, alert_id: str) -> list[dict[str, Any]]:
+        return [{"action": e.action, "actor": e.actor, "actor_role": e.actor_role, "at": e.at, "status": e.status,
+                 "audience": e.audience, "detail": e.detail}
+                for e in AuditEntryModel.query(organisation, AuditEntryModel.entry_id.startswith(f"{alert_id}#"))]
+
+
+class PreviewStore:
+    def create(self, preview_id: str, organisation: str, requested_by: str, request: dict[str, Any], at: str,
+               expires_at: int) -> None:
+        PreviewModel(preview_id=preview_id, organisation=organisation, requested_by=requested_by, status="counting",
+                     request=json.dumps(request), created_at=at, expires_at=expires_at).save()
+
+    def get(self, preview_id: str) -> PreviewModel | None:
+        try:
+            return PreviewModel.get(preview_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def finish(self, preview_id: str, result: dict[str, Any], status: str = "done") -> None:
+        PreviewModel(preview_id=preview_id).update(actions=[PreviewModel.status.set(status),
+                                                            PreviewModel.result.set(json.dumps(result))])

@@ -1,0 +1,91 @@
+"""The officers' alerts API: thin views over services/alerts.py; every body is checked against schemas/alert.json."""
+
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint
+from chalice.app import Response
+
+from ..bootstrap import alert_service
+from ..domain.errors import FieldError, HexwatchError, invalid
+from .http import JSON_TYPES, handles_errors, json_response, validated_json
+from .officers import current_officer, officer_authorizer
+
+alerts_api = Blueprint(__name__)
+
+ALERT_BODY_BYTES = 256 * 1024  # a drawn polygon can be detailed; the text fields are short
+ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+MAX_PAGE = 100
+
+
+def _alert_id(value: str, pointer: str = "/id") -> str:
+    if not ULID_PATTERN.match(value):
+        raise HexwatchError("There is no such alert in your organisation.", [FieldError(pointer, "is not an id")],
+                            404, "NotFound")
+    return value
+
+
+@alerts_api.route("/v1/alerts", methods=["POST"], content_types=JSON_TYPES, authorizer=officer_authorizer)
+@handles_errors
+def create_alert() -> Response:
+    request = alerts_api.current_request
+    body = validated_json(request, "alert", max_bytes=ALERT_BODY_BYTES)
+    return json_response(alert_service().create(current_officer(request), body), 201)
+
+
+@alerts_api.route("/v1/alerts/preview", methods=["POST"], content_types=JSON_TYPES, authorizer=officer_authorizer)
+@handles_errors
+def preview_alert() -> Response:
+    request = alerts_api.current_request
+    body = validated_json(request, "alert", max_bytes=ALERT_BODY_BYTES)
+    status, result = alert_service().preview(current_officer(request), body)
+    headers = {"Location": result["poll"]} if status == 202 else None
+    return json_response(result, status, headers)
+
+
+@alerts_api.route("/v1/alerts/preview/{preview_id}", methods=["GET"], authorizer=officer_authorizer)
+@handles_errors
+def read_preview(preview_id: str) -> Response:
+    request = alerts_api.current_request
+    return json_response(alert_service().get_preview(current_officer(request),
+                                                     _alert_id(preview_id, "/preview_id")))
+
+
+@alerts_api.route("/v1/alerts/{alert_id}/send", methods=["POST"], content_types=JSON_TYPES,
+                  authorizer=officer_authorizer)
+@handles_errors
+def send_alert(alert_id: str) -> Response:
+    return json_response(alert_service().send(current_officer(alerts_api.current_request), _alert_id(alert_id)))
+
+
+@alerts_api.route("/v1/alerts/{alert_id}/approve", methods=["POST"], content_types=JSON_TYPES,
+                  authorizer=officer_authorizer)
+@handles_errors
+def approve_alert(alert_id: str) -> Response:
+    return json_response(alert_service().approve(current_officer(alerts_api.current_request), _alert_id(alert_id)))
+
+
+@alerts_api.route("/v1/alerts/{alert_id}/cancel", methods=["POST"], content_types=JSON_TYPES,
+                  authorizer=officer_authorizer)
+@handles_errors
+def cancel_alert(alert_id: str) -> Response:
+    return json_response(alert_service().cancel(current_officer(alerts_api.current_request), _alert_id(alert_id)))
+
+
+@alerts_api.route("/v1/alerts/{alert_id}", methods=["GET"], authorizer=officer_authorizer)
+@handles_errors
+def read_alert(alert_id: str) -> Response:
+    return json_response(alert_service().read(current_officer(alerts_api.current_request), _alert_id(alert_id)))
+
+
+@alerts_api.route("/v1/alerts", methods=["GET"], authorizer=officer_authorizer)
+@handles_errors
+def list_alerts() -> Response:
+    request = alerts_api.current_request
+    params: dict[str, str] = dict(request.query_params or {})
+    limit_text = params.get("limit", "25")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
+        raise invalid("The page size is not valid.", FieldError("/limit", f"must be a whole number from 1 to "
+                                                                          f"{MAX_PAGE}"))
+    return json_response(alert_service().page(current_officer(request), int(limit_text), params.get("cursor")))

@@ -1,0 +1,145 @@
+"""The words residents receive for an alert: email, SMS, voice call and push. Pure: no AWS here.
+
+Every rendering carries the incident reference and the contact details, whatever else is shortened. The text is the
+alert's content in the resident's language when there is one, else the language it was written in. An email is one
+template per language shared by a bulk call; each resident's unsubscribe link fills its `{{unsubscribe_url}}`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from .alerts import Alert, Content, london_text, parse_time
+from .delivery import EmailContent
+from .messages import link, unsubscribe_headers
+from .sms import fit
+
+UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
+PRIORITY_LABELS = {"low": "Information", "normal": "Alert", "high": "Urgent alert", "urgent": "Urgent alert"}
+PUSH_BODY_CHARS = 178  # what a lock screen shows before it truncates
+
+
+@dataclass(frozen=True)
+class AlertLinks:
+    site_url: str
+    api_url: str
+
+    def full_alert(self, alert_id: str) -> str:
+        return link(self.site_url, "alert.html", id=alert_id)
+
+    def manage(self) -> str:
+        return link(self.site_url, "signin.html")
+
+
+def _safe(text: str) -> str:
+    """Officer text must never become an SES template placeholder."""
+    return text.replace("{{", "{ {").replace("}}", "} }")
+
+
+def pick_content(alert: Alert, language: str) -> Content:
+    return alert.content.get(language) or next(iter(alert.content.values()))
+
+
+def contact_lines(alert: Alert) -> list[str]:
+    contact = alert.contact
+    lines = []
+    if contact.get("phone"):
+        lines.append(f"Phone {contact['phone']}")
+    if contact.get("email"):
+        lines.append(f"Email {contact['email']}")
+    if contact.get("url"):
+        lines.append(f"Web {contact['url']}")
+    if contact.get("text"):
+        lines.append(contact["text"])
+    return lines
+
+
+def footage_text(alert: Alert) -> str | None:
+    request = alert.footage_request
+    if not request:
+        return None
+    start, end = parse_time(request["from"], "/footage_request/from"), parse_time(request["to"], "/footage_request/to")
+    words = (f"Footage request: if you have CCTV or dash-cam footage from {london_text(start)} to "
+             f"{london_text(end)}, please contact us quoting {alert.incident_ref}.")
+    return f"{words} {request['note']}" if request.get("note") else words
+
+
+def subject(alert: Alert, content: Content, sender_name: str) -> str:
+    return _safe(f"{PRIORITY_LABELS.get(alert.priority, 'Alert')}: {content.title} - {sender_name}")
+
+
+def email_content(alert: Alert, language: str, sender_name: str, links: AlertLinks, *, footage: bool = False,
+                  reply_to: str | None = None) -> EmailContent:
+    content = pick_content(alert, language)
+    paragraphs = [_safe(p) for p in content.body.split("\n") if p.strip()]
+    extra = footage_text(alert) if footage else None
+    if extra:
+        paragraphs.append(_safe(extra))
+    reference = f"Incident reference: {_safe(alert.incident_ref)}"
+    contact = f"Contact: {_safe('; '.join(contact_lines(alert)))}"
+    reply = "Reply to this email to send information to the team that sent this alert." if reply_to else None
+    translated = "This message was translated automatically." if content.machine_translated else None
+    privacy = "You receive this because you signed up to community alerts. Your details are used for policing only."
+    footer = [f"Change your places, topics or language: {links.manage()}",
+              f"Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"]
+    text_parts = [_safe(content.title), *paragraphs, reference, contact, *(p for p in (reply, translated) if p),
+                  privacy, *footer]
+    esc = html.escape
+    body_html = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
+    small = "font-size:.9em"
+    page = (
+        f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8"><title>{esc(_safe(content.title))}'
+        f'</title></head><body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
+        f'<p style="{small}">{esc(sender_name)}</p><h1 style="font-size:1.4em">{esc(_safe(content.title))}</h1>'
+        f"{body_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>"
+        + (f"<p>{esc(reply)}</p>" if reply else "")
+        + (f'<p style="{small}">{esc(translated)}</p>' if translated else "")
+        + f'<p style="{small}">{esc(privacy)}<br><a href="{esc(links.manage())}">Change your places, topics or '
+        f'language</a> | <a href="{UNSUBSCRIBE_PLACEHOLDER}">Unsubscribe</a></p></body></html>'
+    )
+    headers = {"X-Hexwatch-Alert": alert.id, "X-Hexwatch-Incident": _safe(alert.incident_ref)}
+    return EmailContent(subject(alert, content, sender_name), "\n\n".join(text_parts), page, headers, reply_to,
+                        {"alert_id": alert.id})
+
+
+def email_recipient_fields(links: AlertLinks, unsubscribe_token: str) -> tuple[dict[str, str], dict[str, str]]:
+    """One resident's placeholder values and headers: their own unsubscribe page and one-click URL."""
+    page = link(links.site_url, "unsubscribe.html", token=unsubscribe_token)
+    return {"unsubscribe_url": page}, unsubscribe_headers(links.api_url, unsubscribe_token)
+
+
+def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, max_segments: int, *,
+             footage: bool = False) -> str:
+    """Sender, title and body, shortened with a link to the full alert if need be; the reference and contact stay."""
+    content = pick_content(alert, language)
+    head = f"{sender_name}: {content.title}. {content.body}"
+    if footage and alert.footage_request:
+        head += " CCTV/dash-cam footage wanted."
+    tail = f"Ref {alert.incident_ref}. Contact {', '.join(contact_lines(alert)) or 'us'}."
+    whole = f"{head} {tail}"
+    shortened = fit(whole, max_segments)
+    if shortened == whole:
+        return whole
+    return fit(head, max_segments, f"{links.full_alert(alert.id)} {tail}")
+
+
+def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool = False) -> str:
+    """Read aloud, then repeated once, because a resident picking up a call rarely hears its start."""
+    content = pick_content(alert, language)
+    reference = " ".join(alert.incident_ref)  # spelt out: "1 2 3 / 2 6" is heard, "123/26" is not
+    parts = [f"This is a message from {sender_name}.", f"{content.title}.", content.body,
+             f"The incident reference is {reference}.", f"To contact us: {'. '.join(contact_lines(alert))}."]
+    extra = footage_text(alert) if footage else None
+    if extra:
+        parts.append(extra)
+    message = " ".join(parts)
+    return f"{message} This message will now repeat. {message}"
+
+
+def push_text(alert: Alert, language: str, sender_name: str) -> tuple[str, str]:
+    content = pick_content(alert, language)
+    tail = f" Ref {alert.incident_ref}. {', '.join(contact_lines(alert))}"
+    room = max(20, PUSH_BODY_CHARS - len(tail))
+    body = content.body if len(content.body) <= room else content.body[: room - 1].rsplit(" ", 1)[0] + "…"
+    return f"{sender_name}: {content.title}", body + tail

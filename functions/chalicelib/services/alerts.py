@@ -1,0 +1,281 @@
+"""Officers' alerts: create, preview, send, approve, cancel, read and list. Targeting and delivery run in workers.
+
+Every create, send, approve and cancel is written to the audit log. A send never targets inside the request: it
+moves the alert on and queues a plan job for the targeting worker (services/fanout.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from ..adapters.alerts_store import AlertStore, AuditEntry, PreviewStore
+from ..adapters.ledger import (
+    BOUNCED,
+    CANCELLED,
+    FAILED,
+    SENT,
+    SUPPRESSED,
+    UNCONFIRMED,
+    DeliveryLedger,
+)
+from ..domain import alerts as alert_rules
+from ..domain.alert_messages import AlertLinks, sms_text, voice_text
+from ..domain.alerts import Alert, Source, Status, utc_text
+from ..domain.audience import Audience, Filters
+from ..domain.costs import SendLimits, call_minutes, estimate, is_costly
+from ..domain.coverage import Target
+from ..domain.errors import FieldError, HexwatchError, forbidden
+from ..domain.officers import Officer, Role, can_approve
+from ..domain.sms import describe
+from .targeting import LocationFinder, TargetingStats
+from .targets import TargetResolver, footage_centre
+
+PREVIEW_TTL_SECONDS = 24 * 3600
+PAGE_LIMIT_DEFAULT = 25
+
+
+class JobQueue(Protocol):
+    def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+class OverBudget(Exception):
+    """Counting did not finish within the request's time budget."""
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    limits: SendLimits
+    links: AlertLinks
+    organisation_names: dict[str, str]
+    sms_max_segments: int = 3
+    preview_budget_seconds: float = 2.0
+
+    def sender_name(self, organisation: str) -> str:
+        return self.organisation_names.get(organisation) or organisation.replace("-", " ").title() + " Police"
+
+
+def not_found(alert_id: str) -> HexwatchError:
+    return HexwatchError("There is no such alert in your organisation.", [FieldError("/id", "not found")], 404,
+                         "NotFound")
+
+
+def count_audience(finder: LocationFinder, target: Target, filters: Filters, deadline: float | None,
+                   clock: Callable[[], float] = time.monotonic) -> tuple[Audience, TargetingStats]:
+    """Who an alert would reach (before suppression), giving up with OverBudget past the deadline."""
+    audience, stats = Audience(), TargetingStats()
+    for index, item in enumerate(finder.inside(target, stats)):
+        audience.add_location(filters, item.attribute_values)
+        if deadline is not None and index % 200 == 0 and clock() > deadline:
+            raise OverBudget
+    if deadline is not None and clock() > deadline:
+        raise OverBudget
+    return audience, stats
+
+
+def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) -> dict[str, Any]:
+    by_channel = audience.by_channel()
+    language = next(iter(alert.content))
+    name = settings.sender_name(alert.source.organisation)
+    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
+    minutes = call_minutes(voice_text(alert, language, name), settings.limits)
+    cost = estimate(by_channel, sms.segments, minutes, settings.limits)
+    return {"residents": audience.residents(), "by_channel": by_channel, "by_language": audience.by_language(),
+            "sms": {"segments": sms.segments, "encoding": sms.encoding}, "estimate": cost.as_json(),
+            "needs_supervisor": is_costly(cost, settings.limits),
+            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent."}
+
+
+class AlertService:
+    def __init__(self, *, store: AlertStore, previews: PreviewStore, resolver: TargetResolver,
+                 finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
+                 clock: Callable[[], float] = time.time, new_id: Callable[[], str] = lambda: str(ULID())) -> None:
+        self._store = store
+        self._previews = previews
+        self._resolver = resolver
+        self._finder = finder
+        self._ledger = ledger
+        self._jobs = jobs
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _audit(self, officer: Officer | None, alert: Alert, action: str, audience: int | None = None,
+               detail: str | None = None) -> None:
+        self._store.audit(AuditEntry(alert.source.organisation, alert.id, action, officer.sub if officer else "system",
+                                     officer.role.group if officer else "system", alert.status.value, audience,
+                                     detail), utc_text(self._now()))
+
+    def _draft(self, officer: Officer, body: dict[str, Any], alert_id: str) -> Alert:
+        source = Source("officer", officer.organisation, officer.sub)
+        return alert_rules.new_alert(alert_id, body, source, self._now())
+
+    # --- API use cases ---------------------------------------------------------------------------------------------
+
+    def create(self, officer: Officer, body: dict[str, Any]) -> dict[str, Any]:
+        alert = self._draft(officer, body, self._new_id())
+        self._resolver.resolve(officer, alert.target)
+        self._store.create(alert, officer.sub)
+        self._audit(officer, alert, "create")
+        return alert_rules.view(alert)
+
+    def preview(self, officer: Officer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """200 with the counts when they finish within the budget; else 202 and a preview id to poll."""
+        alert = self._draft(officer, body, "0" * 26)
+        target = self._resolver.resolve(officer, alert.target)
+        filters = Filters.of(body, footage_centre(target))
+        deadline = time.monotonic() + self._settings.preview_budget_seconds
+        try:
+            audience, _ = count_audience(self._finder, target, filters, deadline)
+        except OverBudget:
+            preview_id = self._new_id()
+            self._previews.create(preview_id, officer.organisation, officer.sub, body, utc_text(self._now()),
+                                  int(self._clock()) + PREVIEW_TTL_SECONDS)
+            self._jobs.put({"type": "preview", "preview_id": preview_id})
+            return 202, {"preview_id": preview_id, "status": "counting",
+                         "poll": f"/v1/alerts/preview/{preview_id}"}
+        return 200, {"status": "done", **preview_result(alert, audience, self._settings)}
+
+    def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
+        """The targeting worker's half of a slow preview: no budget, the same counts."""
+        alert = self._draft(officer, body, "0" * 26)
+        target = self._resolver.resolve(officer, alert.target)
+        audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
+        self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
+
+    def count_slow_preview(self, preview_id: str) -> str:
+        preview = self._previews.get(preview_id)
+        if preview is None:
+            return "skipped: preview expired"
+        requester = Officer(sub=preview.requested_by, username="preview", organisation=preview.organisation,
+                            role=Role.ADMIN)  # the requester's limits were checked when they asked
+        self.finish_preview(preview_id, requester, json.loads(preview.request))
+        return "preview counted"
+
+    def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
+        item = self._previews.get(preview_id)
+        if item is None or item.organisation != officer.organisation:
+            raise HexwatchError("There is no such preview.", [FieldError("/preview_id", "not found")], 404,
+                                "NotFound")
+        result = json.loads(item.result) if item.result else {}
+        return {"preview_id": preview_id, "status": item.status, **result}
+
+    def _load(self, officer: Officer, alert_id: str) -> tuple[Alert, Any]:
+        found = self._store.get(officer.organisation, alert_id)
+        if found is None:
+            raise not_found(alert_id)
+        return found
+
+    def send(self, officer: Officer, alert_id: str) -> dict[str, Any]:
+        alert, item = self._load(officer, alert_id)
+        if alert.status is not Status.DRAFT:
+            raise HexwatchError(f"This alert is {alert.status.value} already.",
+                                [FieldError("/status", f"is {alert.status.value}, not draft")], 409, "Conflict")
+        if officer.role < Role.OFFICER and alert.source.user != officer.sub:
+            raise forbidden("Volunteers can send only alerts they wrote.")
+        self._resolver.resolve(officer, alert.target)  # the officer's areas may have changed since the draft
+        now = self._now()
+        next_status = alert_rules.status_when_sent(officer, alert, False, now)
+        alert.sent_by, alert.sent_by_role = officer.sub, officer.role.group
+        alert.move(next_status, officer.sub, now)
+        self._store.save(alert, item, utc_text(now))
+        self._audit(officer, alert, "send")
+        self._queue_plan(alert, now)
+        return alert_rules.view(alert)
+
+    def approve(self, officer: Officer, alert_id: str) -> dict[str, Any]:
+        alert, item = self._load(officer, alert_id)
+        if alert.status is not Status.PENDING_APPROVAL:
+            raise HexwatchError("Only an alert waiting for approval can be approved.",
+                                [FieldError("/status", f"is {alert.status.value}, not pending_approval")], 409,
+                                "Conflict")
+        counts = self._ledger.targeting(alert.id)
+        costly = bool(counts.get("costly"))
+        now = self._now()
+        alert_rules.approve(officer, alert, costly, now)
+        self._store.save(alert, item, utc_text(now))
+        self._audit(officer, alert, "approve", _audience_size(counts))
+        self._queue_plan(alert, now)
+        return alert_rules.view(alert)
+
+    def cancel(self, officer: Officer, alert_id: str) -> dict[str, Any]:
+        alert, item = self._load(officer, alert_id)
+        if alert.source.user != officer.sub and not can_approve(officer):
+            raise forbidden("Only the alert's author or an officer of its force can cancel it.")
+        now = self._now()
+        alert.move(Status.CANCELLED, officer.sub, now)
+        self._store.save(alert, item, utc_text(now))
+        self._audit(officer, alert, "cancel", detail="what was not yet sent is stopped")
+        return alert_rules.view(alert)
+
+    def _queue_plan(self, alert: Alert, now: datetime) -> None:
+        if alert.status is Status.SENDING:
+            self._jobs.put(plan_job(alert))
+        elif alert.status is Status.SCHEDULED and alert.send_at is not None:
+            self._jobs.put(plan_job(alert), delay_seconds=int((alert.send_at - now).total_seconds()))
+
+    def read(self, officer: Officer, alert_id: str) -> dict[str, Any]:
+        alert, _ = self._load(officer, alert_id)
+        shown = alert_rules.view(alert)
+        shown["audience"] = audience_view(self._ledger.targeting(alert.id))
+        shown["progress"] = progress_view(self._ledger.targeting(alert.id), self._ledger.tally(alert.id),
+                                          alert.channels)
+        shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
+        return shown
+
+    def page(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
+        items, next_cursor = self._store.page(officer.organisation, limit, cursor)
+        alerts = []
+        for item in items:
+            alert = alert_rules.from_document(json.loads(item.document))
+            content = next(iter(alert.content.values()))
+            alerts.append({"id": alert.id, "status": alert.status.value, "title": content.title,
+                           "category": alert.category, "priority": alert.priority,
+                           "incident_ref": alert.incident_ref, "created_at": item.created_at,
+                           "created_by": item.created_by, "target_type": alert.target["type"]})
+        return {"alerts": alerts, "next_cursor": next_cursor}
+
+
+def plan_job(alert: Alert) -> dict[str, Any]:
+    return {"type": "plan", "organisation": alert.source.organisation, "alert_id": alert.id}
+
+
+def _audience_size(counts: dict[str, Any]) -> int | None:
+    sizes = [int(v) for k, v in counts.items() if k.startswith("aud_")]
+    return sum(sizes) if sizes else None
+
+
+def audience_view(counts: dict[str, Any]) -> dict[str, Any]:
+    if not counts:
+        return {"status": "not targeted yet"}
+    total, done = int(counts.get("shards_total", 0)), len(counts.get("done_shards", ()))
+    return {"status": "frozen" if total and done >= total else "targeting",
+            "shards": {"total": total, "done": done},
+            "by_channel": {k.removeprefix("aud_"): int(v) for k, v in sorted(counts.items()) if k.startswith("aud_")},
+            "suppressed": {k.removeprefix("sup_"): int(v) for k, v in sorted(counts.items())
+                           if k.startswith("sup_")}}
+
+
+def progress_view(counts: dict[str, Any], tally: dict[str, int], channels: list[str]) -> dict[str, Any]:
+    """Per channel: queued (released, not finished), sent, failed, bounced, unconfirmed, suppressed, cancelled."""
+    progress = {}
+    for channel in channels:
+        def get(state: str, channel: str = channel) -> int:
+            return int(tally.get(f"{channel}_{state}", 0))
+
+        released = int(counts.get(f"rel_{channel}", 0))
+        finished = get(SENT) + get(FAILED) + get(UNCONFIRMED) + get(SUPPRESSED) + get(CANCELLED)
+        progress[channel] = {"queued": max(0, released - finished), "sent": get(SENT) - get(BOUNCED),
+                             "failed": get(FAILED), "bounced": get(BOUNCED), "unconfirmed": get(UNCONFIRMED),
+                             "suppressed": get(SUPPRESSED) + int(counts.get(f"sup_{channel}", 0)),
+                             "cancelled": get(CANCELLED)}
+    return progress

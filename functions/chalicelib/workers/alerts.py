@@ -1,0 +1,106 @@
+"""SQS workers for alerts: targeting (plan, shard, release, slow previews) and one delivery worker per channel.
+
+Each SQS message is guarded by Powertools idempotency on its message id (a redelivered message that completed does
+nothing), and failures are reported per record through `BatchProcessor`, so only the failed message comes back,
+after the queue's visibility timeout: that is the backoff for throttled providers. Inside a delivery message, the
+ledger's claims keep any one recipient from being sent twice (services/fanout.py).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from chalice import Blueprint
+from chalice.app import SQSEvent
+
+from .. import config
+from ..adapters.ledger import TALLY_SLOTS
+from ..bootstrap import alert_service, fanout, services
+from ..observability import logger, metrics
+
+alert_workers = Blueprint(__name__)
+
+_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="messageId", expires_after_seconds=24 * 3600)
+
+
+def _remaining(context: Any) -> Callable[[], int]:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return getter if callable(getter) else (lambda: 10**9)
+
+
+def _target(record: dict[str, Any], context: Any = None) -> str:
+    job = json.loads(record["body"])
+    kind = job.get("type")
+    if kind == "plan":
+        outcome = fanout().plan(job)
+    elif kind == "shard":
+        outcome = fanout().shard(job, _remaining(context))
+    elif kind == "release":
+        outcome = fanout().release(job)
+    elif kind == "preview":
+        outcome = alert_service().count_slow_preview(str(job["preview_id"]))
+    else:
+        raise ValueError(f"unknown targeting job {kind!r}")
+    logger.info("targeting job done", extra={"job_type": kind, "alert_id": job.get("alert_id"), "outcome": outcome})
+    return outcome
+
+
+def _deliver(record: dict[str, Any], context: Any = None) -> str:
+    job = json.loads(record["body"])
+    slot = zlib.crc32(record["messageId"].encode()) % TALLY_SLOTS
+    outcome = fanout().deliver(job, slot)
+    logger.info("delivery batch done", extra={"channel": job.get("channel"), "alert_id": job.get("alert_id"),
+                                              "outcome": outcome})
+    metrics.add_metric(name="DeliveryBatches", unit="Count", value=1)
+    return outcome
+
+
+@cache
+def _once(function: Callable[..., str], persistence: BasePersistenceLayer) -> Callable[..., Any]:
+    return idempotent_function(data_keyword_argument="record", persistence_store=persistence,
+                               config=_IDEMPOTENCY)(function)
+
+
+def _process(event: SQSEvent, function: Callable[..., str]) -> dict[str, Any]:
+    _IDEMPOTENCY.register_lambda_context(event.context)  # type: ignore[arg-type]
+    guarded = _once(function, services().idempotency)
+
+    def handle(record: SQSRecord) -> str:
+        return str(guarded(record=record.raw_event, context=event.context))
+
+    return dict(process_partial_response(event=event.to_dict(), record_handler=handle,
+                                         processor=BatchProcessor(event_type=EventType.SQS),
+                                         context=event.context))  # type: ignore[arg-type]
+
+
+@alert_workers.on_sqs_message(queue=config.resource_name(config.TARGETING_QUEUE), batch_size=1)
+def target_alerts(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, _target)
+
+
+@alert_workers.on_sqs_message(queue=config.resource_name(config.DELIVERY_QUEUES["email"]), batch_size=2)
+def deliver_email(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, _deliver)
+
+
+@alert_workers.on_sqs_message(queue=config.resource_name(config.DELIVERY_QUEUES["sms"]), batch_size=2)
+def deliver_sms(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, _deliver)
+
+
+@alert_workers.on_sqs_message(queue=config.resource_name(config.DELIVERY_QUEUES["voice"]), batch_size=2)
+def deliver_voice(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, _deliver)
+
+
+@alert_workers.on_sqs_message(queue=config.resource_name(config.DELIVERY_QUEUES["push"]), batch_size=2)
+def deliver_push(event: SQSEvent) -> dict[str, Any]:
+    return _process(event, _deliver)

@@ -1,0 +1,69 @@
+"""An alert from the API to the outbox on the emulator: targeting, the ledger, fan-out on every channel, once each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib import bootstrap
+
+from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
+
+
+@pytest.fixture
+def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
+    alerts, client = alert_stack(emulator, fresh_stack)
+    with client:
+        yield alerts
+    bootstrap.reset()
+
+
+def test_a_1km_alert_reaches_exactly_the_matching_residents_once_on_each_of_their_channels(stack: AlertStack) -> None:
+    every = ["email", "sms", "voice", "push"]
+    inside = [stack.resident(*offset(*STAFFORD, 300, 200), every),
+              stack.resident(*offset(*STAFFORD, -900, 0), ["email"]),
+              stack.resident(*offset(*STAFFORD, 0, 950), ["sms", "push"], language="cy")]
+    other_topic = stack.resident(*offset(*STAFFORD, 100, 100), every, categories=["rural"])
+    outside = stack.resident(*offset(*STAFFORD, 0, 1100), every)
+
+    alert = stack.create()
+    preview = stack.call("POST", "/v1/alerts/preview", body={k: v for k, v in alert_body_of(alert).items()})
+    assert preview.status_code == 200, preview.body
+    counted = json.loads(preview.body)
+    assert counted["residents"] == 3
+    assert counted["by_channel"] == {"email": 2, "push": 2, "sms": 2, "voice": 1}
+
+    sent = stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    assert sent.status_code == 200, sent.body
+    assert json.loads(sent.body)["status"] == "sending"
+    stack.pump()
+
+    received = stack.outbox_for([*inside, other_topic, outside])
+    assert {channel: len(messages) for channel, messages in received[inside[0].id].items()} == \
+        {"email": 1, "sms": 1, "voice": 1, "push": 1}
+    assert {channel: len(m) for channel, m in received[inside[1].id].items()} == {"email": 1}
+    assert {channel: len(m) for channel, m in received[inside[2].id].items()} == {"sms": 1, "push": 1}
+    assert received[other_topic.id] == {} and received[outside.id] == {}
+
+    email = received[inside[0].id]["email"][0]
+    assert "SP-2026-1234" in email["text"] and "Phone 101" in email["text"]
+    assert email["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "unsubscribe.html?token=" in email["text"]
+    assert "SP-2026-1234" in received[inside[0].id]["sms"][0]["text"]
+    assert "S P - 2 0 2 6" in received[inside[0].id]["voice"][0]["text"]
+    assert received[inside[0].id]["voice"][0]["simulated"]
+
+    state = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)
+    assert state["status"] == "sent"
+    assert state["progress"]["email"]["sent"] == 2 and state["progress"]["voice"]["sent"] == 1
+    assert all(p["queued"] == 0 and p["unconfirmed"] == 0 for p in state["progress"].values())
+    assert [entry["action"] for entry in state["audit"]] == ["create", "send", "release", "sent"]
+
+
+def alert_body_of(alert: dict[str, Any]) -> dict[str, Any]:
+    return {"title": alert["title"], "body": alert["body"], "category": alert["category"],
+            "priority": alert["priority"], "incident_ref": alert["incident_ref"], "contact": alert["contact"],
+            "target": alert["target"], "channels": alert["channels"]}
