@@ -128,7 +128,8 @@ def _alert_settings() -> AlertSettings:
 
 
 def _ledger(prefix: str) -> DeliveryLedger:
-    return DeliveryLedger(boto3.client("dynamodb"), config.resource_name(config.DELIVERIES_TABLE, prefix))
+    return DeliveryLedger(boto3.client("dynamodb"), config.resource_name(config.DELIVERIES_TABLE, prefix),
+                          claim_timeout=float(os.environ.get(config.CLAIM_TIMEOUT_ENV) or 900))
 
 
 @cache

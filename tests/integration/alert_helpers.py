@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from chalice.test import Client
 
+from bench.faults import WorkerKilled
 from chalicelib import bootstrap, config
 from chalicelib.adapters.messaging import SnsPushRegistry
 from chalicelib.domain.contacts import ContactKind
@@ -23,7 +24,7 @@ from chalicelib.services.residents import iso
 from infra.local import seed
 from infra.local.demo import seed_demo_areas
 from infra.local.outbox import list_messages
-from infra.local.pump import sqs_record
+from infra.local.pump import LambdaContext, sqs_record
 from infra.local.token import id_token
 
 FUNCTIONS_DIR = str(Path(__file__).parents[2] / "functions")
@@ -53,8 +54,10 @@ def alert_body(**overrides: Any) -> dict[str, Any]:
 class AlertStack:
     """The app behind a Chalice test client on a fresh emulator stack, with the demo force's officers and areas."""
 
-    def __init__(self, client: Client, outputs: dict[str, Any], tokens: dict[str, str]) -> None:
+    def __init__(self, client: Client, outputs: dict[str, Any], tokens: dict[str, str], app: Any) -> None:
         self.client = client
+        self.app = app
+        self.timeout = 60.0  # the Lambda timeout handed to workers (their idempotency claims last as long)
         self.outputs = outputs
         self.prefix = str(outputs["prefix"])
         self.tokens = tokens
@@ -120,8 +123,18 @@ class AlertStack:
                 event = {"Records": [sqs_record(message, arn)]}
                 if before_invoke:
                     before_invoke(event)
-                result = self.client.lambda_.invoke(QUEUE_FUNCTIONS[suffix], event).payload or {}
-                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                name = QUEUE_FUNCTIONS[suffix]
+                try:
+                    result = self.app.handler_map[name](event, LambdaContext(name, timeout_seconds=self.timeout))
+                except WorkerKilled:
+                    # The invocation died: Lambda gives the message back after its visibility timeout. By then the
+                    # idempotency record's in-progress claim (the invocation's timeout) has expired too.
+                    self.invocations.append({"queue": suffix, "killed": True})
+                    time.sleep(self.timeout + 0.5)
+                    self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                                       VisibilityTimeout=0)
+                    continue
+                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
                 self.invocations.append({"queue": suffix, "failed": bool(failed)})
                 if failed:
                     # As Lambda would: the message comes back, here at once rather than after the timeout.
@@ -134,8 +147,28 @@ class AlertStack:
         """Runs every alert queue until all are empty (a failing message is retried each round)."""
         for _ in range(rounds):
             if not sum(self.run_queue(suffix) for suffix in QUEUE_FUNCTIONS):
-                return
+                if not self.waiting():
+                    return
+                time.sleep(1)  # delayed retries are not visible yet
         raise AssertionError("the alert queues never emptied")
+
+    def waiting(self) -> int:
+        """Messages that exist but cannot be received yet: delayed, or in flight."""
+        total = 0
+        for suffix in QUEUE_FUNCTIONS:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url(suffix),
+                AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"])
+            total += sum(int(v) for v in attributes["Attributes"].values())
+        return total
+
+    def dead_letters(self) -> int:
+        total = 0
+        for suffix in QUEUE_FUNCTIONS:
+            attributes = self.sqs.get_queue_attributes(QueueUrl=self.queue_url(f"{suffix}-dlq"),
+                                                       AttributeNames=["ApproximateNumberOfMessages"])
+            total += int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+        return total
 
     def outbox_for(self, residents: list[Resident]) -> dict[str, dict[str, list[dict[str, Any]]]]:
         """What each resident received, by channel (their email, mobile, or push device)."""
@@ -162,4 +195,4 @@ def alert_stack(emulator: Any, fresh_stack: Callable[..., dict[str, Any]]) -> tu
                                      outputs["user_pool_client_id"], user["username"], user["password"])
               for user in users}
     client = Client(app, stage_name="local", project_dir=FUNCTIONS_DIR)
-    return AlertStack(client, outputs, tokens), client
+    return AlertStack(client, outputs, tokens, app), client

@@ -68,25 +68,31 @@ def _n(value: float) -> dict[str, str]:
     return {"N": str(value)}
 
 
+RETRYABLE = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
+                       "RequestLimitExceeded", "TransactionConflictException", "TransactionInProgressException"})
+
+
 class LedgerUnavailable(Exception):
     """DynamoDB kept refusing (throttled) after retries: the SQS message is retried later, as a whole."""
 
 
 class DeliveryLedger:
     def __init__(self, client: DynamoDBClient, table_name: str, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep, attempts: int = 6) -> None:
+                 sleep: Callable[[float], None] = time.sleep, attempts: int = 6,
+                 claim_timeout: float = CLAIM_TIMEOUT_SECONDS) -> None:
         self._client = client
         self._table = table_name
         self._clock = clock
         self._sleep = sleep
         self._attempts = attempts
+        self._claim_timeout = claim_timeout
 
     # --- targeting -------------------------------------------------------------------------------------------------
 
     def start_plan(self, alert_id: str, shards_total: int) -> bool:
         """Records the plan once; False when it was already recorded (a redelivered plan job)."""
         try:
-            self._client.put_item(
+            self._call("put_item",
                 TableName=self._table,
                 Item={"alert_id": _s(alert_id), "recipient": _s(TARGETING), "shards_total": _n(shards_total),
                       "expires_at": _n(int(self._clock()) + RETENTION_SECONDS)},
@@ -98,7 +104,7 @@ class DeliveryLedger:
             raise
 
     def targeting(self, alert_id: str) -> dict[str, Any]:
-        item = self._client.get_item(TableName=self._table, Key={"alert_id": _s(alert_id),
+        item = self._call("get_item", TableName=self._table, Key={"alert_id": _s(alert_id),
                                                                    "recipient": _s(TARGETING)},
                                      ConsistentRead=True).get("Item")
         return _plain(item) if item else {}
@@ -147,7 +153,7 @@ class DeliveryLedger:
             additions.append(f"#c{index} :c{index}")
         values[":one"] = _s(piece)
         try:
-            response = self._client.update_item(
+            response = self._call("update_item",
                 TableName=self._table, Key={"alert_id": _s(alert_id), "recipient": _s(TARGETING)},
                 UpdateExpression="ADD " + ", ".join(additions),
                 ConditionExpression="attribute_exists(recipient) AND NOT contains(#pieces, :one)",
@@ -157,9 +163,6 @@ class DeliveryLedger:
                 return None
             raise
         return _plain(response["Attributes"])
-
-    def piece_done(self, alert_id: str, piece: str) -> bool:
-        return piece in set(self.targeting(alert_id).get("done_pieces", ()))
 
     # --- release ---------------------------------------------------------------------------------------------------
 
@@ -176,13 +179,13 @@ class DeliveryLedger:
     def add_to_targeting(self, alert_id: str, counts: Mapping[str, int]) -> None:
         names = {f"#c{i}": name for i, name in enumerate(sorted(counts))}
         values = {f":c{i}": _n(counts[name]) for i, name in enumerate(sorted(counts))}
-        self._client.update_item(
+        self._call("update_item",
             TableName=self._table, Key={"alert_id": _s(alert_id), "recipient": _s(TARGETING)},
             UpdateExpression="ADD " + ", ".join(f"{n} {v}" for n, v in zip(names, values, strict=True)),
             ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
     def set_releases(self, alert_id: str, total: int) -> None:
-        self._client.update_item(
+        self._call("update_item",
             TableName=self._table, Key={"alert_id": _s(alert_id), "recipient": _s(TARGETING)},
             UpdateExpression="SET releases_total = :n", ExpressionAttributeValues={":n": _n(total)})
 
@@ -193,7 +196,7 @@ class DeliveryLedger:
                 {"alert_id": _s(alert_id), "recipient": _s(k)} for k in keys[start:start + 100]],
                 "ConsistentRead": True}}
             for attempt in range(self._attempts):
-                response = self._client.batch_get_item(RequestItems=pending)
+                response = self._call("batch_get_item", RequestItems=pending)
                 for item in response.get("Responses", {}).get(self._table, []):
                     entry = _entry(item)
                     found[entry.key] = entry
@@ -209,7 +212,7 @@ class DeliveryLedger:
         """Moves queued recipients to claimed by this token, in transactions; those not queued are refused."""
         claimed: list[str] = []
         refused: list[str] = []
-        now = int(self._clock())
+        now = self._clock()
         for start in range(0, len(keys), TRANSACTION_ITEMS):
             pending = list(keys[start:start + TRANSACTION_ITEMS])
             for attempt in range(self._attempts * 2):
@@ -266,7 +269,7 @@ class DeliveryLedger:
         """Puts recipients back to queued after a retryable failure, so that the retried message claims them."""
         for key in keys:
             try:
-                self._client.update_item(
+                self._call("update_item",
                     TableName=self._table, Key={"alert_id": _s(alert_id), "recipient": _s(key)},
                     UpdateExpression="SET #status = :queued REMOVE #claim, claimed_at",
                     ConditionExpression="#claim = :token AND #status = :claimed",
@@ -277,8 +280,8 @@ class DeliveryLedger:
                     raise
 
     def mark_stale_unconfirmed(self, alert_id: str, keys: Sequence[str], slot: int) -> list[str]:
-        """Claims older than CLAIM_TIMEOUT were left by a worker that died mid-call: unconfirmed, never resent."""
-        cutoff = int(self._clock()) - CLAIM_TIMEOUT_SECONDS
+        """Claims older than the claim timeout were left by a worker that died mid-call: unconfirmed, never resent."""
+        cutoff = self._clock() - self._claim_timeout
         marked = []
         for key in keys:
             try:
@@ -314,7 +317,7 @@ class DeliveryLedger:
     def add_to_tally(self, alert_id: str, counts: Mapping[str, int], slot: int) -> None:
         update = self._tally_update(alert_id, counts, slot)["Update"]
         update.pop("TableName")
-        self._client.update_item(TableName=self._table, **update)
+        self._call("update_item", TableName=self._table, **update)
 
     def mark_bounced(self, alert_id: str, key: str) -> bool:
         try:
@@ -330,7 +333,7 @@ class DeliveryLedger:
 
     def tally(self, alert_id: str) -> dict[str, int]:
         totals: Counter[str] = Counter()
-        response = self._client.query(
+        response = self._call("query",
             TableName=self._table, KeyConditionExpression="alert_id = :a AND begins_with(recipient, :p)",
             ExpressionAttributeValues={":a": _s(alert_id), ":p": _s(TALLY_PREFIX)}, ConsistentRead=True)
         for item in response.get("Items", []):
@@ -342,7 +345,7 @@ class DeliveryLedger:
     # --- replies and erasure ---------------------------------------------------------------------------------------
 
     def alerts_for_contact(self, contact: str) -> list[dict[str, Any]]:
-        response = self._client.query(TableName=self._table, IndexName="by-contact",
+        response = self._call("query", TableName=self._table, IndexName="by-contact",
                                       KeyConditionExpression="contact = :c",
                                       ExpressionAttributeValues={":c": _s(contact)})
         return [_plain(item) for item in response.get("Items", [])]
@@ -399,6 +402,17 @@ class DeliveryLedger:
                 raise _Cancelled(failed)
             self._backoff(attempt)
         raise LedgerUnavailable("ledger transaction kept conflicting")
+
+    def _call(self, operation: str, **request: Any) -> Any:
+        """One low-level call, retried with backoff while DynamoDB throttles or fails inside."""
+        for attempt in range(self._attempts * 2):
+            try:
+                return getattr(self._client, operation)(**request)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in RETRYABLE or attempt == self._attempts * 2 - 1:
+                    raise
+                self._backoff(attempt)
+        raise LedgerUnavailable(operation)
 
     def _backoff(self, attempt: int) -> None:
         self._sleep(min(2.0, 0.05 * 2 ** attempt) * random.uniform(0.5, 1.0))

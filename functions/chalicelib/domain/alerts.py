@@ -34,7 +34,8 @@ TRANSITIONS: dict[Status, set[Status]] = {
     Status.DRAFT: {Status.PENDING_APPROVAL, Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
     Status.PENDING_APPROVAL: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
     Status.SCHEDULED: {Status.SENDING, Status.CANCELLED},
-    Status.SENDING: {Status.SENT, Status.CANCELLED},  # cancelling while sending stops what is not yet sent
+    # Cancelling while sending stops what is not yet sent; a send found to be costly once targeted waits for approval.
+    Status.SENDING: {Status.SENT, Status.CANCELLED, Status.PENDING_APPROVAL},
     Status.SENT: set(),
     Status.CANCELLED: set(),
 }

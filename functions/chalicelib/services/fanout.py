@@ -18,6 +18,7 @@ Jobs carry ids and ledger keys, never addresses: addresses are read from the sub
 from __future__ import annotations
 
 import math
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -77,6 +78,7 @@ RECIPIENTS_PER_MESSAGE = 100  # per delivery message: two SES bulk calls, or a w
 RELEASE_RECIPIENTS_PER_JOB = 5000  # a release job reads this many ledger entries, give or take
 TIME_RESERVE_MS = 20_000  # a shard stops and queues a continuation when its invocation has less left
 PROVIDER_CALL_SIZE = {"email": 50, "sms": 10, "voice": 10, "push": 10}  # recipients recorded per provider call
+MAX_RETRY_DELAY = 300  # seconds before a partly sent message's remaining recipients are tried again
 UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
 
 
@@ -120,7 +122,9 @@ class Fanout:
     def __init__(self, *, store: AlertStore, resolver: TargetResolver, index: LocationIndex, ledger: DeliveryLedger,
                  residents: ResidentStore, suppressions: SuppressionList, signer: TokenSigner,
                  targeting_jobs: JobBatchQueue, delivery_queues: dict[str, JobBatchQueue], channels: Channels,
-                 settings: AlertSettings, reply_domain: str | None, clock: Callable[[], float] = time.time) -> None:
+                 settings: AlertSettings, reply_domain: str | None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 retry_pauses: tuple[float, ...] = (0.2, 0.8, 2.0)) -> None:
         self._store = store
         self._resolver = resolver
         self._index = index
@@ -134,6 +138,8 @@ class Fanout:
         self._settings = settings
         self._reply_domain = reply_domain
         self._clock = clock
+        self._sleep = sleep
+        self._retry_pauses = retry_pauses
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -177,7 +183,7 @@ class Fanout:
         if alert.status is not Status.SENDING:
             return f"skipped: alert is {alert.status.value}"
         counts = self._ledger.targeting(alert.id)
-        if counts and len(counts.get("done_shards", ())) >= int(counts.get("shards_total", 0)):
+        if counts and _targeted(counts):
             return self._decide(alert, item, counts)  # targeted before it was held for approval
         target = self._resolver.resolve(self._author(alert), alert.target)
         ranges = cover(target).ranges
@@ -203,7 +209,10 @@ class Fanout:
     def shard(self, job: dict[str, Any], remaining_ms: Callable[[], int] = _remaining_forever) -> str:
         piece = f"{job['shard']}.{job['piece']}"
         alert_id = str(job["alert_id"])
-        if self._ledger.piece_done(alert_id, piece):
+        done = self._ledger.targeting(alert_id)
+        if piece in set(done.get("done_pieces", ())):
+            if _targeted(done) and "releases_total" not in done and (found := self._alert(job)) is not None:
+                return self._decide(*found, done)  # the last piece counted, then failed before deciding
             return "skipped: piece done already"
         found = self._alert(job)
         if found is None:
@@ -241,7 +250,7 @@ class Fanout:
         state = self._ledger.finish_piece(alert_id, piece, not rest, counts)
         if state is None:
             return "skipped: piece counted already"
-        if not rest and len(state.get("done_shards", ())) >= int(state.get("shards_total", 0)):
+        if not rest and _targeted(state):
             found = self._alert(job)
             if found is not None:
                 return self._decide(*found, state)
@@ -327,7 +336,8 @@ class Fanout:
 
     # --- 5. deliver ------------------------------------------------------------------------------------------------
 
-    def deliver(self, job: dict[str, Any], slot: int) -> str:
+    def deliver(self, job: dict[str, Any], slot: int, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+        """Sends one delivery message's recipients, claiming each provider call's worth just before the call."""
         alert_id, channel = str(job["alert_id"]), str(job["channel"])
         keys = [str(k) for k in job["keys"]]
         found = self._alert(job)
@@ -341,12 +351,70 @@ class Fanout:
         stale = [k for k, e in entries.items() if e.status == CLAIMED]
         unconfirmed = self._ledger.mark_stale_unconfirmed(alert_id, stale, slot) if stale else []
         token = uuid.uuid4().hex
-        claim = self._ledger.claim(alert_id, [k for k, e in entries.items() if e.status == QUEUED], token)
-        claimed = [entries[k] for k in claim.claimed]
+        groups: dict[tuple[str, bool], list[LedgerEntry]] = defaultdict(list)
+        for key in keys:
+            entry = entries.get(key)
+            if entry is not None and entry.status == QUEUED:
+                groups[(entry.language, entry.footage)].append(entry)
+        size = PROVIDER_CALL_SIZE[channel]
+        done = taken = 0
+        retry: list[str] = []
+        recorded_keys: set[str] = set()
+        for (language, footage), members in sorted(groups.items()):
+            for start in range(0, len(members), size):
+                if retry:
+                    break  # the provider pushed back: leave the rest queued for the retried message
+                claim = self._ledger.claim(alert_id, [e.key for e in members[start:start + size]], token)
+                taken += len(claim.refused)
+                claimed = [entries[k] for k in claim.claimed]
+                sendable = self._sendable(alert_id, channel, token, claimed, slot)
+                if not sendable:
+                    continue
+                pending = sendable
+                for pause in (*self._retry_pauses, None):
+                    results = self._send(alert, channel, language, footage, pending)
+                    recorded = [(r.key, SENT if r.outcome is Outcome.ACCEPTED else FAILED, r.provider_id, r.error)
+                                for r in results if r.outcome is not Outcome.RETRYABLE]
+                    if recorded:
+                        self._ledger.record(alert_id, token, recorded, slot)
+                    done += len(recorded)
+                    recorded_keys.update(r[0] for r in recorded)
+                    again = {r.key for r in results if r.outcome is Outcome.RETRYABLE}
+                    pending = [(e, r) for e, r in pending if e.key in again]
+                    if not pending:
+                        break
+                    if pause is None or remaining_ms() < (pause + 10) * 1000:
+                        retry.extend(e.key for e, _ in pending)
+                        break
+                    # A throttle or a 5xx is usually over in a moment: try the same claimed recipients again here,
+                    # as the SDK's own retries would, before handing them back to the queue.
+                    self._sleep(pause * random.uniform(0.5, 1.0))
+        if retry:
+            self._ledger.release_claims(alert_id, retry, token)
+            if not done:
+                # No progress at all: fail the message (a partial batch failure), so that SQS gives it back after
+                # its visibility timeout, and a provider that keeps refusing ends in the dead-letter queue.
+                raise RetryLater(f"{len(retry)} {channel} recipients to retry")
+            # Some went out: the rest go back on the queue as a new message, after a growing delay, so that a
+            # provider that throttles now and then does not use up the message's receive count with partial progress.
+            attempt = int(job.get("attempt", 0)) + 1
+            remaining = [key for key in keys if key in set(retry) or (key in entries and key not in recorded_keys
+                                                                        and entries[key].status == QUEUED)]
+            self._delivery_queues[channel].put(
+                {**job, "keys": remaining, "attempt": attempt}, delay_seconds=min(MAX_RETRY_DELAY, 2 ** attempt))
+            return f"{channel}: {done} sent or failed, {len(remaining)} to retry"
+        self._check_finished(job)
+        return f"{channel}: {done} sent or failed, {taken} taken by others, {len(unconfirmed)} unconfirmed"
+
+    def _sendable(self, alert_id: str, channel: str, token: str, claimed: list[LedgerEntry],
+                  slot: int) -> list[tuple[LedgerEntry, Resident]]:
+        """The claimed recipients that can still be sent to; the others are recorded as suppressed or failed."""
+        if not claimed:
+            return []
         residents = self._residents.get_many(e.resident_id for e in claimed)
         suppressed = self._suppressions.reasons(e.contact for e in claimed if not e.contact.startswith("push:"))
         outcomes: list[tuple[str, str, str | None, str | None]] = []
-        sendable: list[tuple[LedgerEntry, Resident]] = []
+        sendable = []
         for entry in claimed:
             resident = residents.get(entry.resident_id)
             if suppressed.get(entry.contact) in UNDELIVERABLE:
@@ -357,51 +425,30 @@ class Fanout:
                 sendable.append((entry, resident))
         if outcomes:
             self._ledger.record(alert_id, token, outcomes, slot)
-        retry: list[str] = []
-        for results in self._send(alert, channel, sendable):
-            recorded = [(r.key, SENT if r.outcome is Outcome.ACCEPTED else FAILED, r.provider_id, r.error)
-                        for r in results if r.outcome is not Outcome.RETRYABLE]
-            if recorded:
-                self._ledger.record(alert_id, token, recorded, slot)
-            retry.extend(r.key for r in results if r.outcome is Outcome.RETRYABLE)
-        if retry:
-            self._ledger.release_claims(alert_id, retry, token)
-            raise RetryLater(f"{len(retry)} {channel} recipients to retry")
-        self._check_finished(job)
-        return (f"{channel}: {len(sendable)} sent or failed, {len(outcomes)} skipped, {len(claim.refused)} taken, "
-                f"{len(unconfirmed)} unconfirmed")
+        return sendable
 
-    def _send(self, alert: Alert, channel: str, sendable: list[tuple[LedgerEntry, Resident]]):  # type: ignore[no-untyped-def]
-        """Yields each provider call's results, so that each is recorded before the next call is made."""
+    def _send(self, alert: Alert, channel: str, language: str, footage: bool,
+              chunk: list[tuple[LedgerEntry, Resident]]) -> list[SendResult]:
+        """One provider call's worth (one bulk email call, or a few SMS, calls or pushes)."""
         name = self._settings.sender_name(alert.source.organisation)
         links = self._settings.links
-        size = PROVIDER_CALL_SIZE[channel]
-        groups: dict[tuple[str, bool], list[tuple[LedgerEntry, Resident]]] = defaultdict(list)
-        for entry, resident in sendable:
-            groups[(entry.language, entry.footage)].append((entry, resident))
-        for (language, footage), members in sorted(groups.items()):
-            for start in range(0, len(members), size):
-                chunk = members[start:start + size]
-                if channel == "email":
-                    reply_to = f"replies+{alert.id.lower()}@{self._reply_domain}" if self._reply_domain else None
-                    content = email_content(alert, language, name, links, footage=footage, reply_to=reply_to)
-                    recipients = []
-                    for entry, resident in chunk:
-                        token = self._signer.sign(UNSUBSCRIBE, {"sub": resident.id, "ch": entry.contact}, None)
-                        data, headers = email_recipient_fields(links, token)
-                        recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data,
-                                                         headers))
-                    yield self._channels.email.send(content, recipients)
-                elif channel == "sms":
-                    text = sms_text(alert, language, name, links, self._settings.sms_max_segments, footage=footage)
-                    yield self._channels.sms.send([SmsMessage(e.key, address_for(r, e.contact), text)
-                                                   for e, r in chunk])
-                elif channel == "voice":
-                    text = voice_text(alert, language, name, footage=footage)
-                    yield self._channels.voice.send([VoiceCall(e.key, address_for(r, e.contact), text, language)
-                                                     for e, r in chunk])
-                else:
-                    yield self._push(alert, language, name, chunk)
+        if channel == "email":
+            reply_to = f"replies+{alert.id.lower()}@{self._reply_domain}" if self._reply_domain else None
+            content = email_content(alert, language, name, links, footage=footage, reply_to=reply_to)
+            recipients = []
+            for entry, resident in chunk:
+                token = self._signer.sign(UNSUBSCRIBE, {"sub": resident.id, "ch": entry.contact}, None)
+                data, headers = email_recipient_fields(links, token)
+                recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data, headers))
+            return self._channels.email.send(content, recipients)
+        if channel == "sms":
+            text = sms_text(alert, language, name, links, self._settings.sms_max_segments, footage=footage)
+            return self._channels.sms.send([SmsMessage(e.key, address_for(r, e.contact), text) for e, r in chunk])
+        if channel == "voice":
+            text = voice_text(alert, language, name, footage=footage)
+            return self._channels.voice.send([VoiceCall(e.key, address_for(r, e.contact), text, language)
+                                              for e, r in chunk])
+        return self._push(alert, language, name, chunk)
 
     def _push(self, alert: Alert, language: str, name: str,
               chunk: list[tuple[LedgerEntry, Resident]]) -> list[SendResult]:
@@ -444,6 +491,11 @@ class Fanout:
             self._audit(found[0], "sent", sum(int(v) for k, v in counts.items() if k.startswith("rel_")))
 
     # --- previews --------------------------------------------------------------------------------------------------
+
+
+def _targeted(counts: dict[str, Any]) -> bool:
+    """Every shard has finished writing its recipients to the ledger."""
+    return "shards_total" in counts and len(counts.get("done_shards", ())) >= int(counts["shards_total"])
 
 
 def contact_for(resident: Resident, channel: str) -> str | None:

@@ -56,7 +56,7 @@ def _target(record: dict[str, Any], context: Any = None) -> str:
 def _deliver(record: dict[str, Any], context: Any = None) -> str:
     job = json.loads(record["body"])
     slot = zlib.crc32(record["messageId"].encode()) % TALLY_SLOTS
-    outcome = fanout().deliver(job, slot)
+    outcome = fanout().deliver(job, slot, _remaining(context))
     logger.info("delivery batch done", extra={"channel": job.get("channel"), "alert_id": job.get("alert_id"),
                                               "outcome": outcome})
     metrics.add_metric(name="DeliveryBatches", unit="Count", value=1)
@@ -77,7 +77,10 @@ def _process(event: SQSEvent, function: Callable[..., str]) -> dict[str, Any]:
         return str(guarded(record=record.raw_event, context=event.context))
 
     return dict(process_partial_response(event=event.to_dict(), record_handler=handle,
-                                         processor=BatchProcessor(event_type=EventType.SQS),
+                                         # Report every failed record, even when all failed: Lambda then retries
+                                         # just those, with no error logged as an invocation failure.
+                                         processor=BatchProcessor(event_type=EventType.SQS,
+                                                                  raise_on_entire_batch_failure=False),
                                          context=event.context))  # type: ignore[arg-type]
 
 
