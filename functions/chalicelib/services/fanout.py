@@ -383,7 +383,7 @@ class Fanout:
                     pending = [(e, r) for e, r in pending if e.key in again]
                     if not pending:
                         break
-                    if pause is None or remaining_ms() < (pause + 10) * 1000:
+                    if pause is None or remaining_ms() < (pause + 2) * 1000:
                         retry.extend(e.key for e, _ in pending)
                         break
                     # A throttle or a 5xx is usually over in a moment: try the same claimed recipients again here,
