@@ -105,7 +105,7 @@ def services() -> Services:
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
         rate_counter=DynamoRateCounter(time.time),
         push=SnsPushRegistry(sns, json.loads(os.environ.get(config.PUSH_PLATFORMS_ENV) or "{}")),
-        settings=settings, clock=time.time)
+        settings=settings, clock=time.time, deliveries=_ledger(prefix))
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
         email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,

@@ -67,3 +67,27 @@ def alert_body_of(alert: dict[str, Any]) -> dict[str, Any]:
     return {"title": alert["title"], "body": alert["body"], "category": alert["category"],
             "priority": alert["priority"], "incident_ref": alert["incident_ref"], "contact": alert["contact"],
             "target": alert["target"], "channels": alert["channels"]}
+
+
+def test_a_bounce_marks_the_alerts_ledger_entry_and_erasure_removes_the_residents_entries(stack: AlertStack) -> None:
+    from chalicelib.adapters.models import DeliveryModel
+    from infra.local.pump import sns_record
+
+    bouncing = stack.resident(*offset(*STAFFORD, 100, 0), ["email"])
+    alert = stack.create(channels=["email"])
+    stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    stack.pump()
+    address = bouncing.contacts[0].address
+    notification = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent",
+                    "bouncedRecipients": [{"emailAddress": address}]},
+                    "mail": {"tags": {"alert_id": [alert["id"]]}}}
+    envelope = {"MessageId": "b1", "TopicArn": f"arn:aws:sns:eu-west-2:123456789012:{stack.prefix}-ses-events",
+                "Message": json.dumps(notification)}
+    stack.client.lambda_.invoke("handle_ses_event", {"Records": [sns_record(envelope, "sub")]})
+    progress = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)["progress"]["email"]
+    assert progress["bounced"] == 1 and progress["sent"] == 0
+
+    entries = [e for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~")]
+    assert [e.status for e in entries] == ["bounced"]
+    bootstrap.services().residents.erase(bouncing)
+    assert [e for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~")] == []

@@ -7,7 +7,7 @@ new signup does, and the contact is sent a sign-in link instead.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -86,11 +86,15 @@ def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+class DeliveryRecords(Protocol):
+    def erase_contacts(self, contacts: Iterable[str]) -> int: ...
+
+
 class ResidentService:
     def __init__(self, *, store: ResidentStore, suppressions: SuppressionList, hasher: ContactHasher,
                  signer: TokenSigner, geocoder: Geocoder, jobs: JobQueue, rate_counter: RateCounter,
                  push: PushRegistry, settings: ResidentSettings, clock: Callable[[], float],
-                 new_id: Callable[[], str] = lambda: str(ULID())) -> None:
+                 new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None) -> None:
         self._store = store
         self._suppressions = suppressions
         self._hasher = hasher
@@ -102,6 +106,7 @@ class ResidentService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
+        self._deliveries = deliveries
 
     # ----- signup and verification -----
 
@@ -300,6 +305,9 @@ class ResidentService:
         }
 
     def erase(self, resident: Resident) -> None:
+        if self._deliveries is not None:
+            # The alerts they were sent, found by contact: nothing of theirs stays in the delivery ledger either.
+            self._deliveries.erase_contacts([c.hash for c in resident.contacts] + [f"push:{resident.id}"])
         for device in resident.devices:
             if device.endpoint_arn:
                 self._push.remove(device.endpoint_arn)
