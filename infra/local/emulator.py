@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import socket
+import types
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+import moto.dynamodb.models as moto_dynamodb
 from moto.server import ThreadedMotoServer
 
 # A fixed port, so a developer's shell, browser bookmarks and the AWS CLI (`--endpoint-url`) keep working across
@@ -32,8 +37,43 @@ class Emulator:
         self.server.stop()
 
 
+def copy_each_table_once_per_transaction() -> None:
+    """moto 5.2.5's TransactWriteItems deep-copies the whole table once per item in the transaction, as its rollback
+    point, so a 50-item claim on a 10,000-item ledger copies half a million items. Every copy is taken before anything
+    changes, so one copy per table is the same rollback point: this makes the copy once per table and transaction.
+
+    The swap of the module's `copy` name is per call and falls back to the real deepcopy for everything but a table,
+    so a request on another thread at the same moment behaves exactly as before (at worst, copying as much as before).
+    """
+    backend = moto_dynamodb.DynamoDBBackend
+    if getattr(backend.transact_write_items, "copies_once", False):
+        return
+    original = backend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        copies: dict[int, Any] = {}
+
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, moto_dynamodb.Table):
+                if id(value) not in copies:
+                    copies[id(value)] = copy.deepcopy(value, memo)
+                return copies[id(value)]
+            return copy.deepcopy(value, memo)
+
+        moto_dynamodb.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
+        try:
+            return original(self, transact_items)
+        finally:
+            moto_dynamodb.copy = copy  # type: ignore[assignment]
+
+    transact_write_items.copies_once = True  # type: ignore[attr-defined]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     """Start moto on `port` (0 = a free port) in a daemon thread and return once it accepts connections."""
+    copy_each_table_once_per_transaction()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     _, bound_port = server.get_host_and_port()

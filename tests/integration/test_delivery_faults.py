@@ -54,7 +54,8 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     assert len(entries) == RECIPIENTS + RECIPIENTS // 4
     queued = Counter((e.channel, e.recipient.split("#")[1]) for e in entries if e.status == "queued")
     Path("/tmp/diag.txt").write_text(repr((states, queued, bootstrap.fanout()._ledger.targeting(alert["id"]),
-                                           stack.invocations, faults.injected)))
+                                           stack.invocations, faults.injected, stack.waiting(),
+                                           stack.dead_letters())))
     assert set(states) <= {"sent", "unconfirmed"}, (states, queued, bootstrap.fanout()._ledger.targeting(alert["id"]),
                                                     Counter(str(i) for i in stack.invocations))
     assert 1 <= states["unconfirmed"] <= 50  # at most one provider call's worth (a bulk call is 50)
