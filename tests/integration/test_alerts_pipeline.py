@@ -91,3 +91,21 @@ def test_a_bounce_marks_the_alerts_ledger_entry_and_erasure_removes_the_resident
     assert [e.status for e in entries] == ["bounced"]
     bootstrap.services().residents.erase(bouncing)
     assert [e for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~")] == []
+
+
+def test_the_public_page_shows_a_sent_alert_and_nothing_of_a_draft(stack: AlertStack) -> None:
+    stack.resident(*offset(*STAFFORD, 100, 0), ["sms"])
+    draft = stack.create(channels=["sms"])
+    assert stack.client.http.get(f"/v1/public/alerts/staffordshire/{draft['id']}").status_code == 404
+    long_body = "A long appeal for witnesses. " * 30
+    alert = stack.create(channels=["sms"], body=long_body.strip())
+    stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    stack.pump()
+    public = json.loads(stack.client.http.get(f"/v1/public/alerts/staffordshire/{alert['id']}").body)
+    assert public["incident_ref"] == "SP-2026-1234" and public["contact"]["phone"] == "101"
+    assert "target" not in public and "source" not in public
+    from infra.local.outbox import list_messages
+
+    # The SMS was too long for three segments: shortened, with a link to that page and the reference kept.
+    texts = [m["text"] for m in list_messages(prefix=stack.prefix) if m["channel"] == "sms"]
+    assert any(f"alert.html?org=staffordshire&id={alert['id']}" in t and "SP-2026-1234" in t for t in texts), texts

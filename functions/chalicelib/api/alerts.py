@@ -89,3 +89,14 @@ def list_alerts() -> Response:
         raise invalid("The page size is not valid.", FieldError("/limit", f"must be a whole number from 1 to "
                                                                           f"{MAX_PAGE}"))
     return json_response(alert_service().page(current_officer(request), int(limit_text), params.get("cursor")))
+
+
+@alerts_api.route("/v1/public/alerts/{organisation}/{alert_id}", methods=["GET"])
+@handles_errors
+def read_public_alert(organisation: str, alert_id: str) -> Response:
+    """No sign-in: the page a shortened SMS or a push notification links to."""
+    if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", organisation):
+        raise HexwatchError("There is no such alert.", [FieldError("/organisation", "is not an organisation")], 404,
+                            "NotFound")
+    return json_response(alert_service().public(organisation, _alert_id(alert_id)),
+                         headers={"Cache-Control": "public, max-age=60"})

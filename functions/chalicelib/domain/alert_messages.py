@@ -25,8 +25,9 @@ class AlertLinks:
     site_url: str
     api_url: str
 
-    def full_alert(self, alert_id: str) -> str:
-        return link(self.site_url, "alert.html", id=alert_id)
+    def full_alert(self, organisation: str, alert_id: str) -> str:
+        """The public page of a sent alert (site/alert.html), where a shortened SMS or a push leads."""
+        return link(self.site_url, "alert.html", org=organisation, id=alert_id)
 
     def manage(self) -> str:
         return link(self.site_url, "signin.html")
@@ -121,7 +122,7 @@ def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, m
     shortened = fit(whole, max_segments)
     if shortened == whole:
         return whole
-    return fit(head, max_segments, f"{links.full_alert(alert.id)} {tail}")
+    return fit(head, max_segments, f"{links.full_alert(alert.source.organisation, alert.id)} {tail}")
 
 
 def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool = False) -> str:

@@ -232,6 +232,20 @@ class AlertService:
         shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
         return shown
 
+    def public(self, organisation: str, alert_id: str) -> dict[str, Any]:
+        """What anyone with the link may read of an alert once it is being sent: the words, the reference and the
+        contact, never the audience, the area or who wrote it."""
+        found = self._store.get(organisation, alert_id)
+        if found is None or found[0].status not in (Status.SENDING, Status.SENT):
+            raise not_found(alert_id)
+        alert = found[0]
+        return {"id": alert.id, "from": self._settings.sender_name(organisation), "category": alert.category,
+                "priority": alert.priority, "incident_ref": alert.incident_ref, "contact": alert.contact,
+                "content": {language: {"title": c.title, "body": c.body, "machine_translated": c.machine_translated}
+                            for language, c in alert.content.items()},
+                "sent_at_local": alert_rules.london_text(alert.send_at or alert.created_at),
+                "footage_request": alert.footage_request}
+
     def page(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
         items, next_cursor = self._store.page(officer.organisation, limit, cursor)
         alerts = []

@@ -454,7 +454,7 @@ class Fanout:
               chunk: list[tuple[LedgerEntry, Resident]]) -> list[SendResult]:
         """One notification per registered device; a resident counts as sent when any of their devices took it."""
         title, body = push_text(alert, language, name)
-        data = {"alert_id": alert.id, "url": self._settings.links.full_alert(alert.id)}
+        data = {"alert_id": alert.id, "url": self._settings.links.full_alert(alert.source.organisation, alert.id)}
         messages = [PushMessage(f"{entry.key}|{device.id}", str(device.endpoint_arn), title, body, data)
                     for entry, resident in chunk for device in resident.devices if device.endpoint_arn]
         by_resident: dict[str, list[SendResult]] = defaultdict(list)
