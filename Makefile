@@ -56,6 +56,7 @@ layer: $(STAMP)
 ## Benchmarks: print their tables and write the figures into docs/performance.md.
 bench: $(STAMP)
 	$(PY) -m bench.targeting --residents 200000 --write-docs
+	$(PY) -m bench.fanout --recipients 10000 --baseline 1000 --write-docs
 
 site: $(STAMP)
 	$(PY) -m infra.local.site_build --out build/site

@@ -44,8 +44,9 @@ def test_the_merged_template_holds_every_resource_and_partial_batch_failures(pac
     resources = template["Resources"]
     for logical_id in yaml.safe_load((ROOT / "infra" / "resources.yaml").read_text())["Resources"]:
         assert logical_id in resources
-    event = resources["SendTransactional"]["Properties"]["Events"]["SendTransactionalSqsEventSource"]
-    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    for function in ("SendTransactional", "TargetAlerts", "DeliverEmail", "DeliverSms", "DeliverVoice", "DeliverPush"):
+        event = resources[function]["Properties"]["Events"][f"{function}SqsEventSource"]
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
     assert resources["APIHandler"]["Type"] == "AWS::Serverless::Function"
     # The deployed functions learn the pool and the sender from the stack, not from a hand-edited file.
     for function in ("APIHandler", "OfficerAuthorizer"):
