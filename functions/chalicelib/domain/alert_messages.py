@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .alerts import Alert, Content, london_text, parse_time
 from .delivery import EmailContent
 from .messages import link, unsubscribe_headers
-from .sms import fit
+from .sms import segments
 
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 PRIORITY_LABELS = {"low": "Information", "normal": "Alert", "high": "Urgent alert", "urgent": "Urgent alert"}
@@ -34,8 +34,10 @@ class AlertLinks:
 
 
 def _safe(text: str) -> str:
-    """Officer text must never become an SES template placeholder."""
-    return text.replace("{{", "{ {").replace("}}", "} }")
+    """Officer text must never become an SES template placeholder (runs of three or more braces included)."""
+    while "{{" in text or "}}" in text:
+        text = text.replace("{{", "{ {").replace("}}", "} }")
+    return text
 
 
 def pick_content(alert: Alert, language: str) -> Content:
@@ -112,17 +114,38 @@ def email_recipient_fields(links: AlertLinks, unsubscribe_token: str) -> tuple[d
 
 def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, max_segments: int, *,
              footage: bool = False) -> str:
-    """Sender, title and body, shortened with a link to the full alert if need be; the reference and contact stay."""
+    """Sender, title and body, shortened with a link to the full alert if need be; the reference and a way to contact
+    us always stay. When the full contact details would leave too little of the alert (UCS-2 texts have 67
+    characters a segment), only the first of them is kept: the link leads to the rest."""
     content = pick_content(alert, language)
     head = f"{sender_name}: {content.title}. {content.body}"
     if footage and alert.footage_request:
         head += " CCTV/dash-cam footage wanted."
-    tail = f"Ref {alert.incident_ref}. Contact {', '.join(contact_lines(alert)) or 'us'}."
-    whole = f"{head} {tail}"
-    shortened = fit(whole, max_segments)
-    if shortened == whole:
+    lines = contact_lines(alert) or ["us"]
+    whole = f"{head} Ref {alert.incident_ref}. Contact {', '.join(lines)}."
+    if segments(whole) <= max_segments:
         return whole
-    return fit(head, max_segments, f"{links.full_alert(alert.source.organisation, alert.id)} {tail}")
+    link_to_all = links.full_alert(alert.source.organisation, alert.id)
+    wanted = min(len(f"{sender_name}: {content.title}") + 20, len(head))
+    shortened = ""
+    for contact in (", ".join(lines), lines[0]):
+        shortened = _shortened(head, f"{link_to_all} Ref {alert.incident_ref}. Contact {contact}.", max_segments)
+        if len(shortened.split("... ", 1)[0]) >= wanted:
+            break
+    return shortened
+
+
+def _shortened(head: str, suffix: str, max_segments: int) -> str:
+    """As many of `head`'s words as fit before "... " and `suffix` in `max_segments` (at least the first word)."""
+    words = head.split(" ")
+    low, high = 1, len(words)
+    while low < high:  # the most words that fit: fitting is monotonic in the number of words
+        middle = (low + high + 1) // 2
+        if segments(" ".join(words[:middle]).rstrip(" .,;:") + "... " + suffix) <= max_segments:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low]).rstrip(" .,;:") + "... " + suffix
 
 
 def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool = False) -> str:

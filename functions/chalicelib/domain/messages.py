@@ -24,7 +24,8 @@ SERVICE_NAME = "Hexwatch community alerts"
 
 
 def link(base_url: str, page: str, **params: str) -> str:
-    return f"{base_url.rstrip('/')}/{page}?{urlencode(params)}"
+    address = f"{base_url.rstrip('/')}/{page}"
+    return f"{address}?{urlencode(params)}" if params else address
 
 
 def _html_page(title: str, paragraphs: list[str], action_url: str, action_label: str) -> str:
