@@ -163,3 +163,38 @@ def test_the_organisations_alerts_list_newest_first_a_page_at_a_time(stack: Aler
     second = json.loads(stack.call("GET", f"/v1/alerts?limit=2&cursor={first['next_cursor']}").body)
     assert [a["id"] for a in second["alerts"]] == ids[:1]
     assert second["next_cursor"] is None
+
+
+def test_a_preview_too_big_for_the_request_is_counted_by_the_worker_and_polled(
+        stack: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEXWATCH_PREVIEW_BUDGET_SECONDS", "0")
+    bootstrap.reset()
+    stack.resident(*offset(*STAFFORD, 100, 0), ["email", "sms"])
+    stack.resident(*offset(*STAFFORD, -100, 0), ["email"], language="pl")
+    accepted = stack.call("POST", "/v1/alerts/preview", body=alert_body(target={"type": "organisation"}))
+    assert accepted.status_code == 202, accepted.body
+    poll = json.loads(accepted.body)["poll"]
+    assert accepted.headers["Location"] == poll
+    assert json.loads(stack.call("GET", poll).body)["status"] == "counting"
+    stack.run_queue("targeting")
+    counted = json.loads(stack.call("GET", poll).body)
+    assert counted["status"] == "done"
+    assert counted["by_channel"]["email"] >= 2 and counted["by_language"]["pl"] >= 1
+    assert counted["estimate"]["sms"]["messages"] >= 1
+
+
+def test_an_alert_past_its_expiry_is_not_delivered_late(stack: AlertStack) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    resident = stack.resident(*offset(*STAFFORD, 20, 20), ["email"])
+    soon = (datetime.now(UTC) + timedelta(seconds=3)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    alert = stack.create(channels=["email"], expires_at=soon)
+    stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    for _ in range(3):
+        stack.run_queue("targeting")
+    time.sleep(4)
+    stack.pump()
+    assert received(stack, [resident]) == 0
+    progress = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)["progress"]["email"]
+    assert progress["cancelled"] == 1 and progress["sent"] == 0

@@ -342,11 +342,13 @@ class Fanout:
         keys = [str(k) for k in job["keys"]]
         found = self._alert(job)
         entries = self._ledger.entries(alert_id, keys)
-        if found is None or found[0].status is Status.CANCELLED:
+        expired = found is not None and found[0].expires_at is not None and self._now() > found[0].expires_at
+        if found is None or found[0].status is Status.CANCELLED or expired:
+            # Cancelled, or past its expiry time (old news must not arrive late): what is not yet sent stops here.
             queued = [k for k, e in entries.items() if e.status == QUEUED]
             stopped = self._ledger.set_status(alert_id, queued, CANCELLED, slot)
             self._check_finished(job)
-            return f"stopped {stopped}: alert cancelled"
+            return f"stopped {stopped}: alert {'expired' if expired else 'cancelled'}"
         alert = found[0]
         stale = [k for k, e in entries.items() if e.status == CLAIMED]
         unconfirmed = self._ledger.mark_stale_unconfirmed(alert_id, stale, slot) if stale else []
