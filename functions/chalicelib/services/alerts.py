@@ -226,9 +226,9 @@ class AlertService:
     def read(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, _ = self._load(officer, alert_id)
         shown = alert_rules.view(alert)
-        shown["audience"] = audience_view(self._ledger.targeting(alert.id))
-        shown["progress"] = progress_view(self._ledger.targeting(alert.id), self._ledger.tally(alert.id),
-                                          alert.channels)
+        counts = self._ledger.targeting(alert.id)
+        shown["audience"] = audience_view(counts)
+        shown["progress"] = progress_view(counts, self._ledger.tally(alert.id), alert.channels)
         shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
         return shown
 

@@ -497,8 +497,6 @@ class Fanout:
         if found is not None and found[0].status is Status.SENDING and self._move(*found, Status.SENT):
             self._audit(found[0], "sent", sum(int(v) for k, v in counts.items() if k.startswith("rel_")))
 
-    # --- previews --------------------------------------------------------------------------------------------------
-
 
 def _targeted(counts: dict[str, Any]) -> bool:
     """Every shard has finished writing its recipients to the ledger."""
