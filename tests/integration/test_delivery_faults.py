@@ -7,7 +7,6 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from chalicelib.adapters.models import DeliveryModel
 
 from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
 
-RECIPIENTS = int(os.environ.get("FAULT_RECIPIENTS", "500"))
+RECIPIENTS = int(os.environ.get("FAULT_RECIPIENTS", "500"))  # smaller while debugging; the issue asks for 500
 
 
 @pytest.fixture
@@ -52,12 +51,9 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     entries = [e for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~")]
     states = Counter(e.status for e in entries)
     assert len(entries) == RECIPIENTS + RECIPIENTS // 4
-    queued = Counter((e.channel, e.recipient.split("#")[1]) for e in entries if e.status == "queued")
-    Path("/tmp/diag.txt").write_text(repr((states, queued, bootstrap.fanout()._ledger.targeting(alert["id"]),
-                                           stack.invocations, faults.injected, stack.waiting(),
-                                           stack.dead_letters())))
-    assert set(states) <= {"sent", "unconfirmed"}, (states, queued, bootstrap.fanout()._ledger.targeting(alert["id"]),
-                                                    Counter(str(i) for i in stack.invocations))
+    # Anything still queued or claimed at the end would be silently lost: say where, and what the workers did.
+    assert set(states) <= {"sent", "unconfirmed"}, (states, Counter(str(i) for i in stack.invocations),
+                                                    stack.waiting())
     assert 1 <= states["unconfirmed"] <= 50  # at most one provider call's worth (a bulk call is 50)
 
     received = stack.outbox_for(residents)
