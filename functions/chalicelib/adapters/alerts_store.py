@@ -84,6 +84,12 @@ class AlertStore:
                         status=entry.status, audience=entry.audience, detail=entry.detail,
                         ).save(AuditEntryModel.entry_id.does_not_exist())
 
+    def record_action(self, alert: Alert, action: str, actor: str, actor_role: str, at: str,
+                      audience: int | None = None, detail: str | None = None) -> None:
+        """One audit entry for what an officer (or the pipeline, as "system") just did to this alert."""
+        self.audit(AuditEntry(alert.source.organisation, alert.id, action, actor, actor_role, alert.status.value,
+                              audience, detail), at)
+
     def audit_trail(self, organisation: str, alert_id: str) -> list[dict[str, Any]]:
         return [{"action": e.action, "actor": e.actor, "actor_role": e.actor_role, "at": e.at, "status": e.status,
                  "audience": e.audience, "detail": e.detail}

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from ..adapters.alerts_store import AlertStore, AuditEntry, PreviewStore
+from ..adapters.alerts_store import AlertStore, PreviewStore
 from ..adapters.ledger import (
     BOUNCED,
     CANCELLED,
@@ -111,9 +111,8 @@ class AlertService:
 
     def _audit(self, officer: Officer | None, alert: Alert, action: str, audience: int | None = None,
                detail: str | None = None) -> None:
-        self._store.audit(AuditEntry(alert.source.organisation, alert.id, action, officer.sub if officer else "system",
-                                     officer.role.group if officer else "system", alert.status.value, audience,
-                                     detail), utc_text(self._now()))
+        self._store.record_action(alert, action, officer.sub if officer else "system",
+                                  officer.role.group if officer else "system", utc_text(self._now()), audience, detail)
 
     def _draft(self, officer: Officer, body: dict[str, Any], alert_id: str) -> Alert:
         source = Source("officer", officer.organisation, officer.sub)

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.alerts_store import AlertStore, AuditEntry
+from ..adapters.alerts_store import AlertStore
 from ..adapters.ledger import (
     CANCELLED,
     CLAIMED,
@@ -63,7 +63,9 @@ from ..domain.delivery import (
     SmsMessage,
     VoiceCall,
 )
+from ..domain.errors import HexwatchError
 from ..domain.geo import KeyRange
+from ..domain.officers import Officer, Role
 from ..domain.residents import ACTIVE, Resident
 from ..domain.sms import describe
 from ..domain.tokens import TokenSigner
@@ -148,8 +150,7 @@ class Fanout:
         return self._store.get(str(job["organisation"]), str(job["alert_id"]))
 
     def _audit(self, alert: Alert, action: str, audience: int | None = None, detail: str | None = None) -> None:
-        self._store.audit(AuditEntry(alert.source.organisation, alert.id, action, "system", "system",
-                                     alert.status.value, audience, detail), utc_text(self._now()))
+        self._store.record_action(alert, action, "system", "system", utc_text(self._now()), audience, detail)
 
     def _move(self, alert: Alert, item: Any, to: Status) -> bool:
         """Moves the alert if nobody moved it first (a cancel wins over the pipeline)."""
@@ -158,7 +159,7 @@ class Fanout:
             alert.move(to, "system", now)
             self._store.save(alert, item, utc_text(now))
             return True
-        except Exception as error:  # 409: someone changed it; the pipeline re-reads at its next step
+        except HexwatchError as error:  # 409: someone changed it first; the pipeline re-reads at its next step
             logger.info("alert not moved", extra={"alert_id": alert.id, "to": to.value, "reason": str(error)})
             return False
 
@@ -197,9 +198,8 @@ class Fanout:
             for number, shard in enumerate(shards)])
         return f"planned {len(shards)} shards, {len(ranges)} ranges"
 
-    def _author(self, alert: Alert) -> Any:
-        from ..domain.officers import Officer, Role
-
+    @staticmethod
+    def _author(alert: Alert) -> Officer:
         # The author's area limits were checked at create and send; the worker only needs the geometry.
         return Officer(sub=alert.source.user or "system", username="worker",
                        organisation=alert.source.organisation, role=Role.ADMIN)
