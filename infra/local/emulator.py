@@ -6,13 +6,16 @@ import copy
 import functools
 import os
 import socket
+import threading
 import types
 from collections.abc import Iterator, MutableMapping
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import moto.dynamodb.models as moto_dynamodb
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.server import ThreadedMotoServer
 
 # A fixed port, so a developer's shell, browser bookmarks and the AWS CLI (`--endpoint-url`) keep working across
@@ -37,27 +40,37 @@ class Emulator:
         self.server.stop()
 
 
-def copy_each_table_once_per_transaction() -> None:
+def snapshot_only_what_a_transaction_touches() -> None:
     """moto 5.2.5's TransactWriteItems deep-copies the whole table once per item in the transaction, as its rollback
-    point, so a 50-item claim on a 10,000-item ledger copies half a million items. Every copy is taken before anything
-    changes, so one copy per table is the same rollback point: this makes the copy once per table and transaction.
+    point, so a 50-item claim on a 10,000-item ledger copies half a million items.
+
+    The rollback only needs the items the transaction writes: every other item stays the same object. So the copy
+    handed to moto is a shallow copy of the table (new partition dicts, same items) in which only the items named by
+    the transaction are deep-copied. Rolling back swaps that copy in, exactly as before. Tables with a stream fall
+    back to the full copy, because their stream records live on the table too.
 
     The swap of the module's `copy` name is per call and falls back to the real deepcopy for everything but a table,
     so a request on another thread at the same moment behaves exactly as before (at worst, copying as much as before).
     """
     backend = moto_dynamodb.DynamoDBBackend
-    if getattr(backend.transact_write_items, "copies_once", False):
+    if getattr(backend.transact_write_items, "snapshots_touched_items", False):
         return
     original = backend.transact_write_items
 
     @functools.wraps(original)
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        touched: dict[str, list[dict[str, Any]]] = {}
+        for entry in transact_items:
+            for operation in entry.values():
+                if isinstance(operation, dict) and operation.get("TableName") in self.tables:
+                    touched.setdefault(operation["TableName"], []).append(
+                        operation.get("Key") or operation.get("Item") or {})
         copies: dict[int, Any] = {}
 
         def deepcopy(value: Any, memo: Any = None) -> Any:
             if isinstance(value, moto_dynamodb.Table):
                 if id(value) not in copies:
-                    copies[id(value)] = copy.deepcopy(value, memo)
+                    copies[id(value)] = _rollback_point(value, touched.get(value.name, []))
                 return copies[id(value)]
             return copy.deepcopy(value, memo)
 
@@ -67,13 +80,77 @@ def copy_each_table_once_per_transaction() -> None:
         finally:
             moto_dynamodb.copy = copy  # type: ignore[assignment]
 
-    transact_write_items.copies_once = True  # type: ignore[attr-defined]
+    transact_write_items.snapshots_touched_items = True  # type: ignore[attr-defined]
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _rollback_point(table: Any, keys: list[dict[str, Any]]) -> Any:
+    if table.stream_shard is not None:
+        return copy.deepcopy(table)
+    clone = copy.copy(table)
+    if table.range_key_attr:
+        clone.items = defaultdict(dict, {hash_value: dict(partition) for hash_value, partition in table.items.items()})
+    else:
+        clone.items = defaultdict(dict, table.items)
+    for key in keys:
+        if table.hash_key_attr not in key:
+            continue
+        hash_value = DynamoType(key[table.hash_key_attr])
+        if table.range_key_attr:
+            if table.range_key_attr not in key or hash_value not in clone.items:
+                continue
+            range_value = DynamoType(key[table.range_key_attr])
+            partition = clone.items[hash_value]
+            if range_value in partition:
+                partition[range_value] = copy.deepcopy(partition[range_value])
+        elif hash_value in clone.items:
+            clone.items[hash_value] = copy.deepcopy(clone.items[hash_value])
+    return clone
+
+
+_queried_partition = threading.local()
+
+
+def query_only_the_asked_partition() -> None:
+    """moto's Query on a table's own key walks every item of every partition to find the asked one, so paging through
+    an alert's ledger costs the whole table per page. DynamoDB reads only the partition: this hands moto's query just
+    that partition's items. Index queries are left alone (moto has no per-index storage to narrow them to)."""
+    table_class = moto_dynamodb.Table
+    if getattr(table_class.query, "reads_one_partition", False):
+        return
+    original_query, original_all_items = table_class.query, table_class.all_items
+
+    @functools.wraps(original_query)
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("index_name") or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        partition = self.items.get(hash_key)
+        if partition is None:
+            found: list[Any] = []
+        else:
+            found = list(partition.values()) if self.range_key_attr else [partition]
+        _queried_partition.value = (self, found)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _queried_partition.value = None
+
+    @functools.wraps(original_all_items)
+    def all_items(self: Any) -> Any:
+        narrowed = getattr(_queried_partition, "value", None)
+        if narrowed is not None and narrowed[0] is self:
+            return list(narrowed[1])
+        return original_all_items(self)
+
+    query.reads_one_partition = True  # type: ignore[attr-defined]
+    table_class.query = query  # type: ignore[method-assign]
+    table_class.all_items = all_items  # type: ignore[method-assign]
 
 
 def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     """Start moto on `port` (0 = a free port) in a daemon thread and return once it accepts connections."""
-    copy_each_table_once_per_transaction()
+    snapshot_only_what_a_transaction_touches()
+    query_only_the_asked_partition()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     _, bound_port = server.get_host_and_port()
