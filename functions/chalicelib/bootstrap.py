@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -97,7 +98,7 @@ def services() -> Services:
     settings = ResidentSettings(
         notice_version=os.environ.get(config.PRIVACY_NOTICE_VERSION_ENV, config.DEFAULT_PRIVACY_NOTICE_VERSION),
         rate_limits=rate_limits())
-    store, suppressions = ResidentStore(), SuppressionList()
+    store, suppressions = ResidentStore(client=_dynamodb()), SuppressionList()
     sns = boto3.client("sns")
     site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
     residents = ResidentService(
@@ -127,8 +128,14 @@ def _alert_settings() -> AlertSettings:
         preview_budget_seconds=float(os.environ.get(config.PREVIEW_BUDGET_ENV) or 2.0))
 
 
+@cache
+def _dynamodb() -> Any:
+    """One low-level DynamoDB client per process: making a client costs far more than a call."""
+    return boto3.client("dynamodb")
+
+
 def _ledger(prefix: str) -> DeliveryLedger:
-    return DeliveryLedger(boto3.client("dynamodb"), config.resource_name(config.DELIVERIES_TABLE, prefix),
+    return DeliveryLedger(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix),
                           claim_timeout=float(os.environ.get(config.CLAIM_TIMEOUT_ENV) or 900))
 
 
@@ -196,3 +203,4 @@ def reset() -> None:
     area_service.cache_clear()
     alert_service.cache_clear()
     fanout.cache_clear()
+    _dynamodb.cache_clear()

@@ -7,12 +7,15 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from bench.faults import FaultInjector
 from chalicelib import bootstrap
-from chalicelib.adapters.models import DeliveryModel
+from chalicelib.adapters.models import DeliveryModel, SubscriberModel
 
 from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
 
@@ -71,3 +74,46 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     assert shown["progress"]["email"]["unconfirmed"] + shown["progress"]["sms"]["unconfirmed"] == \
         states["unconfirmed"]
     assert sum(p["sent"] for p in shown["progress"].values()) == states["sent"]
+
+
+def test_residents_that_cannot_be_read_are_sent_on_the_retry_not_left_unconfirmed(stack: AlertStack) -> None:
+    """The subscribers table refuses reads (say a deploy broke the workers' permission) after the recipients were
+    claimed: nothing was sent, so the claims go back and the retried message sends them, once."""
+    residents = [stack.resident(*offset(*STAFFORD, 40 * i, 0), ["email"]) for i in range(6)]
+    alert = stack.create(channels=["email"])
+    stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    for _ in range(3):
+        stack.run_queue("targeting")  # plan, shard, release
+
+    refused: list[str] = []
+    states_before_retry: list[Counter[str]] = []
+
+    def refuse_subscriber_reads(model: Any, params: dict[str, Any], **kwargs: Any) -> Any:
+        if not states_before_retry and SubscriberModel.Meta.table_name in (params.get("body") or b"").decode():
+            refused.append(model.name)
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorised to BatchGetItem"},
+                     "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return AWSResponse("https://injected.invalid", 400, {}, None), error
+        return None
+
+    def mended_before_the_retry(event: dict[str, Any]) -> None:
+        if refused:  # the first attempt failed: look at the ledger, then the permission is mended
+            states_before_retry.append(Counter(e.status for e in DeliveryModel.query(alert["id"])
+                                               if not e.recipient.startswith("~")))
+
+    events = boto3._get_default_session().events
+    events.register("before-call.dynamodb.BatchGetItem", refuse_subscriber_reads)
+    bootstrap.reset()  # the app's clients are made again, after the hook is on the session they copy
+    try:
+        assert stack.run_queue("deliver-email", before_invoke=mended_before_the_retry) == 2
+    finally:
+        events.unregister("before-call.dynamodb.BatchGetItem", refuse_subscriber_reads)
+    assert [i["failed"] for i in stack.invocations[-2:]] == [True, False]
+    assert states_before_retry[0] == {"queued": len(residents)}  # the claims went back: none left "claimed"
+
+    stack.pump()
+    received = stack.outbox_for(residents)
+    assert [len(received[r.id].get("email", [])) for r in residents] == [1] * len(residents)
+    shown = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)
+    assert shown["status"] == "sent" and shown["progress"]["email"]["sent"] == len(residents)
+    assert shown["progress"]["email"]["unconfirmed"] == 0

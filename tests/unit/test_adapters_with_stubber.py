@@ -6,10 +6,13 @@ import email
 from email import policy
 
 import boto3
+import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.geocoding import AmazonLocationGeocoder
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
+from chalicelib.adapters.models import SubscriberModel
+from chalicelib.adapters.residents_store import UNPROCESSED_PAUSES, ResidentStore, UnprocessedReads
 from chalicelib.domain.messages import RenderedSms, welcome_email
 
 
@@ -107,3 +110,52 @@ def test_sms_are_transactional_with_the_sender_id() -> None:
         )
         assert SnsSmsSender(sns, "POLICE").send("+447400123456", RenderedSms("Your code is 123456")) == "s-1"
         stub.assert_no_pending_responses()
+
+
+def _stored_resident(resident_id: str) -> dict:  # type: ignore[type-arg]
+    """A subscriber item as DynamoDB returns it (what PynamoDB wrote for a resident with one verified email)."""
+    return {"resident_id": {"S": resident_id}, "status": {"S": "active"}, "language": {"S": "cy"},
+            "channels": {"L": [{"S": "email"}]}, "categories": {"L": [{"S": "crime"}]},
+            "business_sectors": {"L": []}, "groups": {"L": [{"S": "cctv"}]},
+            "locations": {"L": [{"M": {"id": {"S": "L1"}, "label": {"S": "Home"}, "lat": {"N": "52.8"},
+                                       "lng": {"N": "-2.1"}, "precision": {"S": "point"},
+                                       "partition": {"S": "85195a2bfffffff"}, "point_cell": {"S": "8f195a"}}}]},
+            "contacts": {"L": [{"M": {"kind": {"S": "email"}, "address": {"S": "a@example.org"},
+                                      "hash": {"S": "h1"}, "verified_at": {"S": "2026-11-01T00:00:00Z"}}}]},
+            "devices": {"L": []}, "consent": {"M": {"notice_version": {"S": "2026-01"},
+                                                    "given_at": {"S": "2026-11-01T00:00:00Z"},
+                                                    "age_confirmed": {"BOOL": True}}},
+            "created_at": {"S": "2026-11-01T00:00:00Z"}, "updated_at": {"S": "2026-11-01T00:00:00Z"}}
+
+
+def test_residents_left_unprocessed_by_a_busy_table_are_asked_for_again() -> None:
+    table = SubscriberModel.Meta.table_name
+    dynamodb, pauses = client("dynamodb"), []
+    keys = [{"resident_id": {"S": name}} for name in ("r1", "r2", "r3")]
+    with Stubber(dynamodb) as stub:
+        stub.add_response("batch_get_item",
+                          {"Responses": {table: [_stored_resident("r1")]},
+                           "UnprocessedKeys": {table: {"Keys": keys[1:], "ConsistentRead": True}}},
+                          {"RequestItems": {table: {"Keys": keys, "ConsistentRead": True}}})
+        stub.add_client_error("batch_get_item", "ProvisionedThroughputExceededException", http_status_code=400,
+                              expected_params={"RequestItems": {table: {"Keys": keys[1:], "ConsistentRead": True}}})
+        stub.add_response("batch_get_item", {"Responses": {table: [_stored_resident("r2")]}},
+                          {"RequestItems": {table: {"Keys": keys[1:], "ConsistentRead": True}}})
+        found = ResidentStore(client=dynamodb, sleep=pauses.append).get_many(["r3", "r1", "r2", "r1"])
+        stub.assert_no_pending_responses()
+
+    assert sorted(found) == ["r1", "r2"]  # r3 does not exist (any more): absent, not an error
+    assert found["r1"].language == "cy" and found["r1"].contacts[0].address == "a@example.org"
+    assert found["r1"].locations[0].lat == 52.8 and found["r1"].consent.age_confirmed is True
+    assert len(pauses) == 2 and pauses[0] < pauses[1]
+
+
+def test_a_table_that_keeps_refusing_reads_fails_the_delivery_rather_than_skipping_residents() -> None:
+    table = SubscriberModel.Meta.table_name
+    dynamodb = client("dynamodb")
+    with Stubber(dynamodb) as stub:
+        for _ in UNPROCESSED_PAUSES:
+            stub.add_response("batch_get_item", {"Responses": {table: []}, "UnprocessedKeys": {
+                table: {"Keys": [{"resident_id": {"S": "r1"}}], "ConsistentRead": True}}})
+        with pytest.raises(UnprocessedReads):
+            ResidentStore(client=dynamodb, sleep=lambda _: None).get_many(["r1"])

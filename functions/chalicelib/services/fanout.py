@@ -369,7 +369,13 @@ class Fanout:
                 claim = self._ledger.claim(alert_id, [e.key for e in members[start:start + size]], token)
                 taken += len(claim.refused)
                 claimed = [entries[k] for k in claim.claimed]
-                sendable = self._sendable(alert_id, channel, token, claimed, slot)
+                try:
+                    sendable = self._sendable(alert_id, channel, token, claimed, slot)
+                except Exception:
+                    # Nothing has gone to these yet (the profiles or suppressions could not be read): hand the
+                    # claims back, so the retried message sends them instead of counting them as unconfirmed.
+                    self._ledger.release_claims(alert_id, list(claim.claimed), token)
+                    raise
                 if not sendable:
                     continue
                 pending = sendable
