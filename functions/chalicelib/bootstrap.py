@@ -98,7 +98,7 @@ def services() -> Services:
     settings = ResidentSettings(
         notice_version=os.environ.get(config.PRIVACY_NOTICE_VERSION_ENV, config.DEFAULT_PRIVACY_NOTICE_VERSION),
         rate_limits=rate_limits())
-    store, suppressions = ResidentStore(client=_dynamodb()), SuppressionList()
+    store, suppressions = ResidentStore(client=_dynamodb()), SuppressionList(client=_dynamodb())
     sns = boto3.client("sns")
     site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
     residents = ResidentService(

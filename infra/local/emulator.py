@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import os
 import socket
 import threading
 import types
-from collections.abc import Iterator, MutableMapping
 from collections import defaultdict
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -119,10 +120,13 @@ def query_only_the_asked_partition() -> None:
     if getattr(table_class.query, "reads_one_partition", False):
         return
     original_query, original_all_items = table_class.query, table_class.all_items
+    parameters = inspect.signature(original_query)
 
     @functools.wraps(original_query)
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") or hash_key is None:
+        # moto's backend passes index_name by position: bind, rather than look in kwargs only.
+        index_name = parameters.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
+        if index_name or hash_key is None:
             return original_query(self, hash_key, *args, **kwargs)
         partition = self.items.get(hash_key)
         if partition is None:

@@ -3,6 +3,7 @@ dies after SES accepted a message but before the ledger recorded it (faults inje
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections import Counter
@@ -15,11 +16,14 @@ from botocore.awsrequest import AWSResponse
 
 from bench.faults import FaultInjector
 from chalicelib import bootstrap
+from chalicelib.adapters.ledger import DeliveryLedger
 from chalicelib.adapters.models import DeliveryModel, SubscriberModel
+from chalicelib.observability import logger
 
 from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
 
 RECIPIENTS = int(os.environ.get("FAULT_RECIPIENTS", "500"))  # smaller while debugging; the issue asks for 500
+# FAULT_SEED picks another sequence of injected faults, to look for a rarer path.
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     assert stack.call("POST", f"/v1/alerts/{alert['id']}/send").status_code == 200
 
     bootstrap.reset()  # the app's clients are made again, after the hooks are on the session they copy
-    faults = FaultInjector(rate=0.1, seed=11)
+    faults = FaultInjector(rate=0.1, seed=int(os.environ.get("FAULT_SEED", "11")))
     faults.install()
     faults.kill_after("sesv2", "SendEmail", RECIPIENTS // 4)
     faults.outage("sns", "Publish", 10)  # SMS refused outright for a while: whole messages go back to the queue
@@ -55,8 +59,9 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     states = Counter(e.status for e in entries)
     assert len(entries) == RECIPIENTS + RECIPIENTS // 4
     # Anything still queued or claimed at the end would be silently lost: say where, and what the workers did.
+    left = sorted((e.recipient, e.status, e.claim) for e in entries if e.status not in ("sent", "unconfirmed"))
     assert set(states) <= {"sent", "unconfirmed"}, (states, Counter(str(i) for i in stack.invocations),
-                                                    stack.waiting())
+                                                    stack.waiting(), left[:5])
     assert 1 <= states["unconfirmed"] <= 50  # at most one provider call's worth (a bulk call is 50)
 
     received = stack.outbox_for(residents)
@@ -104,10 +109,16 @@ def test_residents_that_cannot_be_read_are_sent_on_the_retry_not_left_unconfirme
     events = boto3._get_default_session().events
     events.register("before-call.dynamodb.BatchGetItem", refuse_subscriber_reads)
     bootstrap.reset()  # the app's clients are made again, after the hook is on the session they copy
+    handler, logged = logger.registered_handler, io.StringIO()
+    previous_stream = handler.setStream(logged)  # type: ignore[attr-defined]
     try:
         assert stack.run_queue("deliver-email", before_invoke=mended_before_the_retry) == 2
     finally:
         events.unregister("before-call.dynamodb.BatchGetItem", refuse_subscriber_reads)
+        handler.setStream(previous_stream)  # type: ignore[attr-defined]
+    failures = [json.loads(line) for line in logged.getvalue().splitlines() if '"record failed"' in line]
+    assert len(failures) == 1 and "AccessDeniedException" in failures[0]["exception"]  # an operator sees why
+    assert not any(r.contacts[0].address in logged.getvalue() for r in residents)
     assert [i["failed"] for i in stack.invocations[-2:]] == [True, False]
     assert states_before_retry[0] == {"queued": len(residents)}  # the claims went back: none left "claimed"
 
@@ -117,3 +128,33 @@ def test_residents_that_cannot_be_read_are_sent_on_the_retry_not_left_unconfirme
     shown = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)
     assert shown["status"] == "sent" and shown["progress"]["email"]["sent"] == len(residents)
     assert shown["progress"]["email"]["unconfirmed"] == 0
+
+
+def test_recipients_claimed_by_a_worker_that_died_moments_ago_end_unconfirmed_not_stuck(
+        stack: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQS gives a dead worker's message back after its visibility timeout, sooner than the claim timeout: the
+    recipients it had claimed are neither sendable nor stale yet. They must be looked at again, not dropped."""
+    monkeypatch.setenv("HEXWATCH_CLAIM_TIMEOUT_SECONDS", "5")
+    bootstrap.reset()
+    residents = [stack.resident(*offset(*STAFFORD, 40 * i, 0), ["email"]) for i in range(5)]
+    alert = stack.create(channels=["email"])
+    stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    for _ in range(3):
+        stack.run_queue("targeting")  # plan, shard, release
+    ledger = DeliveryLedger(boto3.client("dynamodb"), DeliveryModel.Meta.table_name)
+    dead = sorted(e.recipient for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~"))[:2]
+    assert ledger.claim(alert["id"], dead, "a-worker-that-died").claimed == dead
+
+    assert stack.run_queue("deliver-email") == 1
+    states = {e.recipient: e.status for e in DeliveryModel.query(alert["id"]) if not e.recipient.startswith("~")}
+    assert [states[key] for key in dead] == ["claimed", "claimed"]
+    assert sorted(states.values()).count("sent") == 3
+    assert stack.waiting() == 1  # the two, due again once their claims are stale
+    assert json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)["status"] == "sending"
+
+    stack.pump()
+    shown = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)
+    assert shown["progress"]["email"]["unconfirmed"] == 2 and shown["progress"]["email"]["sent"] == 3
+    assert shown["status"] == "sent"
+    received = stack.outbox_for(residents)
+    assert sorted(len(received[r.id].get("email", [])) for r in residents) == [0, 0, 1, 1, 1]

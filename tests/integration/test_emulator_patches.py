@@ -18,9 +18,12 @@ def table(emulator: Any) -> Iterator[str]:
     name = f"patches-{uuid.uuid4().hex[:8]}"
     client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                              {"AttributeName": "sk", "AttributeType": "S"}],
+                                              {"AttributeName": "sk", "AttributeType": "S"},
+                                              {"AttributeName": "state", "AttributeType": "S"}],
                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "sk", "KeyType": "RANGE"}])
+                                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+                        GlobalSecondaryIndexes=[{"IndexName": "by-state", "Projection": {"ProjectionType": "ALL"},
+                                                 "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"}]}])
     yield name
     client.delete_table(TableName=name)
 
@@ -58,11 +61,13 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(table: str) -> None
     assert [_state(table, "alert", sk) for sk in ("r00", "r01", "r02")] == ["claimed", "claimed", "queued"]
 
 
-def test_a_query_reads_only_its_partition_in_order_page_by_page(table: str) -> None:
+def test_a_query_reads_only_its_partition_in_order_page_by_page_and_an_index_reads_them_all(table: str) -> None:
     for index in range(30):
         _put(table, "alert-a", f"email#{index:02d}", "queued")
         _put(table, "alert-b", f"email#{index:02d}", "queued")
     _put(table, "alert-a", "sms#00", "queued")
+    _put(table, "alert-a", "voice#00", "sent")
+    _put(table, "alert-b", "voice#00", "sent")
 
     client, keys, start = boto3.client("dynamodb"), [], None
     while True:
@@ -77,6 +82,10 @@ def test_a_query_reads_only_its_partition_in_order_page_by_page(table: str) -> N
     assert keys == [("alert-a", f"email#{index:02d}") for index in range(30)]
     assert client.query(TableName=table, KeyConditionExpression="pk = :pk",
                         ExpressionAttributeValues={":pk": {"S": "nobody"}})["Items"] == []
+    # An index query still reads across every partition (erasure finds a resident's entries in every alert so).
+    everywhere = client.query(TableName=table, IndexName="by-state", KeyConditionExpression="#s = :s",
+                              ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":s": {"S": "sent"}})
+    assert sorted(item["pk"]["S"] for item in everywhere["Items"]) == ["alert-a", "alert-b"]
     newest = client.query(TableName=table, KeyConditionExpression="pk = :pk", ScanIndexForward=False, Limit=1,
                           ExpressionAttributeValues={":pk": {"S": "alert-b"}})["Items"]
-    assert newest[0]["sk"]["S"] == "email#29"
+    assert newest[0]["sk"]["S"] == "voice#00"  # the highest sort key first

@@ -10,6 +10,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.geocoding import AmazonLocationGeocoder
+from chalicelib.adapters.ledger import DeliveryLedger, LedgerUnavailable
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.models import SubscriberModel
 from chalicelib.adapters.residents_store import UNPROCESSED_PAUSES, ResidentStore, UnprocessedReads
@@ -159,3 +160,19 @@ def test_a_table_that_keeps_refusing_reads_fails_the_delivery_rather_than_skippi
                 table: {"Keys": [{"resident_id": {"S": "r1"}}], "ConsistentRead": True}}})
         with pytest.raises(UnprocessedReads):
             ResidentStore(client=dynamodb, sleep=lambda _: None).get_many(["r1"])
+
+
+def test_ledger_entries_a_busy_table_keeps_back_fail_the_message_instead_of_being_skipped() -> None:
+    dynamodb = client("dynamodb")
+    keys = [{"alert_id": {"S": "A1"}, "recipient": {"S": f"email#00#R{i}"}} for i in range(2)]
+    left = {"deliveries": {"Keys": keys[1:], "ConsistentRead": True}}
+    with Stubber(dynamodb) as stub:
+        stub.add_response("batch_get_item", {"Responses": {"deliveries": [
+            {**keys[0], "status": {"S": "queued"}, "resident_id": {"S": "R0"}, "channel": {"S": "email"},
+             "contact": {"S": "h0"}}]}, "UnprocessedKeys": left})
+        for _ in range(2):
+            stub.add_response("batch_get_item", {"Responses": {"deliveries": []}, "UnprocessedKeys": left})
+        ledger = DeliveryLedger(dynamodb, "deliveries", sleep=lambda _: None, attempts=3)
+        with pytest.raises(LedgerUnavailable):
+            ledger.entries("A1", ["email#00#R0", "email#00#R1"])
+        stub.assert_no_pending_responses()

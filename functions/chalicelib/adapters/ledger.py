@@ -87,6 +87,11 @@ class DeliveryLedger:
         self._attempts = attempts
         self._claim_timeout = claim_timeout
 
+    @property
+    def claim_timeout(self) -> float:
+        """Seconds after which a claim is taken as left by a dead worker."""
+        return self._claim_timeout
+
     # --- targeting -------------------------------------------------------------------------------------------------
 
     def start_plan(self, alert_id: str, shards_total: int) -> bool:
@@ -204,6 +209,9 @@ class DeliveryLedger:
                 if not pending:
                     break
                 self._backoff(attempt)
+            if pending:
+                # A recipient left out here would be skipped by the message and so never sent: fail the message.
+                raise LedgerUnavailable(f"{len(pending[self._table]['Keys'])} ledger entries left unread")
         return found
 
     # --- delivery --------------------------------------------------------------------------------------------------

@@ -161,6 +161,34 @@ def _location_keys(resident: Resident) -> set[tuple[str, str]]:
     return {(loc.partition, _sort_key(resident, loc)) for loc in resident.locations}
 
 
+def _consistent_batch_get(client: Any, table: str, key_name: str, ids: Iterable[str],
+                          sleep: Callable[[float], None], what: str) -> list[dict[str, Any]]:
+    """Every existing item among these keys, 100 per BatchGetItem, with consistent reads (someone who left a moment
+    ago must not be sent to). Unprocessed keys, and a throttled call as a whole, are asked again after a growing
+    pause; what is still unread after that raises, so the caller's message is retried rather than anyone skipped."""
+    unique = sorted(set(ids))
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(unique), BATCH_GET_LIMIT):
+        request: dict[str, Any] = {table: {"Keys": [{key_name: {"S": value}}
+                                                    for value in unique[start:start + BATCH_GET_LIMIT]],
+                                           "ConsistentRead": True}}
+        for pause in UNPROCESSED_PAUSES:
+            try:
+                response = client.batch_get_item(RequestItems=request)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in RETRYABLE_READ_ERRORS:
+                    raise
+                response = {"UnprocessedKeys": request}  # throttled as a whole: the same keys again
+            found.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            sleep(pause)
+        else:
+            raise UnprocessedReads(f"{len(request[table]['Keys'])} {what} left unread after retries")
+    return found
+
+
 class ResidentStore:
     def __init__(self, connection: Connection | None = None, client: Any = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -211,31 +239,11 @@ class ResidentStore:
     def get_many(self, resident_ids: Iterable[str]) -> dict[str, Resident]:
         """100 residents per BatchGetItem, unprocessed keys asked again with a growing pause; missing ones are
         absent. Consistent reads: a resident who left a moment ago must not be sent to."""
-        unique = sorted(set(resident_ids))
-        if self._client is None and unique:
+        if self._client is None:
             self._client = boto3.client("dynamodb")
-        table = SubscriberModel.Meta.table_name
-        found: dict[str, Resident] = {}
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {table: {"Keys": [{"resident_id": {"S": resident_id}}
-                                                        for resident_id in unique[start:start + BATCH_GET_LIMIT]],
-                                               "ConsistentRead": True}}
-            for pause in UNPROCESSED_PAUSES:
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except ClientError as error:
-                    if error.response["Error"]["Code"] not in RETRYABLE_READ_ERRORS:
-                        raise
-                    response = {"UnprocessedKeys": request}  # throttled as a whole: the same keys again
-                for item in response.get("Responses", {}).get(table, []):
-                    found[item["resident_id"]["S"]] = _from_item(item)
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(pause)
-            else:
-                raise UnprocessedReads(f"{len(request[table]['Keys'])} residents left unread after retries")
-        return found
+        items = _consistent_batch_get(self._client, SubscriberModel.Meta.table_name, "resident_id", resident_ids,
+                                      self._sleep, "residents")
+        return {item["resident_id"]["S"]: _from_item(item) for item in items}
 
     def contact_owner(self, contact_hash: str) -> ContactModel | None:
         try:
@@ -269,6 +277,10 @@ class ResidentStore:
 
 
 class SuppressionList:
+    def __init__(self, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client  # low-level DynamoDB client for the bulk read; made on first use if absent
+        self._sleep = sleep
+
     def suppress(self, contact_hash: str, reason: str, at: str) -> None:
         SuppressionModel(contact_hash=contact_hash, reason=reason, at=at).save()
 
@@ -279,9 +291,13 @@ class SuppressionList:
             return None
 
     def reasons(self, contact_hashes: Iterable[str]) -> dict[str, str]:
-        """The suppressed ones among these contacts, with why; one BatchGetItem per 100."""
-        unique = sorted(set(contact_hashes))
-        return {item.contact_hash: str(item.reason) for item in SuppressionModel.batch_get(unique)} if unique else {}
+        """The suppressed ones among these contacts, with why; one BatchGetItem per 100 (read as ResidentStore.get_many
+        reads residents, for the same reason: this runs for every recipient)."""
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        items = _consistent_batch_get(self._client, SuppressionModel.Meta.table_name, "contact_hash", contact_hashes,
+                                      self._sleep, "suppressions")
+        return {item["contact_hash"]["S"]: item["reason"]["S"] for item in items}
 
     def lift(self, contact_hash: str) -> None:
         SuppressionModel(contact_hash).delete()

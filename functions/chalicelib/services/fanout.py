@@ -350,8 +350,11 @@ class Fanout:
             self._check_finished(job)
             return f"stopped {stopped}: alert {'expired' if expired else 'cancelled'}"
         alert = found[0]
-        stale = [k for k, e in entries.items() if e.status == CLAIMED]
-        unconfirmed = self._ledger.mark_stale_unconfirmed(alert_id, stale, slot) if stale else []
+        claimed_before = [k for k, e in entries.items() if e.status == CLAIMED]
+        unconfirmed = self._ledger.mark_stale_unconfirmed(alert_id, claimed_before, slot) if claimed_before else []
+        # Claims too recent to call stale: another invocation may still be sending them, or one died moments ago
+        # (SQS gives a message back after its visibility timeout, sooner than the claim timeout).
+        held = [k for k in claimed_before if k not in set(unconfirmed)]
         token = uuid.uuid4().hex
         groups: dict[tuple[str, bool], list[LedgerEntry]] = defaultdict(list)
         for key in keys:
@@ -406,13 +409,19 @@ class Fanout:
             # Some went out: the rest go back on the queue as a new message, after a growing delay, so that a
             # provider that throttles now and then does not use up the message's receive count with partial progress.
             attempt = int(job.get("attempt", 0)) + 1
-            remaining = [key for key in keys if key in set(retry) or (key in entries and key not in recorded_keys
-                                                                        and entries[key].status == QUEUED)]
+            remaining = [key for key in keys if key in set(retry) or key in set(held) or (
+                key in entries and key not in recorded_keys and entries[key].status == QUEUED)]
             self._delivery_queues[channel].put(
                 {**job, "keys": remaining, "attempt": attempt}, delay_seconds=min(MAX_RETRY_DELAY, 2 ** attempt))
             return f"{channel}: {done} sent or failed, {len(remaining)} to retry"
+        if held:
+            # Look at them again once a claim that old would be stale, so that each one ends sent, failed or
+            # unconfirmed, and none stays claimed with no message left to settle it.
+            self._delivery_queues[channel].put({**job, "keys": held, "attempt": 0},
+                                               delay_seconds=math.ceil(self._ledger.claim_timeout) + 1)
         self._check_finished(job)
-        return f"{channel}: {done} sent or failed, {taken} taken by others, {len(unconfirmed)} unconfirmed"
+        return (f"{channel}: {done} sent or failed, {taken} taken by others, {len(unconfirmed)} unconfirmed, "
+                f"{len(held)} held by another invocation")
 
     def _sendable(self, alert_id: str, channel: str, token: str, claimed: list[LedgerEntry],
                   slot: int) -> list[tuple[LedgerEntry, Resident]]:

@@ -25,6 +25,7 @@ from .. import config
 from ..adapters.ledger import TALLY_SLOTS
 from ..bootstrap import alert_service, fanout, services
 from ..observability import logger, metrics
+from ..services.fanout import RetryLater
 
 alert_workers = Blueprint(__name__)
 
@@ -74,7 +75,18 @@ def _process(event: SQSEvent, function: Callable[..., str]) -> dict[str, Any]:
     guarded = _once(function, services().idempotency)
 
     def handle(record: SQSRecord) -> str:
-        return str(guarded(record=record.raw_event, context=event.context))
+        try:
+            return str(guarded(record=record.raw_event, context=event.context))
+        except RetryLater as pushed_back:
+            # Expected under throttling: SQS gives the message back; a warning, not an error with a stack.
+            logger.warning("record handed back to retry", extra={"message_id": record.message_id,
+                                                                 "reason": str(pushed_back)})
+            raise
+        except Exception:
+            # The batch processor keeps the failure to itself: without this line an operator sees only a message
+            # coming back, and then one in the dead-letter queue. Jobs carry ids, never addresses.
+            logger.exception("record failed", extra={"message_id": record.message_id})
+            raise
 
     return dict(process_partial_response(event=event.to_dict(), record_handler=handle,
                                          # Report every failed record, even when all failed: Lambda then retries
