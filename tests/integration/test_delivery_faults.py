@@ -45,7 +45,8 @@ def test_every_recipient_gets_the_alert_once_or_is_listed_unconfirmed(stack: Ale
     faults = FaultInjector(rate=0.1, seed=int(os.environ.get("FAULT_SEED", "11")))
     faults.install()
     faults.kill_after("sesv2", "SendEmail", RECIPIENTS // 4)
-    faults.outage("sns", "Publish", 10)  # SMS refused outright for a while: whole messages go back to the queue
+    # SMS refused outright for a while, longer than the in-worker retries last: whole messages go back to the queue.
+    faults.outage("sns", "Publish", 60)
     stack.timeout = 5.0
     try:
         stack.pump(rounds=200)
