@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -59,29 +58,16 @@ def _to_model(resident: Resident) -> SubscriberModel:
 
 
 def _from_model(item: SubscriberModel) -> Resident:
-    return Resident(
-        id=item.resident_id,
-        status=item.status,
-        name=item.name,
-        language=item.language,
-        channels=[str(v) for v in item.channels],
-        categories=[str(v) for v in item.categories],
-        business_sectors=[str(v) for v in item.business_sectors or []],
-        groups=[str(v) for v in item.groups or []],
-        locations=[_location(m.as_dict()) for m in item.locations],
-        contacts=[ContactRecord(**m.as_dict()) for m in item.contacts],
-        devices=[Device(**{"endpoint_arn": None, "label": None, **m.as_dict()}) for m in (item.devices or [])],
-        consent=Consent(**item.consent.as_dict()),
-        created_at=item.created_at,
-        updated_at=item.updated_at,
-    )
+    return _from_item(item.serialize())
 
 
 def _from_item(item: dict[str, Any]) -> Resident:
-    """The same Resident as `_from_model`, read straight from DynamoDB's JSON.
+    """A Resident from a subscriber item in DynamoDB's JSON: the one reader of the stored shape, for the model reads
+    too (through `serialize()`).
 
-    Delivery reads a hundred profiles per message; PynamoDB's attribute-by-attribute deserialising of the nested
-    lists of maps cost a delivery worker more CPU than everything else it does (docs/performance.md).
+    Delivery reads a hundred profiles per message straight from the low-level client: PynamoDB's attribute-by-
+    attribute deserialising of the nested lists of maps cost a delivery worker more CPU than everything else it does
+    (docs/performance.md).
     """
     return Resident(
         id=item["resident_id"]["S"],
@@ -190,12 +176,12 @@ def _consistent_batch_get(client: Any, table: str, key_name: str, ids: Iterable[
 
 
 class ResidentStore:
-    def __init__(self, connection: Connection | None = None, client: Any = None,
+    def __init__(self, client: Any, connection: Connection | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        # A low-level DynamoDB client for the bulk read at delivery (see `_from_item`).
+        self._client = client
         # One connection for transactions; PynamoDB builds it from the models' Meta (region, endpoint).
         self._connection = connection
-        # A low-level DynamoDB client for the bulk read at delivery (see `_from_item`); made on first use if absent.
-        self._client = client
         self._sleep = sleep
 
     def _transaction(self) -> TransactWrite:
@@ -239,8 +225,6 @@ class ResidentStore:
     def get_many(self, resident_ids: Iterable[str]) -> dict[str, Resident]:
         """100 residents per BatchGetItem, unprocessed keys asked again with a growing pause; missing ones are
         absent. Consistent reads: a resident who left a moment ago must not be sent to."""
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
         items = _consistent_batch_get(self._client, SubscriberModel.Meta.table_name, "resident_id", resident_ids,
                                       self._sleep, "residents")
         return {item["resident_id"]["S"]: _from_item(item) for item in items}
@@ -277,8 +261,8 @@ class ResidentStore:
 
 
 class SuppressionList:
-    def __init__(self, client: Any = None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._client = client  # low-level DynamoDB client for the bulk read; made on first use if absent
+    def __init__(self, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client = client  # low-level DynamoDB client for the bulk read
         self._sleep = sleep
 
     def suppress(self, contact_hash: str, reason: str, at: str) -> None:
@@ -293,8 +277,6 @@ class SuppressionList:
     def reasons(self, contact_hashes: Iterable[str]) -> dict[str, str]:
         """The suppressed ones among these contacts, with why; one BatchGetItem per 100 (read as ResidentStore.get_many
         reads residents, for the same reason: this runs for every recipient)."""
-        if self._client is None:
-            self._client = boto3.client("dynamodb")
         items = _consistent_batch_get(self._client, SuppressionModel.Meta.table_name, "contact_hash", contact_hashes,
                                       self._sleep, "suppressions")
         return {item["contact_hash"]["S"]: item["reason"]["S"] for item in items}

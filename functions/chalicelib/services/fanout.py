@@ -354,7 +354,8 @@ class Fanout:
         unconfirmed = self._ledger.mark_stale_unconfirmed(alert_id, claimed_before, slot) if claimed_before else []
         # Claims too recent to call stale: another invocation may still be sending them, or one died moments ago
         # (SQS gives a message back after its visibility timeout, sooner than the claim timeout).
-        held = [k for k in claimed_before if k not in set(unconfirmed)]
+        settled = set(unconfirmed)
+        held = [k for k in claimed_before if k not in settled]
         token = uuid.uuid4().hex
         groups: dict[tuple[str, bool], list[LedgerEntry]] = defaultdict(list)
         for key in keys:
@@ -409,7 +410,8 @@ class Fanout:
             # Some went out: the rest go back on the queue as a new message, after a growing delay, so that a
             # provider that throttles now and then does not use up the message's receive count with partial progress.
             attempt = int(job.get("attempt", 0)) + 1
-            remaining = [key for key in keys if key in set(retry) or key in set(held) or (
+            to_retry = set(retry) | set(held)
+            remaining = [key for key in keys if key in to_retry or (
                 key in entries and key not in recorded_keys and entries[key].status == QUEUED)]
             self._delivery_queues[channel].put(
                 {**job, "keys": remaining, "attempt": attempt}, delay_seconds=min(MAX_RETRY_DELAY, 2 ** attempt))
