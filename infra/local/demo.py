@@ -66,12 +66,19 @@ def demo_areas() -> dict[str, Any]:
 
 
 def seed_demo_areas() -> list[str]:
-    """Imports the demo boundary and town areas through the app's own checks, as the demo admin would."""
+    """Sets the demo boundary as the platform operator would, then imports the town areas as the demo admin would,
+    both through the app's own checks."""
     from chalicelib.bootstrap import area_service
-    from chalicelib.domain.officers import Officer, Role
+    from chalicelib.domain.officers import Officer, Operator, Role
 
-    admin = Officer(sub="demo-seed", username="demo-seed", organisation=str(DEMO_FORCE["id"]), role=Role.ADMIN)
-    return list(area_service().import_areas(admin, demo_areas())["imported"])
+    organisation = str(DEMO_FORCE["id"])
+    features = demo_areas()["features"]
+    boundary = next(feature for feature in features if feature["id"] == "boundary")
+    area_service().set_boundary(Operator(sub="demo-seed", username="demo-seed"), organisation, boundary["geometry"])
+    admin = Officer(sub="demo-seed", username="demo-seed", organisation=organisation, role=Role.ADMIN,
+                    whole_organisation=True)
+    towns = {"type": "FeatureCollection", "features": [f for f in features if f["id"] != "boundary"]}
+    return ["boundary", *area_service().import_areas(admin, towns)["imported"]]
 
 
 def seed_demo_residents(count: int = 160, seed: int = 2026) -> dict[str, Any]:

@@ -27,6 +27,7 @@ FAKE_CREDENTIAL = "testing"
 # "localhost", not 127.0.0.1: moto derives URLs it hands back (queue URLs, JWKS) from the Host header, and DESIGN.md
 # records that the literal IP confuses some of its services.
 HOST = "localhost"
+TOTP_SWITCH = "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"
 
 
 @dataclass
@@ -153,6 +154,9 @@ def query_only_the_asked_partition() -> None:
 
 def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     """Start moto on `port` (0 = a free port) in a daemon thread and return once it accepts connections."""
+    # Without this moto accepts any MFA code; with it, codes are checked against its fixed TOTP secret (the one
+    # AssociateSoftwareToken hands out), so a wrong code gets no token, as in AWS. moto reads it on every request.
+    os.environ[TOTP_SWITCH] = "true"
     snapshot_only_what_a_transaction_touches()
     query_only_the_asked_partition()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)

@@ -113,9 +113,14 @@ def _create_user_pool(ctx: DeployContext, logical_id: str, props: dict[str, Any]
     if existing:
         pool_id = str(existing[0])
     else:
-        # CloudFormation's property names are the API's parameter names, except for the pool's name.
-        params = {key: value for key, value in props.items() if key != "UserPoolName"}
+        # CloudFormation's property names are the API's parameter names, except for the pool's name and the MFA
+        # methods, which the API sets apart (SetUserPoolMfaConfig).
+        params = {key: value for key, value in props.items() if key not in ("UserPoolName", "EnabledMfas")}
         pool_id = str(cognito.create_user_pool(PoolName=name, **params)["UserPool"]["Id"])
+        if props.get("MfaConfiguration", "OFF") != "OFF":
+            cognito.set_user_pool_mfa_config(
+                UserPoolId=pool_id, MfaConfiguration=props["MfaConfiguration"],
+                SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in props.get("EnabledMfas", [])})
     ctx.attributes[logical_id] = {
         "Arn": f"arn:aws:cognito-idp:{ctx.region}:{ACCOUNT_ID}:userpool/{pool_id}",
         "ProviderName": f"cognito-idp.{ctx.region}.amazonaws.com/{pool_id}",

@@ -3,14 +3,21 @@
     curl -H "Authorization: Bearer $(make -s token USER=demo-officer@hexwatch.example)" localhost:8080/v1/officer/me
 
 It reads the stack's state file (written by `python -m infra.local.run`, mode 0600) for the emulator's address, the
-pool, its client and the user's password, and signs in with ADMIN_USER_PASSWORD_AUTH. Only the token goes to stdout.
+pool, its client, the user's password and the TOTP secret their authenticator app was enrolled with, signs in with
+ADMIN_USER_PASSWORD_AUTH and answers the SOFTWARE_TOKEN_MFA challenge with the current code, as the officer's app
+would. Only the token goes to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import hmac
 import json
+import struct
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,27 +39,56 @@ def read_state(path: Path) -> dict[str, Any]:
     return state
 
 
-def password_for(state: dict[str, Any], username: str) -> str:
-    for user in state.get("users") or []:
-        if user.get("username", "").lower() == username.lower():
-            return str(user["password"])
-    known = ", ".join(u.get("username", "?") for u in state.get("users") or []) or "none"
-    raise TokenError(f"{username} is not a demo user of this stack (known: {known})")
+def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int = 6) -> str:
+    """RFC 6238: the code an authenticator app shows for a base32 secret (HMAC-SHA1, 30-second steps)."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
 
 
-def id_token(endpoint: str, region: str, user_pool_id: str, client_id: str, username: str, password: str,
-             cognito: Any = None) -> str:
+def sign_in(endpoint: str, region: str, user_pool_id: str, client_id: str, username: str, password: str,
+            totp_secret: str | None = None, cognito: Any = None, code: str | None = None) -> dict[str, Any]:
+    """The AuthenticationResult (IdToken, AccessToken, RefreshToken) of a password and TOTP sign-in."""
     client = cognito or boto3.client("cognito-idp", endpoint_url=endpoint, region_name=region,
                                      aws_access_key_id="testing", aws_secret_access_key="testing")
     result = client.admin_initiate_auth(UserPoolId=user_pool_id, ClientId=client_id,
                                         AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                                         AuthParameters={"USERNAME": username, "PASSWORD": password})
-    return str(result["AuthenticationResult"]["IdToken"])
+    if result.get("ChallengeName") == "SOFTWARE_TOKEN_MFA":
+        if code is None and totp_secret is None:
+            raise TokenError(f"{username} signs in with a TOTP code, and no secret was given")
+        result = client.admin_respond_to_auth_challenge(
+            UserPoolId=user_pool_id, ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=result["Session"],
+            ChallengeResponses={"USERNAME": username,
+                                "SOFTWARE_TOKEN_MFA_CODE": code or totp_code(str(totp_secret))})
+    elif "ChallengeName" in result:
+        raise TokenError(f"unexpected challenge {result['ChallengeName']} for {username}")
+    return dict(result["AuthenticationResult"])
+
+
+def id_token(endpoint: str, region: str, user_pool_id: str, client_id: str, username: str, password: str,
+             cognito: Any = None, totp_secret: str | None = None) -> str:
+    return str(sign_in(endpoint, region, user_pool_id, client_id, username, password, totp_secret,
+                       cognito)["IdToken"])
+
+
+def user_record(state: dict[str, Any], username: str) -> dict[str, Any]:
+    for user in state.get("users") or []:
+        if user.get("username", "").lower() == username.lower():
+            return dict(user)
+    known = ", ".join(u.get("username", "?") for u in state.get("users") or []) or "none"
+    raise TokenError(f"{username} is not a demo user of this stack (known: {known})")
 
 
 def token_from_state(state: dict[str, Any], username: str) -> str:
+    user = user_record(state, username)
     return id_token(state["endpoint"], state.get("region") or "eu-west-2", state["user_pool_id"],
-                    str(state["user_pool_client_id"]).split(",")[0], username, password_for(state, username))
+                    str(state["user_pool_client_id"]).split(",")[0], username, str(user["password"]),
+                    totp_secret=user.get("totp_secret"))
 
 
 def main(argv: list[str] | None = None) -> int:

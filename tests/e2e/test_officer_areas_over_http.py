@@ -14,7 +14,7 @@ TIMEOUT = 10
 def token_for(stack: dict[str, Any], role: str) -> str:
     user = next(u for u in stack["users"] if u["role"] == role)
     return id_token(stack["endpoint"], stack["region"], stack["user_pool_id"], stack["user_pool_client_id"],
-                    user["username"], user["password"])
+                    user["username"], user["password"], totp_secret=user["totp_secret"])
 
 
 def test_a_demo_officer_sees_the_seeded_force_and_its_areas(local_stack: dict[str, Any]) -> None:

@@ -196,7 +196,8 @@ def alert_stack(emulator: Any, fresh_stack: Callable[..., dict[str, Any]]) -> tu
     from app import app
 
     tokens = {user["role"]: id_token(emulator.endpoint, emulator.region, outputs["user_pool_id"],
-                                     outputs["user_pool_client_id"], user["username"], user["password"])
+                                     outputs["user_pool_client_id"], user["username"], user["password"],
+                                     totp_secret=user["totp_secret"])
               for user in users}
     client = Client(app, stage_name="local", project_dir=FUNCTIONS_DIR)
     return AlertStack(client, outputs, tokens, app), client

@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import bootstrap
@@ -39,10 +38,10 @@ def received(stack: AlertStack, residents: list[Any]) -> int:
 def limited_officer(stack: AlertStack, areas: str) -> str:
     emulator = stack.emulator  # type: ignore[attr-defined]
     pool, client_id = stack.outputs["user_pool_id"], stack.outputs["user_pool_client_id"]
-    user = seed.seed_officers(pool, endpoint=emulator.endpoint, roles={"stafford-officer": ["officer"]})[0]
-    boto3.client("cognito-idp").admin_update_user_attributes(
-        UserPoolId=pool, Username=user["username"], UserAttributes=[{"Name": "custom:areas", "Value": areas}])
-    return id_token(emulator.endpoint, emulator.region, pool, client_id, user["username"], user["password"])
+    user = seed.seed_officers(pool, endpoint=emulator.endpoint, roles={"stafford-officer": ["officer"]},
+                              areas={"stafford-officer": areas.split(",")})[0]
+    return id_token(emulator.endpoint, emulator.region, pool, client_id, user["username"], user["password"],
+                    totp_secret=user["totp_secret"])
 
 
 def test_a_volunteers_alert_waits_for_another_officers_approval(stack: AlertStack) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 from chalice.test import Client
@@ -20,6 +19,7 @@ from moto.utilities.utils import load_resource
 
 from chalicelib import bootstrap
 from infra.local import seed
+from infra.local import token as token_module
 from infra.local.testing import EmulatorStack
 from infra.local.token import id_token
 
@@ -45,7 +45,7 @@ def client(emulator: EmulatorStack) -> Iterator[Client]:
 def sign_in(emulator: EmulatorStack, user: dict[str, Any], outputs: dict[str, Any] | None = None) -> str:
     outputs = outputs or emulator.outputs
     return id_token(emulator.endpoint, emulator.region, outputs["user_pool_id"], outputs["user_pool_client_id"],
-                    user["username"], user["password"])
+                    user["username"], user["password"], totp_secret=user["totp_secret"])
 
 
 def me(client: Client, token: str | None) -> Any:
@@ -67,12 +67,9 @@ def test_each_demo_officer_is_let_in_with_their_role_and_force(
                                          "role": role, "areas": [], "whole_organisation": True}
 
 
-def test_the_highest_group_and_the_listed_areas_count(emulator: EmulatorStack, client: Client) -> None:
-    cognito = boto3.client("cognito-idp")
+def test_the_registry_decides_role_and_areas(emulator: EmulatorStack, client: Client) -> None:
     user = seed.seed_officers(emulator.outputs["user_pool_id"], endpoint=emulator.endpoint,
-                              roles={"multi": ["volunteer", "supervisor"]}, cognito=cognito)[0]
-    cognito.admin_update_user_attributes(UserPoolId=emulator.outputs["user_pool_id"], Username=user["username"],
-                                         UserAttributes=[{"Name": "custom:areas", "Value": "stafford,leek"}])
+                              roles={"multi": ["volunteer", "supervisor"]}, areas={"multi": ["stafford", "leek"]})[0]
     body = json.loads(me(client, sign_in(emulator, user)).body)
     assert body["role"] == "supervisor" and body["areas"] == ["leek", "stafford"] and not body["whole_organisation"]
 
@@ -119,15 +116,16 @@ def test_a_token_from_another_user_pool_is_refused(
     assert_refused(me(client, sign_in(emulator, user, other)))
 
 
-def test_a_user_in_no_group_is_refused(emulator: EmulatorStack, client: Client) -> None:
+def test_a_user_not_in_the_registry_is_refused(emulator: EmulatorStack, client: Client) -> None:
     user = seed.seed_officers(emulator.outputs["user_pool_id"], endpoint=emulator.endpoint, roles={"nogroup": []})[0]
     assert_refused(me(client, sign_in(emulator, user)))
 
 
-def test_the_emulators_access_token_is_refused_as_it_names_no_force(
+def test_an_access_token_gets_the_same_standing_as_the_id_token(
         emulator: EmulatorStack, officers: dict[str, dict[str, Any]], client: Client) -> None:
-    result = boto3.client("cognito-idp").admin_initiate_auth(
-        UserPoolId=emulator.outputs["user_pool_id"], ClientId=emulator.outputs["user_pool_client_id"],
-        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": officers["officer"]["username"], "PASSWORD": officers["officer"]["password"]})
-    assert_refused(me(client, result["AuthenticationResult"]["AccessToken"]))
+    # Scope comes from the registry, keyed by the token's sub; an access token names the same sub.
+    user = officers["officer"]
+    tokens = token_module.sign_in(emulator.endpoint, emulator.region, emulator.outputs["user_pool_id"],
+                                  emulator.outputs["user_pool_client_id"], user["username"], user["password"],
+                                  user["totp_secret"])
+    assert json.loads(me(client, tokens["AccessToken"]).body)["role"] == "officer"

@@ -1,9 +1,10 @@
-"""Verifies Cognito user-pool JWTs (ID or access tokens) against the pool's JWKS, and turns them into an Officer.
+"""Verifies Cognito user-pool JWTs (ID or access tokens) against the pool's JWKS; the claims say who signed in.
 
 The checks, in order: the header's `alg` is RS256 (before any key is looked up, so neither `none` nor HS256 signed
 with the public key as an HMAC secret ever reaches a key), its `kid` is in the JWKS, the signature, `exp`, `nbf`,
 `iat`, `iss` equal to the pool's issuer, `token_use` is `id` or `access`, and then the client: an ID token's `aud`,
-or an access token's `client_id`, must be one of ours. Every failure is one `TokenRejected`.
+or an access token's `client_id`, must be one of ours. Every failure is one `TokenRejected`. The verified claims
+say only who the user is: what they may do comes from the officer registry, never from a claim.
 
 The JWKS URL is separate from the issuer because the emulator serves the keys at `<endpoint>/<pool>/...` while its
 tokens carry the real AWS issuer.
@@ -15,8 +16,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import jwt
-
-from ..domain.officers import NotAnOfficer, Officer, officer_from_claims
 
 ALGORITHM = "RS256"
 TOKEN_USES = ("id", "access")
@@ -96,10 +95,3 @@ class CognitoTokenVerifier:
                 raise TokenRejected("an ID token for another client")
         elif not isinstance(claims.get("client_id"), str) or claims["client_id"] not in self.client_ids:
             raise TokenRejected("an access token for another client")
-
-    def officer(self, token: str) -> Officer:
-        claims = self.verify(token)
-        try:
-            return officer_from_claims(claims)
-        except NotAnOfficer as error:
-            raise TokenRejected(str(error)) from None

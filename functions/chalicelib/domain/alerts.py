@@ -81,6 +81,9 @@ class Alert:
     sent_by: str | None = None  # who asked for the send: their role decides whether a costly send waits
     sent_by_role: str | None = None
     history: list[dict[str, str]] = field(default_factory=list)
+    # What the sender (and approver) could reach around the target when they sent (approved) it, as WKB in base64
+    # (domain/scope.py); the worker sends to nobody outside it, whatever the target says.
+    frozen_scope: str | None = None
 
     def move(self, to: Status, by: str, at: datetime) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -193,7 +196,7 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "expires_at": utc_text(alert.expires_at) if alert.expires_at else None,
         "footage_request": alert.footage_request, "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
-        "history": alert.history,
+        "history": alert.history, "frozen_scope": alert.frozen_scope,
     }
 
 
@@ -215,12 +218,13 @@ def from_document(document: dict[str, Any]) -> Alert:
         expires_at=when(document.get("expires_at")), footage_request=document.get("footage_request"),
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
-        history=list(document.get("history") or []))
+        history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"))
 
 
 def view(alert: Alert) -> dict[str, Any]:
     """What officers read: the stored form, with times also shown in Europe/London."""
     shown = to_document(alert)
+    del shown["frozen_scope"]  # the worker's, not the reader's: geometry of the officer's areas
     shown["title"], shown["body"] = next(iter(alert.content.values())).title, next(iter(alert.content.values())).body
     shown["created_at_local"] = london_text(alert.created_at)
     if alert.send_at:

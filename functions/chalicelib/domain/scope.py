@@ -11,13 +11,16 @@ as inside. It is far smaller than a house, so it cannot be used to reach a stree
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .projection import LocalPlane, shape_of
+from .coverage import Area, Circle, Target
+from .projection import EARTH_RADIUS_M, LocalPlane, shape_of
 
 TOLERANCE_M = 5.0
 
@@ -38,3 +41,78 @@ def lies_within(inner: BaseGeometry, outer: BaseGeometry, tolerance_m: float = T
     plane = LocalPlane(centre.y, centre.x)
     grown = plane.project(outer).buffer(tolerance_m)
     return bool(grown.covers(plane.project(inner)))
+
+
+# --- targets: a circle or an area inside what an officer may reach ------------------------------------------------
+
+CIRCLE_SIDES = 64  # as domain/coverage.py: the polygon that contains the circle is what is tested
+CLIP_MARGIN_DEGREES = 0.01  # about 1 km: far more than the tolerance, so clipping never changes the answer
+
+
+def _target_bounds(target: Target) -> tuple[float, float, float, float]:
+    """(min lng, min lat, max lng, max lat) of the target, for clipping large permitted shapes before projecting."""
+    if isinstance(target, Circle):
+        d_lat = math.degrees(target.radius_m / EARTH_RADIUS_M) * 1.1
+        d_lng = d_lat / max(math.cos(math.radians(target.lat)), 1e-6)
+        return target.lng - d_lng, target.lat - d_lat, target.lng + d_lng, target.lat + d_lat
+    return _area_shape(target).bounds  # type: ignore[no-any-return]
+
+
+def _area_shape(area: Area) -> BaseGeometry:
+    polygons = [shapely.Polygon([tuple(p[:2]) for p in rings[0]], [[tuple(p[:2]) for p in hole] for hole in rings[1:]])
+                for rings in area.polygons]
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
+def near(permitted: BaseGeometry, target: Target) -> BaseGeometry:
+    """The part of `permitted` around the target: all that containment needs, and far smaller than a force."""
+    min_x, min_y, max_x, max_y = _target_bounds(target)
+    margin = CLIP_MARGIN_DEGREES
+    return shapely.clip_by_rect(permitted, min_x - margin * 2, min_y - margin, max_x + margin * 2, max_y + margin)
+
+
+def target_within(target: Target, permitted: BaseGeometry, tolerance_m: float = TOLERANCE_M) -> bool:
+    """The whole target, a circle included, inside `permitted` (lng/lat) within the tolerance, decided in metres.
+
+    A circle is tested as the polygon that contains it, with its vertices at radius / cos(pi / n), so no part of the
+    circle can fall between two tested vertices.
+    """
+    local = near(permitted, target)
+    if not isinstance(target, Circle):
+        return lies_within(_area_shape(target), local, tolerance_m)
+    if local.is_empty:
+        return False
+    plane = LocalPlane(target.lat, target.lng)
+    outer = target.radius_m / math.cos(math.pi / CIRCLE_SIDES)
+    polygon = shapely.Polygon([(outer * math.cos(2 * math.pi * k / CIRCLE_SIDES),
+                                outer * math.sin(2 * math.pi * k / CIRCLE_SIDES)) for k in range(CIRCLE_SIDES)])
+    return bool(plane.project(local).buffer(tolerance_m).covers(polygon))
+
+
+# --- the scope frozen into an alert: the worker's second line of defence ------------------------------------------
+
+
+def freeze(permitted: BaseGeometry, target: Target, earlier: str | None = None) -> str:
+    """What the sender (or approver) may reach around this target, as text to store with the alert (WKB, base64).
+
+    With `earlier` (the sender's, when an approver approves), the result is what both may reach.
+    """
+    local = near(permitted, target)
+    if earlier is not None:
+        local = shapely.intersection(local, thaw(earlier))
+    return base64.b64encode(shapely.to_wkb(local)).decode("ascii")
+
+
+def thaw(frozen: str) -> BaseGeometry:
+    return shapely.from_wkb(base64.b64decode(frozen))
+
+
+class FrozenScope:
+    """Answers "may this resident's point be sent to?" for one alert, many times over, quickly."""
+
+    def __init__(self, frozen: str | None) -> None:
+        self._shape = thaw(frozen) if frozen else shapely.Polygon()
+        shapely.prepare(self._shape)
+
+    def contains(self, lat: float, lng: float) -> bool:
+        return bool(shapely.intersects_xy(self._shape, lng, lat))  # for a point, touching is covering

@@ -65,8 +65,8 @@ from ..domain.delivery import (
 )
 from ..domain.errors import HexwatchError
 from ..domain.geo import KeyRange
-from ..domain.officers import Officer, Role
 from ..domain.residents import ACTIVE, Resident
+from ..domain.scope import FrozenScope
 from ..domain.sms import describe
 from ..domain.tokens import TokenSigner
 from .alerts import AlertSettings, JobQueue
@@ -186,7 +186,7 @@ class Fanout:
         counts = self._ledger.targeting(alert.id)
         if counts and _targeted(counts):
             return self._decide(alert, item, counts)  # targeted before it was held for approval
-        target = self._resolver.resolve(self._author(alert), alert.target)
+        target = self._resolver.geometry(alert.source.organisation, alert.target)
         ranges = cover(target).ranges
         shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]
         self._ledger.start_plan(alert.id, len(shards))
@@ -197,12 +197,6 @@ class Fanout:
              "piece": 0, "ranges": [[r.partition, r.low, r.high] for r in shard]}
             for number, shard in enumerate(shards)])
         return f"planned {len(shards)} shards, {len(ranges)} ranges"
-
-    @staticmethod
-    def _author(alert: Alert) -> Officer:
-        # The author's area limits were checked at create and send; the worker only needs the geometry.
-        return Officer(sub=alert.source.user or "system", username="worker",
-                       organisation=alert.source.organisation, role=Role.ADMIN)
 
     # --- 2. shard --------------------------------------------------------------------------------------------------
 
@@ -220,7 +214,10 @@ class Fanout:
         alert = found[0]
         if alert.status is Status.CANCELLED:
             return "skipped: cancelled"
-        target = self._resolver.resolve(self._author(alert), alert.target)
+        # The officers' reach was checked at create, send and approve; the worker reads the geometry alone and, as a
+        # second line of defence, sends to nobody outside the reach frozen into the alert then (none frozen: nobody).
+        target = self._resolver.geometry(alert.source.organisation, alert.target)
+        scope = FrozenScope(alert.frozen_scope)
         filters = Filters.of({"category": alert.category, "channels": alert.channels, "groups": alert.groups,
                               "business_sectors": alert.business_sectors,
                               "footage_request": alert.footage_request}, footage_centre(target))
@@ -231,7 +228,8 @@ class Fanout:
             last_key = None
             for count, location in enumerate(self._index.in_range(key_range)):
                 last_key = location.sk
-                if target.contains(float(location.lat), float(location.lng)):
+                lat, lng = float(location.lat), float(location.lng)
+                if target.contains(lat, lng) and scope.contains(lat, lng):
                     audience.add_location(filters, location.attribute_values)
                 if count % 500 == 499 and remaining_ms() < TIME_RESERVE_MS:
                     # "!" sorts before every character a sort key continues with, so this resumes just after it.

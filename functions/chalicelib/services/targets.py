@@ -1,10 +1,14 @@
 """Turns an alert's `target` into the geometry to cover, and refuses targets the officer may not reach.
 
-Circles and drawn polygons must lie inside the officer's permitted areas (or, for an officer of the whole force,
-have their centre inside the force's boundary); named areas must be the force's own and on the officer's list; the
-whole organisation needs an officer who is not limited to areas. The containment test checks the target's vertices
-(a circle's are those of the 64-sided polygon that contains it) and centre against the permitted areas, which is
-exact for convex areas and, for concave ones, can only let through a sliver between two vertices.
+What an officer may reach is the union of their permitted areas, or their organisation's boundary for an officer of
+the whole organisation. A target is allowed only if its WHOLE geometry (a circle as the polygon that contains it)
+lies inside that union, decided exactly in metres (domain/scope.py, tolerance in docs/security.md): a triangle
+bridging two permitted towns, a polygon in a U-shaped area's gap, or a circle spilling over the force's border is
+refused. An organisation without a boundary cannot send at all. Named areas must be the force's own and on the
+officer's list.
+
+The worker never re-checks permissions (the officer is not there); it reads the geometry alone (`geometry`) and drops
+every resident outside the union frozen into the alert when it was sent or approved (`frozen_scope`).
 """
 
 from __future__ import annotations
@@ -12,19 +16,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
 from ..adapters.models import AreaModel
 from ..domain.alerts import target_geometry
-from ..domain.areas import check_geometry
-from ..domain.coverage import Area, Circle, Target, circle_polygon
+from ..domain.areas import DRAWN_MAX_POSITIONS, checked_area
+from ..domain.coverage import Area, Circle, Target
 from ..domain.errors import FieldError, forbidden, invalid
 from ..domain.officers import Officer, may_target_area
+from ..domain.projection import shape_of
+from ..domain.scope import freeze, target_within
 from .areas import BOUNDARY_ID
-
-
-def _vertices(target: Target) -> list[tuple[float, float]]:
-    if isinstance(target, Circle):
-        return [(target.lat, target.lng), *((lat, lng) for lat, lng in circle_polygon(target).outer)]
-    return [(p[1], p[0]) for rings in target.polygons for p in rings[0]]
 
 
 def _centre(target: Target) -> tuple[float, float]:
@@ -39,55 +42,104 @@ def footage_centre(target: Target) -> tuple[float, float]:
     return _centre(target)
 
 
+def no_boundary() -> Exception:
+    return forbidden("Your organisation has no boundary yet, so nothing can be sent: a platform operator sets it.",
+                     FieldError("/target", "the organisation has no boundary"))
+
+
+def outside(target: dict[str, Any]) -> Exception:
+    pointer = "/target/center" if target["type"] == "circle" else "/target"
+    if target["type"] == "polygon":
+        pointer = "/target/geometry"
+    return forbidden("You may alert only inside your permitted areas.",
+                     FieldError(pointer, "reaches outside your permitted areas"))
+
+
 class TargetResolver:
-    def _areas(self, organisation: str, area_ids: list[str] | tuple[str, ...]) -> dict[str, Area]:
-        found: dict[str, Area] = {}
-        for item in AreaModel.batch_get([(organisation, area_id) for area_id in area_ids]):
-            found[item.area_id] = Area.from_geojson(json.loads(item.geometry))
-        return found
+    def _areas(self, organisation: str, area_ids: list[str] | tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """The GeoJSON geometry of each of these areas that exists."""
+        if not area_ids:
+            return {}
+        return {item.area_id: json.loads(item.geometry)
+                for item in AreaModel.batch_get([(organisation, area_id) for area_id in sorted(set(area_ids))])}
+
+    # --- the geometry alone (the worker, and the checks below) -----------------------------------------------------
+
+    def geometry(self, organisation: str, target: dict[str, Any]) -> Target:
+        """The geometry of a stored (already checked) target; no permission is checked here."""
+        kind = target["type"]
+        if kind in ("organisation", "areas"):
+            ids = [BOUNDARY_ID] if kind == "organisation" else list(target["area_ids"])
+            found = self._areas(organisation, ids)
+            return Area(tuple(polygon for area_id in ids if area_id in found
+                              for polygon in Area.from_geojson(found[area_id]).polygons))
+        geometry = target_geometry(target)
+        assert geometry is not None  # circle or polygon: the schema allows nothing else
+        return geometry
+
+    # --- what an officer may reach ---------------------------------------------------------------------------------
+
+    def permitted(self, officer: Officer) -> BaseGeometry:
+        """The union of the officer's permitted areas (lng/lat), or their organisation's boundary; raises 403 when
+        the organisation has no boundary, and is empty for an officer with no scope (fail closed)."""
+        wanted = [BOUNDARY_ID] if officer.whole_organisation else [BOUNDARY_ID, *officer.areas]
+        found = self._areas(officer.organisation, wanted)
+        if BOUNDARY_ID not in found:
+            raise no_boundary()
+        if officer.whole_organisation:
+            return shape_of(found[BOUNDARY_ID])
+        shapes = [shapely.make_valid(shape_of(found[a])) for a in officer.areas if a in found and a != BOUNDARY_ID]
+        return shapely.union_all(shapes) if shapes else shapely.Polygon()
 
     def resolve(self, officer: Officer, target: dict[str, Any]) -> Target:
         """The geometry of `target` for this officer, or a 4xx naming the part of the target that is refused."""
         kind = target["type"]
-        boundary = self._areas(officer.organisation, [BOUNDARY_ID]).get(BOUNDARY_ID)
         if kind == "organisation":
             if not officer.whole_organisation:
                 raise forbidden("You may alert only your own areas, not the whole organisation.",
                                 FieldError("/target/type", "needs an officer of the whole organisation"))
-            if boundary is None:
-                raise invalid("Your organisation has no boundary yet: an admin imports it first.",
-                              FieldError("/target/type", "the organisation has no boundary"))
-            return boundary
+            self.permitted(officer)  # raises when there is no boundary
+            return self.geometry(officer.organisation, target)
         if kind == "areas":
             ids = list(target["area_ids"])
-            areas = self._areas(officer.organisation, ids)
+            known = self._areas(officer.organisation, ids)
             errors = [FieldError(f"/target/area_ids/{i}", "is not one of your organisation's areas")
-                      for i, area_id in enumerate(ids) if area_id not in areas or area_id == BOUNDARY_ID]
+                      for i, area_id in enumerate(ids) if area_id not in known or area_id == BOUNDARY_ID]
             if errors:
                 raise invalid("Some areas are unknown.", *errors)
             refused = [FieldError(f"/target/area_ids/{i}", "is not one of your permitted areas")
                        for i, area_id in enumerate(ids) if not may_target_area(officer, area_id, officer.organisation)]
             if refused:
                 raise forbidden("You may alert only your permitted areas.", *refused)
-            return Area(tuple(polygon for area_id in ids for polygon in areas[area_id].polygons))
+            self.permitted(officer)  # raises when there is no boundary
+            return self.geometry(officer.organisation, target)
         if kind == "polygon":
-            errors = check_geometry(target["geometry"], "/target/geometry", boundary)
-            if errors:
-                raise invalid("The drawn area cannot be used.", *errors)
-        geometry = target_geometry(target)
-        assert geometry is not None  # circle or polygon: the schema allows nothing else
-        self._check_permitted(officer, geometry, boundary)
+            normalised, problems = checked_area(target["geometry"], "/target/geometry",
+                                                max_positions=DRAWN_MAX_POSITIONS)
+            if problems:
+                raise invalid("The drawn area cannot be used.", *problems)
+            target = {**target, "geometry": normalised}
+        geometry = self.geometry(officer.organisation, target)
+        if not target_within(geometry, self.permitted(officer)):
+            raise outside(target)
         return geometry
 
-    def _check_permitted(self, officer: Officer, geometry: Target, boundary: Area | None) -> None:
+    def check_reach(self, officer: Officer, target: dict[str, Any]) -> None:
+        """403 when an area-limited officer acts on (approves, cancels, reads) an alert aimed outside their areas."""
         if officer.whole_organisation:
-            if boundary is not None and isinstance(geometry, Circle) and not boundary.contains(*_centre(geometry)):
-                raise forbidden("That circle is outside your organisation's boundary.",
-                                FieldError("/target/center", "lies outside your organisation's boundary"))
             return
-        permitted = self._areas(officer.organisation, officer.areas).values()
-        outside = [point for point in _vertices(geometry) if not any(area.contains(*point) for area in permitted)]
-        if outside:
-            pointer = "/target/center" if isinstance(geometry, Circle) else "/target/geometry"
-            raise forbidden("You may alert only inside your permitted areas.",
-                            FieldError(pointer, "reaches outside your permitted areas"))
+        if target["type"] == "organisation":
+            raise forbidden("This alert is for the whole organisation, beyond your permitted areas.",
+                            FieldError("/target", "reaches outside your permitted areas"))
+        if target["type"] == "areas":
+            if all(may_target_area(officer, area_id, officer.organisation) for area_id in target["area_ids"]):
+                return
+            raise forbidden("This alert is aimed outside your permitted areas.",
+                            FieldError("/target", "reaches outside your permitted areas"))
+        if not target_within(self.geometry(officer.organisation, target), self.permitted(officer)):
+            raise forbidden("This alert is aimed outside your permitted areas.",
+                            FieldError("/target", "reaches outside your permitted areas"))
+
+    def frozen_scope(self, officer: Officer, target: dict[str, Any], earlier: str | None = None) -> str:
+        """The officer's permitted union around this target, to store with the alert (intersected with `earlier`)."""
+        return freeze(self.permitted(officer), self.geometry(officer.organisation, target), earlier)

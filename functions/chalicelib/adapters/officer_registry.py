@@ -1,0 +1,143 @@
+"""The officer registry and the organisations table in DynamoDB, read by the authorizer on every request.
+
+Read with the low-level client (the authorizer runs as its own function and reads one item per request), and cached
+in the process for at most `cache_seconds`: a removed officer or a narrowed scope takes effect within that time,
+together with API Gateway's own authorizer cache (also 60 s, set on the authorizer in api/officers.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.officers import RegistryEntry
+
+CACHE_SECONDS = 60.0
+BY_ORGANISATION_INDEX = "by-organisation"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    created_by: str
+    created_at: str
+
+
+def _entry_from_item(item: dict[str, Any]) -> RegistryEntry:
+    return RegistryEntry(
+        sub=item["sub"]["S"], username=item.get("username", {}).get("S", ""),
+        organisation=item.get("organisation", {}).get("S", ""), role=item.get("role", {}).get("S", ""),
+        areas=tuple(sorted(item.get("areas", {}).get("SS", []))),
+        whole_organisation=bool(item.get("whole_organisation", {}).get("BOOL", False)),
+        updated_by=item.get("updated_by", {}).get("S", ""), updated_at=item.get("updated_at", {}).get("S", ""))
+
+
+def _item_from_entry(entry: RegistryEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "sub": {"S": entry.sub}, "username": {"S": entry.username}, "role": {"S": entry.role},
+        "whole_organisation": {"BOOL": entry.whole_organisation}, "updated_by": {"S": entry.updated_by},
+        "updated_at": {"S": entry.updated_at}}
+    if entry.organisation:  # an operator has none, and a GSI key attribute cannot be an empty string
+        item["organisation"] = {"S": entry.organisation}
+    if entry.areas:  # DynamoDB stores no empty sets
+        item["areas"] = {"SS": sorted(entry.areas)}
+    return item
+
+
+class OfficerRegistry:
+    def __init__(self, client: Any, officers_table: str, organisations_table: str,
+                 clock: Callable[[], float] = time.monotonic, cache_seconds: float = CACHE_SECONDS) -> None:
+        self._client = client
+        self._officers = officers_table
+        self._organisations = organisations_table
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._entries: dict[str, tuple[float, RegistryEntry | None]] = {}
+        self._known_organisations: dict[str, tuple[float, Organisation | None]] = {}
+
+    # --- reads (cached) --------------------------------------------------------------------------------------------
+
+    def entry(self, sub: str) -> RegistryEntry | None:
+        cached = self._entries.get(sub)
+        if cached is not None and self._clock() - cached[0] < self._cache_seconds:
+            return cached[1]
+        item = self._client.get_item(TableName=self._officers, Key={"sub": {"S": sub}},
+                                     ConsistentRead=True).get("Item")
+        entry = _entry_from_item(item) if item else None
+        self._entries[sub] = (self._clock(), entry)
+        return entry
+
+    def organisation(self, organisation_id: str) -> Organisation | None:
+        cached = self._known_organisations.get(organisation_id)
+        if cached is not None and self._clock() - cached[0] < self._cache_seconds:
+            return cached[1]
+        item = self._client.get_item(TableName=self._organisations, Key={"organisation": {"S": organisation_id}},
+                                     ConsistentRead=True).get("Item")
+        found = Organisation(organisation_id, item.get("name", {}).get("S", organisation_id),
+                             item.get("created_by", {}).get("S", ""),
+                             item.get("created_at", {}).get("S", "")) if item else None
+        self._known_organisations[organisation_id] = (self._clock(), found)
+        return found
+
+    # --- management (never cached) ---------------------------------------------------------------------------------
+
+    def fresh_entry(self, sub: str) -> RegistryEntry | None:
+        self._entries.pop(sub, None)
+        return self.entry(sub)
+
+    def put_entry(self, entry: RegistryEntry) -> None:
+        self._client.put_item(TableName=self._officers, Item=_item_from_entry(entry))
+        self._entries.pop(entry.sub, None)
+
+    def remove_entry(self, sub: str) -> None:
+        self._client.delete_item(TableName=self._officers, Key={"sub": {"S": sub}})
+        self._entries.pop(sub, None)
+
+    def entries_of(self, organisation: str) -> list[RegistryEntry]:
+        entries: list[RegistryEntry] = []
+        request: dict[str, Any] = {
+            "TableName": self._officers, "IndexName": BY_ORGANISATION_INDEX,
+            "KeyConditionExpression": "organisation = :organisation",
+            "ExpressionAttributeValues": {":organisation": {"S": organisation}}}
+        while True:
+            page = self._client.query(**request)
+            entries.extend(_entry_from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(entries, key=lambda e: e.username)
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put_organisation(self, organisation: Organisation) -> None:
+        self._client.put_item(TableName=self._organisations, Item={
+            "organisation": {"S": organisation.id}, "name": {"S": organisation.name},
+            "created_by": {"S": organisation.created_by}, "created_at": {"S": organisation.created_at}})
+        self._known_organisations.pop(organisation.id, None)
+
+    def organisations(self) -> list[Organisation]:
+        found: list[Organisation] = []
+        request: dict[str, Any] = {"TableName": self._organisations}
+        while True:
+            page = self._client.scan(**request)
+            found.extend(Organisation(item["organisation"]["S"], item.get("name", {}).get("S", ""),
+                                      item.get("created_by", {}).get("S", ""), item.get("created_at", {}).get("S", ""))
+                         for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda o: o.id)
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class CognitoDirectory:
+    """Finds a user's immutable `sub` from their sign-in name, so the registry is keyed by what users cannot change."""
+
+    def __init__(self, client: Any, user_pool_id: str) -> None:
+        self._client = client
+        self._pool = user_pool_id
+
+    def sub_of(self, username: str) -> str | None:
+        try:
+            user = self._client.admin_get_user(UserPoolId=self._pool, Username=username)
+        except self._client.exceptions.UserNotFoundException:
+            return None
+        return next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), None)
