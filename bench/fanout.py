@@ -309,7 +309,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "functions"))
     from app import app
 
-    officer = Officer("bench-supervisor", "bench", "staffordshire", Role.SUPERVISOR)
+    from infra.local.demo import seed_demo_areas
+
+    seed_demo_areas()  # the force's boundary: a force without one cannot send
+    officer = Officer("bench-supervisor", "bench", "staffordshire", Role.SUPERVISOR, whole_organisation=True)
     body = {"title": "Bench alert for the whole town", "category": "crime", "priority": "normal",
             "body": "Please lock your doors and windows tonight: there have been burglaries nearby.",
             "incident_ref": "BENCH-1", "contact": {"phone": "101"}, "channels": ["email", "sms"],
