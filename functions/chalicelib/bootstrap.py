@@ -28,14 +28,17 @@ from .adapters.residents_store import LocationIndex, ResidentStore, SuppressionL
 from .adapters.secrets import load_contact_hash_key, load_key_ring
 from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
 from .domain.alert_messages import AlertLinks
-from .domain.contacts import ContactHasher
+from .domain.contacts import ContactHasher, PhoneCountries
 from .domain.costs import SendLimits
+from .domain.request_origin import SiteOrigins
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
+from .observability import metrics
 from .services.alerts import AlertService, AlertSettings
 from .services.areas import AreaService
 from .services.fanout import Channels, Fanout
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
+from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.targeting import LocationFinder
 from .services.targets import TargetResolver
 from .services.transactional import Links, TransactionalSender
@@ -60,6 +63,13 @@ class Services:
 def schemas() -> SchemaLibrary:
     # Compiled once per container: validators are reused by every request.
     return SchemaLibrary(SCHEMA_DIR)
+
+
+@cache
+def site_origins() -> SiteOrigins:
+    """Where pages that may call the resident API are served from: the site, and the API's own URL."""
+    site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
+    return SiteOrigins.from_urls(site_url, os.environ.get(config.API_URL_ENV, site_url))
 
 
 @cache
@@ -93,7 +103,8 @@ def area_service() -> AreaService:
 @cache
 def services() -> Services:
     prefix = bound_tables()
-    hasher = ContactHasher(load_contact_hash_key(config.resource_name(config.CONTACT_HASH_SECRET, prefix)))
+    hasher = ContactHasher(load_contact_hash_key(config.resource_name(config.CONTACT_HASH_SECRET, prefix)),
+                           PhoneCountries.parse(os.environ.get(config.SMS_COUNTRIES_ENV)))
     signer = TokenSigner(load_key_ring(config.resource_name(config.SIGNING_SECRET, prefix)), time.time)
     settings = ResidentSettings(
         notice_version=os.environ.get(config.PRIVACY_NOTICE_VERSION_ENV, config.DEFAULT_PRIVACY_NOTICE_VERSION),
@@ -106,7 +117,7 @@ def services() -> Services:
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
         rate_counter=DynamoRateCounter(time.time),
         push=SnsPushRegistry(sns, json.loads(os.environ.get(config.PUSH_PLATFORMS_ENV) or "{}")),
-        settings=settings, clock=time.time, deliveries=_ledger(prefix))
+        settings=settings, clock=time.time, deliveries=_ledger(prefix), sms_budget=_sms_budget())
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
         email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,
@@ -116,6 +127,12 @@ def services() -> Services:
         settings=settings, clock=time.time)
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
     return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
+
+
+def _sms_budget() -> TransactionalSmsBudget:
+    per_hour = int(os.environ.get(config.TRANSACTIONAL_SMS_PER_HOUR_ENV) or DEFAULT_PER_HOUR)
+    return TransactionalSmsBudget(DynamoRateCounter(time.time), per_hour,
+                                  lambda name: metrics.add_metric(name=name, unit="Count", value=1))
 
 
 def _alert_settings() -> AlertSettings:
@@ -197,6 +214,7 @@ def officer_verifier() -> CognitoTokenVerifier:
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
     services.cache_clear()
+    site_origins.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()
     bound_tables.cache_clear()

@@ -28,6 +28,8 @@ ORGANISATIONS_ENV = "HEXWATCH_ORGANISATIONS"  # JSON: {"<org id>": {"name": ...,
 SEND_LIMITS_ENV = "HEXWATCH_SEND_LIMITS"  # JSON: over these a supervisor must approve (see domain/costs.py)
 CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery functions' timeout (default 900)
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
+SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)
+TRANSACTIONAL_SMS_PER_HOUR_ENV = "HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR"  # codes texted per clock hour (default 100)
 
 DEFAULT_PREFIX = "hexwatch"
 DEFAULT_PRIVACY_NOTICE_VERSION = "2026-11"

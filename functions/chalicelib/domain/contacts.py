@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import phonenumbers
@@ -40,8 +40,46 @@ def normalise_email(value: str, pointer: str = "/email") -> str:
     return address.lower()
 
 
-def normalise_phone(value: str, pointer: str, *, mobile: bool) -> str:
-    """E.164 form of a UK or international number; `mobile` insists on a number that can receive SMS."""
+# Names a resident recognises in an error message; any other region is shown by its ISO code.
+REGION_NAMES = {"GB": "the UK", "GG": "Guernsey", "JE": "Jersey", "IM": "the Isle of Man", "IE": "Ireland"}
+
+
+@dataclass(frozen=True)
+class PhoneCountries:
+    """The ISO regions whose numbers we text or call, e.g. `GB` or `GB,JE,GG,IM`.
+
+    phonenumbers tells the Crown Dependencies' +44 ranges (Guernsey, Jersey, Isle of Man) apart from GB. They are not
+    part of the UK and have their own police, so they count only when listed.
+    """
+
+    regions: frozenset[str] = field(default_factory=lambda: frozenset({"GB"}))
+
+    @classmethod
+    def parse(cls, setting: str | None) -> PhoneCountries:
+        regions = frozenset(part.strip().upper() for part in (setting or "").split(",") if part.strip())
+        return cls(regions) if regions else cls()
+
+    def allows(self, e164: str) -> bool:
+        try:
+            return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) in self.regions
+        except phonenumbers.NumberParseException:
+            return False
+
+    def described(self) -> str:
+        names = [REGION_NAMES.get(region, region) for region in sorted(self.regions, key=lambda r: (r != "GB", r))]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+# Numbers a voice alert may call. Premium-rate, shared-cost and personal numbers are refused: each call to one of
+# them would pay whoever rents it (toll fraud).
+VOICE_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+               phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.VOIP)
+MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def normalise_phone(value: str, pointer: str, *, mobile: bool, countries: PhoneCountries | None = None) -> str:
+    """E.164 form of a number in `countries` (UK by default); `mobile` insists on a number that can receive SMS."""
+    countries = countries or PhoneCountries()
     try:
         number = phonenumbers.parse(value, "GB")
     except phonenumbers.NumberParseException:
@@ -49,17 +87,26 @@ def normalise_phone(value: str, pointer: str, *, mobile: bool) -> str:
     if not phonenumbers.is_valid_number(number):
         raise invalid("That phone number is not valid.", FieldError(pointer, "is not a valid phone number"))
     kind = phonenumbers.number_type(number)
-    mobile_types = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    if mobile and kind not in mobile_types:
+    if mobile and kind not in MOBILE_TYPES:
         raise invalid("Text messages need a mobile number.", FieldError(pointer, "is not a mobile number"))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not mobile and kind not in VOICE_TYPES:
+        raise invalid("We cannot call premium-rate, shared-cost or personal numbers. Give a landline or mobile.",
+                      FieldError(pointer, "is not a landline or mobile number"))
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not countries.allows(e164):
+        where = countries.described()
+        what = "send texts to mobile numbers" if mobile else "call numbers"
+        raise invalid(f"Sorry, we can only {what} in {where}. You can sign up with an email address instead.",
+                      FieldError(pointer, f"must be a number in {where}"))
+    return e164
 
 
 class ContactHasher:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, countries: PhoneCountries | None = None) -> None:
         if len(key) < 16:
             raise ValueError("the contact hash key must be at least 16 bytes")
         self._key = key
+        self.countries = countries or PhoneCountries()
 
     def hash(self, normalised_address: str) -> str:
         return hmac.new(self._key, normalised_address.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -73,11 +120,11 @@ class ContactHasher:
         return Contact(ContactKind.EMAIL, address, self.hash(address))
 
     def mobile(self, value: str, pointer: str = "/phone") -> Contact:
-        address = normalise_phone(value, pointer, mobile=True)
+        address = normalise_phone(value, pointer, mobile=True, countries=self.countries)
         return Contact(ContactKind.MOBILE, address, self.hash(address))
 
     def landline(self, value: str, pointer: str = "/landline") -> Contact:
-        address = normalise_phone(value, pointer, mobile=False)
+        address = normalise_phone(value, pointer, mobile=False, countries=self.countries)
         return Contact(ContactKind.LANDLINE, address, self.hash(address))
 
 

@@ -59,6 +59,12 @@ class RateCounter(Protocol):
     def hit(self, key: str, window_seconds: int) -> tuple[int, int]: ...
 
 
+class SmsBudget(Protocol):
+    """Charges the texts a request would send (services/sms_budget.py); raises 429 past the budget."""
+
+    def charge(self, contacts: Iterable[Contact]) -> None: ...
+
+
 class PushRegistry(Protocol):
     def register(self, platform: str, token: str, resident_id: str) -> str | None: ...
 
@@ -94,7 +100,8 @@ class ResidentService:
     def __init__(self, *, store: ResidentStore, suppressions: SuppressionList, hasher: ContactHasher,
                  signer: TokenSigner, geocoder: Geocoder, jobs: JobQueue, rate_counter: RateCounter,
                  push: PushRegistry, settings: ResidentSettings, clock: Callable[[], float],
-                 new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None) -> None:
+                 new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None,
+                 sms_budget: SmsBudget | None = None) -> None:
         self._store = store
         self._suppressions = suppressions
         self._hasher = hasher
@@ -107,6 +114,7 @@ class ResidentService:
         self._clock = clock
         self._new_id = new_id
         self._deliveries = deliveries
+        self._sms_budget = sms_budget
 
     # ----- signup and verification -----
 
@@ -118,6 +126,8 @@ class ResidentService:
         check_preferences(body["channels"], body["categories"], body.get("business_sectors", []),
                           {c.kind.value for c in contacts})
         locations = self._locate(body["locations"])
+        if self._sms_budget is not None:
+            self._sms_budget.charge(contacts)
         accepted = {"status": "pending", "message": SIGNUP_ACCEPTED,
                     "locations": [self._describe_location(loc, note) for loc, note in locations]}
 
@@ -220,6 +230,8 @@ class ResidentService:
         self._limit("signin.ip", self._hasher.hash("ip:" + client_ip))
         contact = self._hasher.email(body["email"]) if "email" in body else self._hasher.mobile(body["phone"])
         self._limit("signin.contact", contact.hash)
+        if self._sms_budget is not None:
+            self._sms_budget.charge([contact])
         owner = self._store.contact_owner(contact.hash)
         if owner is not None:
             self._jobs.put({"type": SIGNIN if owner.verified else VERIFY, "resident_id": owner.resident_id,
