@@ -26,6 +26,7 @@ from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
 from .adapters.residents_store import LocationIndex, ResidentStore, SuppressionList
 from .adapters.secrets import load_contact_hash_key, load_key_ring
+from .adapters.resident_sessions import RedeemedLinks, SessionStore
 from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
 from .domain.alert_messages import AlertLinks
 from .domain.contacts import ContactHasher, PhoneCountries
@@ -117,7 +118,8 @@ def services() -> Services:
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
         rate_counter=DynamoRateCounter(time.time),
         push=SnsPushRegistry(sns, json.loads(os.environ.get(config.PUSH_PLATFORMS_ENV) or "{}")),
-        settings=settings, clock=time.time, deliveries=_ledger(prefix), sms_budget=_sms_budget())
+        settings=settings, clock=time.time, deliveries=_ledger(prefix),
+        links=RedeemedLinks(), sessions=SessionStore(), sms_budget=_sms_budget())
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
         email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,

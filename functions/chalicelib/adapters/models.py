@@ -229,6 +229,30 @@ class DeliveryModel(Model):
 
 
 ALL_MODELS: dict[str, type[Model]] = {
+class RedeemedLinkModel(Model):
+    """A verify or sign-in link that has been used: written once, conditionally, so a link works only once. Kept until
+    the link would have expired anyway (TTL)."""
+
+    class Meta:
+        table_name = config.REDEEMED_LINKS_TABLE
+
+    link_id = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute()
+
+
+class ResidentSessionModel(Model):
+    """An open resident session. A session token is honoured only while its item exists: sign-out deletes one,
+    erasure all of the resident's (one Query on the partition). TTL removes expired ones."""
+
+    class Meta:
+        table_name = config.RESIDENT_SESSIONS_TABLE
+
+    resident_id = UnicodeAttribute(hash_key=True)
+    session_id = UnicodeAttribute(range_key=True)
+    created_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
     config.SUBSCRIBERS_TABLE: SubscriberModel,
     config.CONTACTS_TABLE: ContactModel,
     config.LOCATIONS_TABLE: LocationModel,
@@ -240,6 +264,8 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.PREVIEWS_TABLE: PreviewModel,
     config.DELIVERIES_TABLE: DeliveryModel,
 }
+    config.REDEEMED_LINKS_TABLE: RedeemedLinkModel,
+    config.RESIDENT_SESSIONS_TABLE: ResidentSessionModel,
 
 
 def bind_tables(prefix: str, region: str | None = None) -> None:

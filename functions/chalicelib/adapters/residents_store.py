@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.geo import KeyRange, LocationKey
@@ -35,7 +35,16 @@ class UnprocessedReads(Exception):
 
 
 class ContactTaken(Exception):
-    """Another resident already owns one of the contacts (a race between two signups)."""
+    """Another resident has verified one of the contacts meanwhile (a race between a signup and a verification)."""
+
+
+# Erasure and purging skip contacts that another signup has claimed meanwhile; a claim that moves during the
+# transaction fails its condition, and the contacts are read again.
+OWNERSHIP_ATTEMPTS = 3
+
+
+def _condition_failed(error: UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _to_model(resident: Resident) -> SubscriberModel:
@@ -191,7 +200,12 @@ class ResidentStore:
         return TransactWrite(connection=self._connection)
 
     def create(self, resident: Resident) -> None:
-        """Writes the resident and claims every contact in one transaction, so no contact can have two owners."""
+        """Writes the resident and claims every contact in one transaction.
+
+        An unverified claim of another signup is taken over (and its outstanding code dropped): an address someone
+        typed but never confirmed must not lock its real owner out, nor pull them into the other profile. A verified
+        contact is never taken: ContactTaken.
+        """
         try:
             with self._transaction() as transaction:
                 transaction.save(_to_model(resident), condition=SubscriberModel.resident_id.does_not_exist())
@@ -199,10 +213,57 @@ class ResidentStore:
                     transaction.save(
                         ContactModel(contact_hash=contact.hash, resident_id=resident.id, kind=contact.kind,
                                      verified=bool(contact.verified_at)),
-                        condition=ContactModel.contact_hash.does_not_exist(),
+                        condition=ContactModel.contact_hash.does_not_exist() | (ContactModel.verified == False),  # noqa: E712
                     )
         except TransactWriteError as error:
             raise ContactTaken() from error
+
+    def claim_verified(self, contact_hash: str, resident_id: str, kind: str) -> bool:
+        """Marks the contact verified for this resident, unless another resident verified it first (False then).
+
+        The first verified claim wins: taking over someone's unverified claim is allowed (this resident proved they
+        hold the contact), taking over a verified one never is.
+        """
+        try:
+            ContactModel(contact_hash).update(
+                actions=[ContactModel.resident_id.set(resident_id), ContactModel.kind.set(kind),
+                         ContactModel.verified.set(True), ContactModel.code_hash.remove(),
+                         ContactModel.code_expires_at.remove(), ContactModel.code_attempts.set(0)],
+                condition=(ContactModel.contact_hash.does_not_exist() | (ContactModel.resident_id == resident_id)
+                           | (ContactModel.verified == False)))  # noqa: E712
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def consume_code(self, contact_hash: str, digest: str, now: float, max_attempts: int) -> str | None:
+        """The owner's resident id if `digest` is the contact's current, unexpired code and fewer than
+        `max_attempts` wrong codes were tried; the code is cleared in the same write, so it works once."""
+        contact = ContactModel(contact_hash)
+        try:
+            contact.update(
+                actions=[ContactModel.code_hash.remove(), ContactModel.code_expires_at.remove(),
+                         ContactModel.code_attempts.set(0)],
+                condition=((ContactModel.code_hash == digest) & (ContactModel.code_expires_at >= now)
+                           & (ContactModel.code_attempts < max_attempts)))
+        except UpdateError as error:
+            if _condition_failed(error):
+                return None
+            raise
+        return str(contact.resident_id)
+
+    def count_wrong_code(self, contact_hash: str, now: float, max_attempts: int) -> None:
+        """Counts one wrong try against the contact's current code, atomically (`ADD` under a condition), and never
+        beyond `max_attempts`; nothing is counted when there is no live code."""
+        try:
+            ContactModel(contact_hash).update(
+                actions=[ContactModel.code_attempts.add(1)],
+                condition=(ContactModel.code_hash.exists() & (ContactModel.code_expires_at >= now)
+                           & (ContactModel.code_attempts < max_attempts)))
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise
 
     def get(self, resident_id: str) -> Resident | None:
         try:
@@ -239,20 +300,38 @@ class ResidentStore:
         contact.save()
 
     def erase(self, resident: Resident, suppressed_at: str) -> None:
-        """Removes the resident everywhere and leaves only the contact hashes, on the suppression list."""
-        with self._transaction() as transaction:
+        """Removes the resident everywhere and leaves only the hashes of the contacts they held, on the suppression
+        list. A contact that another resident has claimed meanwhile is theirs: it is neither deleted nor suppressed."""
+        def write(transaction: TransactWrite, owned: list[str]) -> None:
             transaction.delete(SubscriberModel(resident.id))
-            for contact in resident.contacts:
-                transaction.delete(ContactModel(contact.hash))
-                transaction.save(SuppressionModel(contact_hash=contact.hash, reason="erased", at=suppressed_at))
+            for contact_hash in owned:
+                transaction.delete(ContactModel(contact_hash), condition=ContactModel.resident_id == resident.id)
+                transaction.save(SuppressionModel(contact_hash=contact_hash, reason="erased", at=suppressed_at))
             for cell, sk in _location_keys(resident):
                 transaction.delete(LocationModel(cell, sk))
 
+        self._with_owned_contacts(resident, write)
+
     def delete_unverified(self, resident: Resident) -> None:
-        with self._transaction() as transaction:
+        def write(transaction: TransactWrite, owned: list[str]) -> None:
             transaction.delete(SubscriberModel(resident.id))
-            for contact in resident.contacts:
-                transaction.delete(ContactModel(contact.hash))
+            for contact_hash in owned:
+                transaction.delete(ContactModel(contact_hash), condition=ContactModel.resident_id == resident.id)
+
+        self._with_owned_contacts(resident, write)
+
+    def _with_owned_contacts(self, resident: Resident,
+                             write: Callable[[TransactWrite, list[str]], None]) -> None:
+        for attempt in range(OWNERSHIP_ATTEMPTS):
+            owned = [c.hash for c in resident.contacts
+                     if (owner := self.contact_owner(c.hash)) is not None and owner.resident_id == resident.id]
+            try:
+                with self._transaction() as transaction:
+                    write(transaction, owned)
+                return
+            except TransactWriteError:
+                if attempt == OWNERSHIP_ATTEMPTS - 1:
+                    raise
 
     def scan_pending(self, created_before: str) -> Iterator[Resident]:
         condition = (SubscriberModel.status == "pending") & (SubscriberModel.created_at < created_before)

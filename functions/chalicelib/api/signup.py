@@ -61,6 +61,14 @@ def open_session() -> Response:
     return _redeem("/manage.html")
 
 
+@signup_api.route("/v1/session", methods=["DELETE"])
+@handles_errors
+def close_session() -> Response:
+    """Sign out: this session stops working at once, on the server, not just in the browser."""
+    services().residents.sign_out(signup_api.current_request.headers.get("authorization"))
+    return Response(body="", status_code=204)
+
+
 @signup_api.route("/v1/signin", methods=["POST"], content_types=JSON_TYPES)
 @handles_errors
 def signin() -> Response:

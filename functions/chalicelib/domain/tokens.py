@@ -11,9 +11,15 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+# Our tokens are a few hundred characters; anything much longer is not one of ours and is refused before any work.
+MAX_TOKEN_LENGTH = 4096
+# Two base64url parts, no padding. Anything else (non-ASCII, spaces, a third part) is refused before any decoding.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class TokenError(Exception):
@@ -50,27 +56,37 @@ class TokenSigner:
         payload = _b64encode(json.dumps(body, separators=(",", ":"), sort_keys=True).encode("utf-8"))
         return f"{payload}.{self._mac(self._ring.current_kid, payload)}"
 
-    def verify(self, token: str, purpose: str) -> dict[str, Any]:
-        payload, dot, signature = token.partition(".")
-        if not dot or not payload or not signature:
+    def verify(self, token: object, purpose: str) -> dict[str, Any]:
+        """The claims of a token signed by a key on the ring, for this purpose and unexpired; TokenError otherwise.
+
+        Whatever the caller hands in (any text, any size), the only failure is TokenError: the shape is checked first,
+        then the signature, and only a token we signed has its claims parsed at all.
+        """
+        if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_SHAPE.fullmatch(token):
             raise TokenError("malformed")
+        payload, _, signature = token.partition(".")
+        kid = self._signing_kid(payload, signature)
         try:
             claims = json.loads(_b64decode(payload))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise TokenError("malformed") from None
-        if not isinstance(claims, dict):
+        if not isinstance(claims, dict) or claims.get("kid") != kid:
             raise TokenError("malformed")
-        kid = claims.get("kid")
-        if not isinstance(kid, str) or kid not in self._ring.keys:
-            raise TokenError("unknown key")
-        if not hmac.compare_digest(signature, self._mac(kid, payload)):
-            raise TokenError("bad signature")
         if claims.get("pur") != purpose:
             raise TokenError("wrong purpose")
         expires = claims.get("exp")
-        if expires is not None and (not isinstance(expires, int) or expires < self._clock()):
+        if expires is not None and (type(expires) is not int or expires < self._clock()):
             raise TokenError("expired")
         return claims
+
+    def _signing_kid(self, payload: str, signature: str) -> str:
+        """The key that signed this payload. Every key on the ring is tried (there are one or two), so the claims,
+        which name the key, are read only once the signature holds."""
+        presented = signature.encode("ascii")
+        for kid in self._ring.keys:
+            if hmac.compare_digest(presented, self._mac(kid, payload).encode("ascii")):
+                return kid
+        raise TokenError("bad signature or unknown key")
 
     def _mac(self, kid: str, payload: str) -> str:
         return _b64encode(hmac.new(self._ring.keys[kid], payload.encode("ascii"), hashlib.sha256).digest())

@@ -17,7 +17,7 @@ from ulid import ULID
 from ..adapters.geocoding import DISTRICT_NOTE, Geocoder
 from ..adapters.residents_store import ContactTaken, ResidentStore, SuppressionList
 from ..domain.contacts import Contact, ContactHasher, ContactKind, mask
-from ..domain.errors import FieldError, invalid, rate_limited, unauthorised
+from ..domain.errors import FieldError, HexwatchError, invalid, rate_limited, unauthorised
 from ..domain.geo import location_key
 from ..domain.residents import (
     ACTIVE,
@@ -65,6 +65,20 @@ class SmsBudget(Protocol):
     def charge(self, contacts: Iterable[Contact]) -> None: ...
 
 
+class RedeemedLinks(Protocol):
+    def redeem(self, link_id: str, expires_at: int) -> bool: ...
+
+
+class Sessions(Protocol):
+    def open(self, resident_id: str, session_id: str, created_at: str, expires_at: int) -> None: ...
+
+    def is_open(self, resident_id: str, session_id: str) -> bool: ...
+
+    def close(self, resident_id: str, session_id: str) -> None: ...
+
+    def close_all(self, resident_id: str) -> int: ...
+
+
 class PushRegistry(Protocol):
     def register(self, platform: str, token: str, resident_id: str) -> str | None: ...
 
@@ -88,6 +102,28 @@ SIGNUP_ACCEPTED = ("Thank you. We have sent a link to your email address and/or 
 SIGNIN_ACCEPTED = "If that contact is registered, we have sent it a sign-in link or code."
 
 
+def link_refused() -> HexwatchError:
+    return invalid("That link is invalid or has expired. Ask for a new one.",
+                   FieldError("/token", "is invalid or expired"))
+
+
+def link_used() -> HexwatchError:
+    return HexwatchError("That link has already been used. Ask for a new one.",
+                         [FieldError("/token", "has already been used")], 410, "LinkUsed")
+
+
+def already_verified(pointer: str) -> HexwatchError:
+    return HexwatchError("This contact is already confirmed. Sign in to change your alerts.",
+                         [FieldError(pointer, "is already confirmed")], 409, "AlreadyVerified")
+
+
+def wrong_code() -> HexwatchError:
+    # One answer for every failure (no such number, no code, wrong, expired, too many tries): it must not tell anyone
+    # which numbers are registered.
+    return invalid("That code is wrong or has expired. Check it, or ask for a new one.",
+                   FieldError("/code", "is wrong or expired"))
+
+
 def iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -100,6 +136,7 @@ class ResidentService:
     def __init__(self, *, store: ResidentStore, suppressions: SuppressionList, hasher: ContactHasher,
                  signer: TokenSigner, geocoder: Geocoder, jobs: JobQueue, rate_counter: RateCounter,
                  push: PushRegistry, settings: ResidentSettings, clock: Callable[[], float],
+                 links: RedeemedLinks, sessions: Sessions,
                  new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None,
                  sms_budget: SmsBudget | None = None) -> None:
         self._store = store
@@ -114,6 +151,8 @@ class ResidentService:
         self._clock = clock
         self._new_id = new_id
         self._deliveries = deliveries
+        self._links = links
+        self._sessions = sessions
         self._sms_budget = sms_budget
 
     # ----- signup and verification -----
@@ -131,9 +170,11 @@ class ResidentService:
         accepted = {"status": "pending", "message": SIGNUP_ACCEPTED,
                     "locations": [self._describe_location(loc, note) for loc, note in locations]}
 
-        owned = [c for c in contacts if self._store.contact_owner(c.hash)]
-        if owned:
-            self._remind(owned)
+        # Only a verified contact is known: an unverified claim (perhaps someone else typing this address) never
+        # blocks a signup nor draws it into that other profile; the new signup takes the claim over.
+        known = [c for c in contacts if (owner := self._store.contact_owner(c.hash)) is not None and owner.verified]
+        if known:
+            self._remind(known)
             return accepted
         now = iso(self._clock())
         resident = Resident(
@@ -154,60 +195,72 @@ class ResidentService:
         return accepted
 
     def _remind(self, contacts: list[Contact]) -> None:
-        """A known contact signed up again: send it a way back in (or its pending verification), nothing else."""
+        """A verified contact signed up again: send it a way back in, nothing else."""
         for contact in contacts:
             owner = self._store.contact_owner(contact.hash)
-            if owner is None or contact.kind is ContactKind.LANDLINE:
+            if owner is None or not owner.verified or contact.kind is ContactKind.LANDLINE:
                 continue
-            job_type = SIGNIN if owner.verified else VERIFY
-            self._jobs.put({"type": job_type, "resident_id": owner.resident_id, "contact_hash": contact.hash})
+            self._jobs.put({"type": SIGNIN, "resident_id": owner.resident_id, "contact_hash": contact.hash})
 
     def redeem(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
         """An emailed link or an SMS code: verifies that contact and opens a session."""
         self._limit("verify.ip", self._hasher.hash("ip:" + client_ip))
         if "token" in body:
+            pointer = "/token"
             resident_id, contact_hash = self._redeem_link(body["token"])
         else:
+            pointer = "/code"
             contact = self._hasher.mobile(body["phone"])
             self._limit("verify.contact", contact.hash)
             resident_id, contact_hash = self._redeem_code(contact, body["code"])
         resident = self._store.get(resident_id)
         record = resident.contact(contact_hash) if resident else None
         if resident is None or record is None:
-            raise invalid("That link or code is no longer valid.", FieldError("/token" if "token" in body else "/code",
-                                                                               "is no longer valid"))
+            raise invalid("That link or code is no longer valid.", FieldError(pointer, "is no longer valid"))
         if not record.verified_at:
-            self._mark_verified(resident, record)
+            self._mark_verified(resident, record, pointer)
         return {"status": "verified", **self._session(resident.id)}
 
     def _redeem_link(self, token: str) -> tuple[str, str]:
+        """The resident and contact of a verify or sign-in link, used up by this call: a link works once."""
         for purpose in (VERIFY, SIGNIN):
             try:
                 claims = self._signer.verify(token, purpose)
-                return str(claims["sub"]), str(claims["ch"])
             except TokenError:
                 continue
-        raise invalid("That link is invalid or has expired. Ask for a new one.",
-                      FieldError("/token", "is invalid or expired"))
+            break
+        else:
+            raise link_refused()
+        resident_id, contact_hash, expires = claims.get("sub"), claims.get("ch"), claims.get("exp")
+        if not isinstance(resident_id, str) or not isinstance(contact_hash, str) or type(expires) is not int:
+            raise link_refused()
+        # Links from before links carried an id are told apart by their signature, which is unique to their claims.
+        link_id = claims.get("jti") or token.rpartition(".")[2]
+        if not self._links.redeem(f"{purpose}#{link_id}", expires):
+            if purpose == VERIFY and self._is_verified(resident_id, contact_hash):
+                raise already_verified("/token")
+            raise link_used()
+        return resident_id, contact_hash
+
+    def _is_verified(self, resident_id: str, contact_hash: str) -> bool:
+        owner = self._store.contact_owner(contact_hash)
+        return owner is not None and owner.verified and owner.resident_id == resident_id
 
     def _redeem_code(self, contact: Contact, code: str) -> tuple[str, str]:
-        wrong = invalid("That code is wrong or has expired.", FieldError("/code", "is wrong or expired"))
-        owner = self._store.contact_owner(contact.hash)
-        if owner is None or not owner.code_hash or (owner.code_expires_at or 0) < self._clock():
-            raise wrong
-        if owner.code_attempts >= self._settings.max_code_attempts:
-            raise invalid("Too many wrong codes. Ask for a new one.", FieldError("/code", "too many attempts"))
-        if not secrets.compare_digest(owner.code_hash, self._hasher.code_digest(contact.hash, code)):
-            owner.code_attempts = owner.code_attempts + 1
-            self._store.save_contact(owner)
-            raise wrong
-        owner.code_hash = None
-        owner.code_expires_at = None
-        owner.code_attempts = 0
-        self._store.save_contact(owner)
-        return str(owner.resident_id), contact.hash
+        """The owner of a live code, which this call clears; a wrong code is counted in the same kind of single
+        conditional write, so parallel guesses cannot outrun the limit."""
+        now, limit = self._clock(), self._settings.max_code_attempts
+        resident_id = self._store.consume_code(contact.hash, self._hasher.code_digest(contact.hash, code), now, limit)
+        if resident_id is None:
+            self._store.count_wrong_code(contact.hash, now, limit)
+            raise wrong_code()
+        return resident_id, contact.hash
 
-    def _mark_verified(self, resident: Resident, record: ContactRecord) -> None:
+    def _mark_verified(self, resident: Resident, record: ContactRecord, pointer: str) -> None:
+        # The contact joins this profile only if nobody else verified it first; a later signup's claim, if still
+        # unverified, is taken over.
+        if not self._store.claim_verified(record.hash, resident.id, record.kind):
+            raise already_verified(pointer)
         previous = replace(resident, locations=list(resident.locations))
         now = iso(self._clock())
         record.verified_at = now
@@ -215,10 +268,6 @@ class ResidentService:
             resident.status = ACTIVE
         resident.updated_at = now
         self._store.save(resident, previous)
-        owner = self._store.contact_owner(record.hash)
-        if owner is not None:
-            owner.verified = True
-            self._store.save_contact(owner)
         # Verifying again is fresh consent: a contact that once left may hear from us again.
         if self._suppressions.reason(record.hash) in ("opted_out", "erased"):
             self._suppressions.lift(record.hash)
@@ -233,12 +282,25 @@ class ResidentService:
         if self._sms_budget is not None:
             self._sms_budget.charge([contact])
         owner = self._store.contact_owner(contact.hash)
-        if owner is not None:
-            self._jobs.put({"type": SIGNIN if owner.verified else VERIFY, "resident_id": owner.resident_id,
-                            "contact_hash": contact.hash})
+        # Only a verified contact can sign in: a claim nobody confirmed may be someone else's typing, and confirming it
+        # from here would pull its real owner into that profile.
+        if owner is not None and owner.verified:
+            self._jobs.put({"type": SIGNIN, "resident_id": owner.resident_id, "contact_hash": contact.hash})
         return {"status": "sent", "message": SIGNIN_ACCEPTED}
 
     def authenticate(self, authorization: str | None) -> Resident:
+        resident_id, _ = self._open_session(authorization)
+        resident = self._store.get(resident_id)
+        if resident is None:
+            raise unauthorised()
+        return resident
+
+    def sign_out(self, authorization: str | None) -> None:
+        """Ends this session only: the resident may be signed in elsewhere too."""
+        self._sessions.close(*self._open_session(authorization))
+
+    def _open_session(self, authorization: str | None) -> tuple[str, str]:
+        """The resident and session id of a valid session token whose session is still open; 401 otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise unauthorised()
@@ -246,13 +308,18 @@ class ResidentService:
             claims = self._signer.verify(token.strip(), SESSION)
         except TokenError:
             raise unauthorised() from None
-        resident = self._store.get(str(claims["sub"]))
-        if resident is None:
+        resident_id, session_id = claims.get("sub"), claims.get("sid")
+        if not isinstance(resident_id, str) or not isinstance(session_id, str):
+            raise unauthorised()  # signed, but not a session we opened (sessions before server-side sessions)
+        if not self._sessions.is_open(resident_id, session_id):
             raise unauthorised()
-        return resident
+        return resident_id, session_id
 
     def _session(self, resident_id: str) -> dict[str, Any]:
-        token = self._signer.sign(SESSION, {"sub": resident_id}, self._settings.session_ttl)
+        session_id = secrets.token_urlsafe(16)
+        now = self._clock()
+        self._sessions.open(resident_id, session_id, iso(now), int(now) + self._settings.session_ttl)
+        token = self._signer.sign(SESSION, {"sub": resident_id, "sid": session_id}, self._settings.session_ttl)
         return {"session": token, "expires_in": self._settings.session_ttl}
 
     # ----- the resident's own account -----
@@ -324,6 +391,8 @@ class ResidentService:
             if device.endpoint_arn:
                 self._push.remove(device.endpoint_arn)
         self._store.erase(resident, iso(self._clock()))
+        # Every session of theirs ends, on every device, not just the one that asked.
+        self._sessions.close_all(resident.id)
 
     def register_device(self, resident: Resident, body: dict[str, Any]) -> dict[str, Any]:
         existing = next((d for d in resident.devices if d.token == body["token"]), None)

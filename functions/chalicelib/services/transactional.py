@@ -69,7 +69,8 @@ class TransactionalSender:
             return "skipped: resident or contact no longer exists"
         if self._suppressions.reason(record.hash) in UNDELIVERABLE:
             return "skipped: contact is suppressed"
-        claims = {"sub": resident.id, "ch": record.hash}
+        # Each link has its own id (`jti`): redeeming records it, so a link works once (services/residents.py).
+        claims = {"sub": resident.id, "ch": record.hash, "jti": secrets.token_urlsafe(12)}
         job_type = job.get("type")
         if record.kind == ContactKind.EMAIL.value:
             if job_type == VERIFY:
