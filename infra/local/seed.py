@@ -58,7 +58,9 @@ def _registry(cognito: Any, user_pool_id: str, endpoint: str | None, region: str
     from chalicelib.adapters.officer_registry import OfficerRegistry
 
     prefix = str(cognito.describe_user_pool(UserPoolId=user_pool_id)["UserPool"]["Name"]).removesuffix("-officers")
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region)
+    # With an explicit endpoint this is the emulator, which takes any credentials (a shell may have none set).
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if endpoint else {}
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=region, **credentials)
     return OfficerRegistry(dynamodb, f"{prefix}-officers", f"{prefix}-organisations")
 
 
@@ -101,7 +103,8 @@ def seed_officers(
     """
     from chalicelib.domain.officers import RegistryEntry
 
-    client = cognito or boto3.client("cognito-idp", endpoint_url=endpoint, region_name=region)
+    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if endpoint else {}
+    client = cognito or boto3.client("cognito-idp", endpoint_url=endpoint, region_name=region, **credentials)
     client_id = client.list_user_pool_clients(UserPoolId=user_pool_id, MaxResults=60)["UserPoolClients"][0][
         "ClientId"]
     registry = _registry(client, user_pool_id, endpoint, region)

@@ -1,0 +1,149 @@
+"""Manage organisations and the officer registry: who may send alerts for which force, with which role and areas.
+
+Through the officers' API, as a force admin (their own force's people) or a platform operator (organisations,
+boundaries, and anyone's entry):
+
+    python -m infra.officers list [--organisation ORG]                        --api URL --token TOKEN
+    python -m infra.officers set pc.jones@force.example --role officer --areas stafford,leek
+    python -m infra.officers set sgt.khan@force.example --role supervisor --whole-organisation
+    python -m infra.officers remove pc.jones@force.example
+    python -m infra.officers add-organisation west-mercia --name "West Mercia Police"   (operator)
+    python -m infra.officers set-boundary west-mercia boundary.geojson                 (operator)
+
+With --state-file .local/stack.json --user demo-admin@hexwatch.example the address and a token come from the local
+stack. The user must already exist in the officers' user pool (AdminCreateUser, with TOTP enrolled at first sign-in).
+
+The first platform operator cannot be made through the API (nobody could authorise it); an AWS administrator writes
+their registry entry with the stack's AWS credentials:
+
+    python -m infra.officers bootstrap-operator ops@hexwatch.example --pool-id eu-west-2_XXXX --prefix hexwatch
+
+Every change made through the API is written to the organisation's audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+from infra.import_areas import local_credentials
+
+FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
+
+
+def call(api: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    response = requests.request(method, f"{api.rstrip('/')}{path}", timeout=60,
+                                data=json.dumps(body).encode() if body is not None else None,
+                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        return response.status_code, response.json() if response.content else {}
+    except ValueError:
+        return response.status_code, {"message": response.text}
+
+
+def geometry_of(path: Path) -> dict[str, Any]:
+    """A Polygon or MultiPolygon from a GeoJSON file holding a geometry, a Feature or a one-feature collection."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if document.get("type") == "FeatureCollection":
+        features = document.get("features") or []
+        if len(features) != 1:
+            raise SystemExit(f"{path} holds {len(features)} features; a boundary is one")
+        document = features[0]
+    if document.get("type") == "Feature":
+        document = document.get("geometry") or {}
+    return dict(document)
+
+
+def bootstrap_operator(username: str, pool_id: str, prefix: str) -> int:
+    """Writes the first platform operator's registry entry straight into the table (AWS credentials needed)."""
+    sys.path.insert(0, FUNCTIONS_DIR)
+    from chalicelib.adapters.officer_registry import CognitoDirectory, OfficerRegistry
+    from chalicelib.domain.officers import OPERATOR, RegistryEntry
+
+    sub = CognitoDirectory(boto3.client("cognito-idp"), pool_id).sub_of(username)
+    if sub is None:
+        print(f"{username} is not a user of {pool_id}: create them first", file=sys.stderr)
+        return 1
+    registry = OfficerRegistry(boto3.client("dynamodb"), f"{prefix}-officers", f"{prefix}-organisations")
+    registry.put_entry(RegistryEntry(sub=sub, username=username, organisation="", role=OPERATOR,
+                                     updated_by="bootstrap-operator",
+                                     updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+    print(f"{username} is a platform operator of {prefix}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--api", help="the API's base URL")
+    parser.add_argument("--token", help="an admin's or platform operator's ID token")
+    parser.add_argument("--state-file", type=Path, help="the local stack's state file, instead of --api/--token")
+    parser.add_argument("--user", default="demo-admin@hexwatch.example", help="demo user, with --state-file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="the registry of one organisation")
+    listing.add_argument("--organisation")
+    setting = commands.add_parser("set", help="create or replace one person's entry")
+    setting.add_argument("username")
+    setting.add_argument("--role", required=True, choices=["volunteer", "officer", "supervisor", "admin"])
+    scope = setting.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--areas", help="comma-separated area ids")
+    scope.add_argument("--whole-organisation", action="store_true")
+    setting.add_argument("--organisation", help="required for platform operators")
+    removing = commands.add_parser("remove", help="remove one person's entry (they can no longer act)")
+    removing.add_argument("username")
+    adding = commands.add_parser("add-organisation", help="register or rename an organisation (operator)")
+    adding.add_argument("organisation")
+    adding.add_argument("--name", required=True)
+    bounding = commands.add_parser("set-boundary", help="set an organisation's boundary from GeoJSON (operator)")
+    bounding.add_argument("organisation")
+    bounding.add_argument("file", type=Path)
+    first = commands.add_parser("bootstrap-operator", help="make the first platform operator (AWS credentials)")
+    first.add_argument("username")
+    first.add_argument("--pool-id", required=True)
+    first.add_argument("--prefix", default="hexwatch")
+    args = parser.parse_args(argv)
+    if args.command == "bootstrap-operator":
+        return bootstrap_operator(args.username, args.pool_id, args.prefix)
+    if args.state_file:
+        api, token = local_credentials(args.state_file, args.user)
+    elif args.api and args.token:
+        api, token = args.api, args.token
+    else:
+        parser.error("give --api and --token, or --state-file")
+
+    if args.command == "list":
+        query = f"?organisation={args.organisation}" if args.organisation else ""
+        status, body = call(api, token, "GET", f"/v1/officers{query}")
+    elif args.command == "set":
+        entry: dict[str, Any] = {"role": args.role}
+        if args.whole_organisation:
+            entry["whole_organisation"] = True
+        else:
+            entry["areas"] = [area.strip() for area in args.areas.split(",") if area.strip()]
+        if args.organisation:
+            entry["organisation"] = args.organisation
+        status, body = call(api, token, "PUT", f"/v1/officers/{args.username}", entry)
+    elif args.command == "remove":
+        status, body = call(api, token, "DELETE", f"/v1/officers/{args.username}")
+    elif args.command == "add-organisation":
+        status, body = call(api, token, "PUT", f"/v1/organisations/{args.organisation}", {"name": args.name})
+    else:
+        status, body = call(api, token, "PUT", f"/v1/organisations/{args.organisation}/boundary",
+                            {"geometry": geometry_of(args.file)})
+    if status < 300:
+        print(json.dumps(body, indent=2) if body else "done")
+        return 0
+    print(f"refused ({status}): {body.get('message')}", file=sys.stderr)
+    for error in body.get("errors", []):
+        print(f"  {error['pointer'] or '(body)'}: {error['message']}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
