@@ -1,7 +1,7 @@
 /*
  * The signed-in resident's page: read GET /v1/me, change choices with PATCH /v1/me (checked first against
- * schemas/preferences-update.json), download the export, delete the account. The lists come from defs.json, the
- * same lists the API validates against.
+ * schemas/preferences-update.json), download the export, delete the account, sign out (DELETE /v1/session ends the
+ * session on the server too). The lists come from defs.json, the same lists the API validates against.
  */
 (function () {
   "use strict";
@@ -338,8 +338,15 @@
     });
 
     document.getElementById("signout").addEventListener("click", function () {
-      H.session.clear();
-      showSignedOut("You have signed out.");
+      // The server ends the session too, so a copy of the token (another tab, a shared computer) stops working.
+      function done(endedOnServer) {
+        H.session.clear();
+        showSignedOut(endedOnServer ? "You have signed out."
+          : "You have signed out on this device. We could not reach the server, so the session ends by itself within 30 minutes.");
+      }
+      H.api("DELETE", "/v1/session", undefined, { auth: true }).then(function (result) {
+        done(result.ok || result.status === 401);
+      }, function () { done(false); });
     });
 
     load();

@@ -1,6 +1,7 @@
 /*
- * Passwordless sign-in. With ?token= (the emailed link) the page swaps the token for a session and goes to the
- * manage page; otherwise it asks for an email (link) or a mobile number (code).
+ * Passwordless sign-in. With ?token= (the emailed link) the page shows one "Sign in" button and swaps the token for a
+ * session only when the resident presses it: mail scanners that open links and run scripts would otherwise use up
+ * the link, which works once. Otherwise it asks for an email (link) or a mobile number (code).
  */
 (function () {
   "use strict";
@@ -36,8 +37,10 @@
           window.location.replace("/manage.html");
           return true;
         }
-        var message = (result.data && result.data.message) || "This sign-in link or code has expired or has already been used.";
-        H.showErrors(form, summary, [{ pointer: "", message: message + " Ask for a new one below." }]);
+        // The API's messages already say what to do next ("Ask for a new one.").
+        var message = (result.data && result.data.message)
+          || "This sign-in link or code has expired or has already been used. Ask for a new one below.";
+        H.showErrors(form, summary, [{ pointer: "", message: message }]);
         return false;
       }, function () {
         H.showErrors(form, summary, [{ pointer: "", message: "We could not reach the server. Check your connection and try again." }]);
@@ -46,9 +49,24 @@
     }
 
     var token = H.params().get("token");
+    var confirmSection = document.getElementById("confirm-section");
+    var requestSection = document.getElementById("request-section");
+    var confirmForm = document.getElementById("confirm-form");
     if (token) {
-      H.showPanel(status, "", "Signing you in...");
-      openSession(requestForm, { token: token }).then(function (ok) { if (!ok) status.hidden = true; });
+      confirmSection.hidden = false;
+      requestSection.hidden = true;
+      confirmForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var button = document.getElementById("confirm-signin");
+        button.disabled = true;
+        H.showPanel(status, "", "Signing you in...");
+        openSession(confirmForm, { token: token }).then(function (ok) {
+          if (ok) return;
+          status.hidden = true;
+          confirmSection.hidden = true;
+          requestSection.hidden = false;
+        });
+      });
     }
 
     requestForm.addEventListener("submit", function (event) {

@@ -1,6 +1,8 @@
 /*
- * Confirming a contact. With the emailed link (?token=...), one button confirms and signs the resident in; a texted
- * code works with the phone number. Without JavaScript both forms post to /v1/verify and land on /verified.html.
+ * Confirming a contact. With the emailed link (?token=...), one button confirms and signs the resident in; nothing is
+ * posted until it is pressed, because the link works once and mail scanners open links. A link used before, for an
+ * address already confirmed, says so and offers sign-in. A texted code works with the phone number. Without
+ * JavaScript both forms post to /v1/verify and land on /verified.html (or on a page explaining the problem).
  */
 (function () {
   "use strict";
@@ -44,6 +46,13 @@
             return;
           }
           if (result.ok) { window.location.assign("/verified.html"); return; }
+          if (result.status === 409 && form === tokenForm) {
+            H.clearErrors(form, summary);
+            document.getElementById("token-section").hidden = true;
+            document.getElementById("already-section").hidden = false;
+            document.getElementById("already-title").focus();
+            return;
+          }
           var errors = H.apiErrors(result);
           if (result.status === 400 || result.status === 404 || result.status === 410) {
             errors = [{ pointer: errors[0].pointer, message: (result.data && result.data.message)
