@@ -86,9 +86,9 @@ def test_bad_geometry_is_refused_naming_the_place_and_nothing_is_written(stack: 
     assert refused.status_code == 400
     found = errors(refused)
     assert "not closed" in found["/features/1/geometry/coordinates/0"]
-    assert "clockwise" in found["/features/2/geometry/coordinates/0"]
+    assert not any(pointer.startswith("/features/2/") for pointer in found)  # direction is normalised (RFC 7946)
     assert "crosses" in found["/features/3/geometry/coordinates/0"]
-    assert "outside" in found["/features/4/geometry/coordinates/0/0"]
+    assert "outside" in found["/features/4/geometry"]
     listed = stack["client"].http.get("/v1/areas", headers={"Authorization": f"Bearer {stack['tokens']['admin']}"})
     assert [a["id"] for a in json.loads(listed.body)["areas"]] == ["boundary"]  # all or nothing
 

@@ -1,6 +1,6 @@
 """Bad area geometry is refused with a message and a pointer; good areas pass."""
 
-from chalicelib.domain.areas import check_geometry
+from chalicelib.domain.areas import DRAWN_MAX_POSITIONS, check_geometry, checked_area
 from chalicelib.domain.coverage import Area
 
 SQUARE = [[-2.2, 52.7], [-2.0, 52.7], [-2.0, 52.9], [-2.2, 52.9], [-2.2, 52.7]]  # anticlockwise
@@ -23,12 +23,11 @@ def test_an_open_ring_is_refused() -> None:
         "/features/0/geometry/coordinates/0"]
 
 
-def test_wrong_winding_is_refused_for_outer_rings_and_holes() -> None:
-    clockwise = list(reversed(SQUARE))
-    outer = problems({"type": "Polygon", "coordinates": [clockwise]})
-    assert "clockwise" in outer["/features/0/geometry/coordinates/0"]
-    assert "anticlockwise" in problems({"type": "Polygon", "coordinates": [SQUARE, list(reversed(HOLE))]})[
-        "/features/0/geometry/coordinates/1"]
+def test_rings_either_way_round_are_accepted_and_come_back_by_the_right_hand_rule() -> None:
+    backwards = {"type": "Polygon", "coordinates": [list(reversed(SQUARE)), list(reversed(HOLE))]}
+    assert problems(backwards) == {}
+    normalised, errors = checked_area(backwards, "/features/0/geometry", max_positions=DRAWN_MAX_POSITIONS)
+    assert errors == [] and normalised == {"type": "Polygon", "coordinates": [SQUARE, HOLE]}
 
 
 def test_a_self_intersecting_bow_tie_is_refused() -> None:

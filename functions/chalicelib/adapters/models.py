@@ -19,6 +19,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from .. import config
+from .compressed_text import CompressedTextAttribute
 
 
 class LocationMap(MapAttribute):  # type: ignore[type-arg]
@@ -136,7 +137,7 @@ class AreaModel(Model):
     organisation = UnicodeAttribute(hash_key=True)
     area_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
-    geometry = UnicodeAttribute()  # GeoJSON Polygon or MultiPolygon, as JSON text
+    geometry = CompressedTextAttribute()  # GeoJSON Polygon or MultiPolygon, as JSON text (zlib in DynamoDB)
     imported_by = UnicodeAttribute()
     imported_at = UnicodeAttribute()
 
@@ -228,7 +229,6 @@ class DeliveryModel(Model):
     by_contact = ByContactIndex()
 
 
-ALL_MODELS: dict[str, type[Model]] = {
 class RedeemedLinkModel(Model):
     """A verify or sign-in link that has been used: written once, conditionally, so a link works only once. Kept until
     the link would have expired anyway (TTL)."""
@@ -253,6 +253,7 @@ class ResidentSessionModel(Model):
     expires_at = NumberAttribute()
 
 
+ALL_MODELS: dict[str, type[Model]] = {
     config.SUBSCRIBERS_TABLE: SubscriberModel,
     config.CONTACTS_TABLE: ContactModel,
     config.LOCATIONS_TABLE: LocationModel,
@@ -263,9 +264,9 @@ class ResidentSessionModel(Model):
     config.AUDIT_TABLE: AuditEntryModel,
     config.PREVIEWS_TABLE: PreviewModel,
     config.DELIVERIES_TABLE: DeliveryModel,
-}
     config.REDEEMED_LINKS_TABLE: RedeemedLinkModel,
     config.RESIDENT_SESSIONS_TABLE: ResidentSessionModel,
+}
 
 
 def bind_tables(prefix: str, region: str | None = None) -> None:

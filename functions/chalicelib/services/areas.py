@@ -7,12 +7,15 @@ from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from shapely.geometry.base import BaseGeometry
 
+from ..adapters.compressed_text import MAX_STORED_BYTES, compressed
 from ..adapters.models import AreaModel
-from ..domain.areas import check_geometry
+from ..domain.areas import IMPORT_MAX_POSITIONS, checked_area, outside_boundary
 from ..domain.coverage import Area
 from ..domain.errors import FieldError, forbidden, invalid
 from ..domain.officers import Officer, Role, may_target_area
+from ..domain.projection import shape_of
 from .residents import iso
 
 BOUNDARY_ID = "boundary"
@@ -43,24 +46,49 @@ class AreaService:
         if boundary_at is not None and officer.role < Role.ADMIN:
             raise forbidden("Only admins can change the organisation's boundary.",
                             FieldError(f"/features/{boundary_at}/id", "needs an admin"))
-        boundary = (Area.from_geojson(features[boundary_at]["geometry"]) if boundary_at is not None
-                    else self.boundary(officer.organisation))
-        for index, feature in enumerate(features):
-            is_boundary = index == boundary_at
-            if boundary is None and not is_boundary:
-                errors.append(FieldError(f"/features/{index}", "import your organisation's boundary first"))
+        checked = [checked_area(feature["geometry"], f"/features/{index}/geometry", max_positions=IMPORT_MAX_POSITIONS)
+                   for index, feature in enumerate(features)]
+        if boundary_at is None:
+            outline = self._outline(officer.organisation)
+        else:  # an invalid boundary is reported as such, and nothing is judged against it
+            boundary, boundary_problems = checked[boundary_at]
+            outline = None if boundary_problems else shape_of(boundary)
+        stored: list[str] = []
+        for index, (geometry, problems) in enumerate(checked):
+            where = f"/features/{index}/geometry"
+            errors.extend(problems)
+            text = json.dumps(geometry, separators=(",", ":"))
+            stored.append(text)
+            if problems:
                 continue
-            errors.extend(check_geometry(feature["geometry"], f"/features/{index}/geometry",
-                                         None if is_boundary else boundary))
+            if len(compressed(text)) > MAX_STORED_BYTES:
+                errors.append(FieldError(where + "/coordinates", "is too detailed to store: simplify it"))
+            if index == boundary_at or (boundary_at is not None and outline is None):
+                continue
+            if outline is None:
+                errors.append(FieldError(f"/features/{index}", "needs the organisation's boundary first"))
+                continue
+            spot = outside_boundary(shape_of(geometry), outline)
+            if spot is not None:
+                errors.append(FieldError(where, "reaches outside your organisation's boundary near latitude "
+                                                f"{spot[0]:.5f}, longitude {spot[1]:.5f}"))
         if errors:
             raise invalid("Some areas cannot be imported.", *errors)
         now = iso(self._clock())
         with AreaModel.batch_write() as batch:
-            for feature in features:
+            for feature, geometry_text in zip(features, stored, strict=True):
                 batch.save(AreaModel(organisation=officer.organisation, area_id=feature["id"],
-                                     name=feature["properties"]["name"], geometry=json.dumps(feature["geometry"]),
+                                     name=feature["properties"]["name"], geometry=geometry_text,
                                      imported_by=officer.sub, imported_at=now))
         return {"organisation": officer.organisation, "imported": ids}
+
+    def _outline(self, organisation: str) -> BaseGeometry | None:
+        """The organisation's boundary as a shape in lng/lat, or None before it is set."""
+        try:
+            item = AreaModel.get(organisation, BOUNDARY_ID)
+        except DoesNotExist:
+            return None
+        return shape_of(json.loads(item.geometry))
 
     def list_areas(self, officer: Officer) -> dict[str, Any]:
         areas = [{"id": item.area_id, "name": item.name, "imported_at": item.imported_at,
