@@ -190,12 +190,19 @@ def _create_secret(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -
     return str(manager.create_secret(**params)["ARN"])
 
 
+def _create_alarm(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    # CloudFormation's property names are PutMetricAlarm's parameters; it creates or replaces, so redeploying is safe.
+    ctx.client("cloudwatch").put_metric_alarm(**props)
+    return str(props["AlarmName"])
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
     "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
     "AWS::SES::EmailIdentity": _create_email_identity,
     "AWS::SecretsManager::Secret": _create_secret,
+    "AWS::CloudWatch::Alarm": _create_alarm,
 }
 
 

@@ -119,6 +119,13 @@ def _check_bucket(emulator: EmulatorStack, props: dict[str, Any]) -> None:
     assert block == props["PublicAccessBlockConfiguration"]
 
 
+def _check_alarm(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    (alarm,) = client(emulator, "cloudwatch").describe_alarms(AlarmNames=[props["AlarmName"]])["MetricAlarms"]
+    for key in ("Namespace", "MetricName", "Statistic", "Period", "ComparisonOperator", "AlarmActions"):
+        assert alarm[key] == props[key], key
+    assert alarm["Threshold"] == props["Threshold"] and alarm["Dimensions"] == props["Dimensions"]
+
+
 CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
     "AWS::DynamoDB::Table": _check_table,
     "AWS::SQS::Queue": _check_queue,
@@ -129,6 +136,7 @@ CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
     "AWS::Cognito::UserPoolGroup": _check_group,
     "AWS::SES::EmailIdentity": _check_email_identity,
     "AWS::S3::Bucket": _check_bucket,
+    "AWS::CloudWatch::Alarm": _check_alarm,
 }
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
+import yaml
 
 from chalicelib.domain.contacts import ContactHasher, PhoneCountries
 from chalicelib.domain.errors import HexwatchError
@@ -87,3 +91,14 @@ def test_a_request_is_cross_site_by_fetch_metadata_or_a_foreign_origin(fetch_sit
                                                                        refused_by: str | None) -> None:
     ours = SiteOrigins.from_urls("https://alerts.example.org", "https://api.example.org/")
     assert ours.refusal(fetch_site, origin) == refused_by
+
+
+def test_the_alarm_watches_the_metric_the_budget_emits_where_powertools_puts_it() -> None:
+    root = Path(__file__).parents[2]
+    template = yaml.safe_load((root / "infra" / "resources.yaml").read_text())
+    alarm = template["Resources"]["TransactionalSmsBudgetAlarm"]["Properties"]
+    environment = json.loads((root / "chalice.json").read_text())["environment_variables"]
+    assert alarm["MetricName"] == REFUSED_METRIC
+    assert alarm["Namespace"] == environment["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": environment["POWERTOOLS_SERVICE_NAME"]}]
+    assert alarm["AlarmActions"] == [{"Ref": "OperatorAlarmsTopic"}]
