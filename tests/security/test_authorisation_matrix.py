@@ -115,7 +115,7 @@ def world(emulator: EmulatorStack) -> Iterator[World]:
     users = seed.seed_officers(pool, endpoint=emulator.endpoint)
     users += seed.seed_officers(pool, endpoint=emulator.endpoint, roles={
         "stafford-officer": ["officer"], "two-towns": ["officer"], "u-officer": ["officer"],
-        "stafford-volunteer": ["volunteer"], "stafford-admin": ["admin"]},
+        "stafford-volunteer": ["volunteer"], "stafford-admin": ["admin"], "promoted": ["volunteer"]},
         areas={"stafford-officer": ["stafford"], "two-towns": ["stafford", "cannock"], "u-officer": ["u-shape"],
                "stafford-volunteer": ["stafford"], "stafford-admin": ["stafford"]})
     users += seed.seed_officers(pool, endpoint=emulator.endpoint, org="west-mercia",
@@ -150,6 +150,13 @@ def world(emulator: EmulatorStack) -> Iterator[World]:
         for name, centre in (("leek-pending", LEEK), ("stafford-pending", STAFFORD)):
             built.alerts[name] = _create(built, "volunteer", alert(circle(centre, 500)))
             assert built.call("volunteer", "POST", f"/v1/alerts/{built.alerts[name]}/send", {}).status_code == 200
+        # A volunteer sends an alert, is then promoted to officer, and tries to approve their own alert.
+        built.alerts["promoted-pending"] = _create(built, "promoted", alert(circle(STAFFORD, 500)))
+        assert built.call("promoted", "POST", f"/v1/alerts/{built.alerts['promoted-pending']}/send",
+                          {}).status_code == 200
+        promoted = bootstrap.officer_registry().fresh_entry(by_label["promoted"]["sub"])
+        assert promoted is not None
+        bootstrap.officer_registry().put_entry(RegistryEntry(**{**promoted.__dict__, "role": "officer"}))
         yield built
     bootstrap.reset()
     for name in [name for name in os.environ if name.startswith("HEXWATCH_")]:
@@ -251,8 +258,10 @@ CASES: list[Case] = [
          "nor can they approve them"),
     Case("other-force-cancel", "wm-officer", "POST", "/v1/alerts/{stafford-draft}/cancel", {}, 404, "/id",
          "nor cancel them"),
-    Case("self-approval", "volunteer", "POST", "/v1/alerts/{stafford-pending}/approve", {}, 403, None,
-         "the volunteer who wrote it cannot approve it"),
+    Case("volunteer-approves", "volunteer", "POST", "/v1/alerts/{stafford-pending}/approve", {}, 403, None,
+         "volunteers approve nothing, their own alerts least of all"),
+    Case("self-approval", "promoted", "POST", "/v1/alerts/{promoted-pending}/approve", {}, 403, None,
+         "promoted to officer, the author still cannot approve their own alert"),
     Case("limited-approve-inside", "stafford-officer", "POST", "/v1/alerts/{stafford-pending}/approve", {}, 200, None,
          "an area-limited officer approves inside their area"),
     # areas and boundaries
