@@ -40,7 +40,8 @@ def test_state_file_names_the_stack(local_stack: dict[str, Any]) -> None:
     assert local_stack["api_url"] == local_stack["site_url"]
     assert local_stack["endpoint"].startswith("http://localhost:")
     assert local_stack["jwks_url"].endswith(f"/{local_stack['user_pool_id']}/.well-known/jwks.json")
-    assert {user["role"] for user in local_stack["users"]} == {"volunteer", "officer", "supervisor", "admin", "operator"}
+    roles = {user["role"] for user in local_stack["users"]}
+    assert roles == {"volunteer", "officer", "supervisor", "admin", "operator"}
     assert all(user["totp_secret"] for user in local_stack["users"])  # each enrolled, as MFA is required
     assert requests.get(local_stack["jwks_url"], timeout=TIMEOUT).json()["keys"]
 
