@@ -24,9 +24,9 @@ from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, S
 from .adapters.models import bind_tables
 from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
+from .adapters.resident_sessions import RedeemedLinks, SessionStore
 from .adapters.residents_store import LocationIndex, ResidentStore, SuppressionList
 from .adapters.secrets import load_contact_hash_key, load_key_ring
-from .adapters.resident_sessions import RedeemedLinks, SessionStore
 from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
 from .domain.alert_messages import AlertLinks
 from .domain.contacts import ContactHasher, PhoneCountries

@@ -56,10 +56,10 @@ ALERTS_TABLE = "alerts"
 AUDIT_TABLE = "audit-log"
 PREVIEWS_TABLE = "previews"
 DELIVERIES_TABLE = "deliveries"
-TARGETING_QUEUE = "targeting"
-# One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.
 REDEEMED_LINKS_TABLE = "redeemed-links"  # ids of used verify and sign-in links, until they expire
 RESIDENT_SESSIONS_TABLE = "resident-sessions"  # open resident sessions; sign-out and erasure delete them
+TARGETING_QUEUE = "targeting"
+# One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.
 DELIVERY_QUEUES = {"email": "deliver-email", "sms": "deliver-sms", "voice": "deliver-voice", "push": "deliver-push"}
 LOCAL_OUTBOX_BUCKET = "local-outbox"  # the local stack only: where the simulated voice adapter writes its calls
 TRANSACTIONAL_QUEUE = "transactional"
