@@ -3,8 +3,9 @@
 In production CloudFront serves the site from S3 and routes /v1/* to API Gateway, so the pages and the API share one
 origin (no CORS, first-party cookies). This server plays CloudFront's part locally:
 
-- `/v1/...`: any method, forwarded to the API server with its body and headers (Authorization, Content-Type, ...)
-  plus `X-Forwarded-For`; status, headers (Location, Retry-After, Set-Cookie, ...) and body come back unchanged.
+- `/v1/...`: any method, forwarded to the API server with its body and headers (Authorization, Content-Type, and
+  the browser's own Origin and Sec-Fetch-Site, by which the API refuses other sites' requests, as CloudFront passes
+  them) plus `X-Forwarded-For`; status, headers (Location, Retry-After, Set-Cookie, ...) and body come back unchanged.
 - `/outbox/`: an HTML page of every message residents would have received; `/outbox.json`: the same as JSON.
 - anything else: a file of the built site (`index.html` for a directory); no directory listings.
 """
