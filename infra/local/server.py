@@ -4,8 +4,9 @@ In production CloudFront serves the site from S3 and routes /v1/* to API Gateway
 origin (no CORS, first-party cookies). This server plays CloudFront's part locally:
 
 - `/v1/...`: any method, forwarded to the API server with its body and headers (Authorization, Content-Type, and
-  the browser's own Origin and Sec-Fetch-Site, by which the API refuses other sites' requests, as CloudFront passes
-  them) plus `X-Forwarded-For`; status, headers (Location, Retry-After, Set-Cookie, ...) and body come back unchanged.
+  the browser's own Origin and Sec-Fetch-Site, by which the API refuses other sites' requests: CloudFront's origin
+  request policy for /v1/* must forward them too) plus `X-Forwarded-For`; status, headers (Location, Retry-After,
+  Set-Cookie, ...) and body come back unchanged.
 - `/outbox/`: an HTML page of every message residents would have received; `/outbox.json`: the same as JSON.
 - anything else: a file of the built site (`index.html` for a directory); no directory listings.
 """
