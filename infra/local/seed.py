@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 
 from infra.local.emulator import REGION
-from infra.local.token import sign_in, totp_code
+from infra.local.token import code_for_now, sign_in
 
 FUNCTIONS_DIR = str(Path(__file__).resolve().parents[2] / "functions")
 if FUNCTIONS_DIR not in sys.path:  # the registry adapter and its entries are the app's own (functions/chalicelib)
@@ -79,7 +79,7 @@ def _enrol_totp(client: Any, user_pool_id: str, client_id: str, username: str, p
     """Enrols the user's authenticator app, as an officer does at first sign-in; returns the TOTP secret."""
     tokens = sign_in("", "", user_pool_id, client_id, username, password, cognito=client)
     secret = str(client.associate_software_token(AccessToken=tokens["AccessToken"])["SecretCode"])
-    client.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=totp_code(secret),
+    client.verify_software_token(AccessToken=tokens["AccessToken"], UserCode=code_for_now(secret),
                                  FriendlyDeviceName="demo authenticator")
     client.admin_set_user_mfa_preference(UserPoolId=user_pool_id, Username=username,
                                          SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})

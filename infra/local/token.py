@@ -49,6 +49,15 @@ def totp_code(secret: str, at: float | None = None, step: int = 30, digits: int 
     return str(value % 10**digits).zfill(digits)
 
 
+def code_for_now(secret: str, step: int = 30, margin: float = 1.5) -> str:
+    """The current code, waiting for the next step first when this one is about to end: the server checks only the
+    step it is in when the code arrives (as a person would, waiting for the app to show a fresh code)."""
+    into_step = time.time() % step
+    if into_step > step - margin:
+        time.sleep(step - into_step + 0.05)
+    return totp_code(secret, step=step)
+
+
 def sign_in(endpoint: str, region: str, user_pool_id: str, client_id: str, username: str, password: str,
             totp_secret: str | None = None, cognito: Any = None, code: str | None = None) -> dict[str, Any]:
     """The AuthenticationResult (IdToken, AccessToken, RefreshToken) of a password and TOTP sign-in."""
@@ -64,7 +73,7 @@ def sign_in(endpoint: str, region: str, user_pool_id: str, client_id: str, usern
             UserPoolId=user_pool_id, ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA",
             Session=result["Session"],
             ChallengeResponses={"USERNAME": username,
-                                "SOFTWARE_TOKEN_MFA_CODE": code or totp_code(str(totp_secret))})
+                                "SOFTWARE_TOKEN_MFA_CODE": code or code_for_now(str(totp_secret))})
     elif "ChallengeName" in result:
         raise TokenError(f"unexpected challenge {result['ChallengeName']} for {username}")
     return dict(result["AuthenticationResult"])
