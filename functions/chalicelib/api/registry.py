@@ -13,6 +13,7 @@ from chalice import Blueprint
 from chalice.app import Response
 
 from ..bootstrap import area_service, registry_service
+from ..domain.areas import IMPORT_MAX_POSITIONS, position_count
 from ..domain.errors import FieldError, HexwatchError
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_operator, current_principal, officer_authorizer
@@ -89,11 +90,21 @@ def set_boundary(organisation: str) -> Response:
     operator = current_operator(request)
     organisation = _organisation_id(organisation)
     registry_service().require_organisation(organisation)
-    body = validated_json(request, "boundary", max_bytes=BOUNDARY_BODY_BYTES)
+    body = validated_json(request, "boundary", max_bytes=BOUNDARY_BODY_BYTES, before_schema=_boundary_size)
     result = area_service().set_boundary(operator, organisation, body["geometry"])
     positions = sum(len(ring) for ring in _rings(body["geometry"]))
     registry_service().record_boundary(operator, organisation, positions)
     return json_response(result)
+
+
+def _boundary_size(document: dict[str, Any]) -> list[FieldError]:
+    """Counted before the schema, whose work grows with every position (domain/areas.py has the caps)."""
+    geometry = document.get("geometry")
+    count = position_count(geometry.get("coordinates")) if isinstance(geometry, dict) else 0
+    if count > IMPORT_MAX_POSITIONS:
+        return [FieldError("/geometry/coordinates",
+                           f"has {count:,} positions, more than {IMPORT_MAX_POSITIONS:,}: simplify it")]
+    return []
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[Any]]:

@@ -14,7 +14,7 @@ from ..adapters.models import AreaModel
 from ..domain.areas import IMPORT_MAX_POSITIONS, checked_area, outside_boundary
 from ..domain.coverage import Area
 from ..domain.errors import FieldError, forbidden, invalid
-from ..domain.officers import Officer, Role, may_target_area
+from ..domain.officers import Officer, Operator, Role, may_target_area
 from ..domain.projection import shape_of
 from .residents import iso
 
@@ -32,6 +32,26 @@ class AreaService:
             return None
         return Area.from_geojson(json.loads(item.geometry))
 
+    def set_boundary(self, operator: Operator, organisation: str, geometry: dict[str, Any]) -> dict[str, Any]:
+        """The organisation's boundary, set by a platform operator; every named area must stay inside it."""
+        normalised, errors = checked_area(geometry, "/geometry", max_positions=IMPORT_MAX_POSITIONS)
+        if errors:
+            raise invalid("The boundary cannot be used.", *errors)
+        text = json.dumps(normalised)
+        if len(compressed(text)) > MAX_STORED_BYTES:
+            raise invalid("The boundary cannot be used.",
+                          FieldError("/geometry/coordinates", "is too detailed to store: simplify it"))
+        outline = shape_of(normalised)
+        outside = [FieldError("/geometry", f"area {item.area_id!r} would lie outside it")
+                   for item in AreaModel.query(organisation)
+                   if item.area_id != BOUNDARY_ID
+                   and outside_boundary(shape_of(json.loads(item.geometry)), outline) is not None]
+        if outside:
+            raise invalid("Some of the organisation's areas would lie outside that boundary.", *outside)
+        AreaModel(organisation=organisation, area_id=BOUNDARY_ID, name=organisation, geometry=text,
+                  imported_by=operator.sub, imported_at=iso(self._clock())).save()
+        return {"organisation": organisation, "boundary": "set"}
+
     def import_areas(self, officer: Officer, collection: dict[str, Any]) -> dict[str, Any]:
         """All or nothing: every feature is checked, and nothing is written unless all pass."""
         if officer.role < Role.SUPERVISOR:
@@ -43,9 +63,11 @@ class AreaService:
             if ids.index(area_id) != index:
                 errors.append(FieldError(f"/features/{index}/id", f"{area_id!r} appears more than once"))
         boundary_at = ids.index(BOUNDARY_ID) if BOUNDARY_ID in ids else None
-        if boundary_at is not None and officer.role < Role.ADMIN:
-            raise forbidden("Only admins can change the organisation's boundary.",
-                            FieldError(f"/features/{boundary_at}/id", "needs an admin"))
+        if boundary_at is not None:
+            # A force's own admin must not be able to widen where the force may send: the boundary is the platform
+            # operator's (PUT /v1/organisations/{organisation}/boundary, set_boundary below).
+            raise forbidden("Only a platform operator sets the organisation's boundary.",
+                            FieldError(f"/features/{boundary_at}/id", "needs a platform operator"))
         checked = [checked_area(feature["geometry"], f"/features/{index}/geometry", max_positions=IMPORT_MAX_POSITIONS)
                    for index, feature in enumerate(features)]
         if boundary_at is None:
