@@ -17,7 +17,9 @@ from typing import Any
 
 import h3
 
-from .geo import POINT_RESOLUTION, RANGE_END, KeyRange, ranges_for_cell
+from .errors import FieldError, invalid
+from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange, ranges_for_cell
+from .projection import LocalPlane, shape_of
 
 EARTH_RADIUS_M = 6_371_008.8
 FINEST_COVER_RESOLUTION = 14
@@ -27,6 +29,25 @@ COARSEST_COVER_RESOLUTION = 5
 MAX_RADIUS_IN_EDGES = 48
 # A circle becomes a polygon with this many sides, pushed out so that the polygon contains the whole circle.
 CIRCLE_SIDES = 64
+
+# The cost of a cover, bounded before h3 sees the shape (see check_cover_cost). With overlap containment, a cover at
+# a resolution of edge e has at most about perimeter / e compacted cells (measured: 0.4-1.05 times that for circles,
+# squares, corridors and combs), so the estimate is perimeter / e * COVER_CELLS_PER_EDGE plus a few cells per ring.
+COVER_CELLS_PER_EDGE = 1.1
+# The resolution is coarsened, from the one the area alone would pick, while the estimate is over this budget: a
+# circle needs 100-250 cells, so a long or wiggly outline gets about four circles' worth before it costs over-read.
+COVER_CELL_BUDGET = 1_000
+# Each step coarser multiplies the boundary cells' size by about 2.6, and with it the over-read: two steps keep a
+# circle's read amplification under 1.4 and a 10 km x 200 m corridor's near 3. No further, so an outline that is
+# mostly boundary (a comb) is refused rather than read as the whole rectangle around it.
+MAX_COARSER_STEPS = 2
+# Hard caps, in compacted cells (h3 work and memory) and key ranges (one DynamoDB Query each).
+MAX_COVER_CELLS = 4_000
+MAX_COVER_RANGES = 4_000
+# The smallest target: a circle of 50 m, the smallest the alert schema allows (7,854 m2). At UK suburban densities
+# (25-35 homes a hectare) that holds about 20 homes, so a drawn shape cannot be drawn around one house; previews show
+# counts under 5 as "fewer than 5" as well (domain/audience.py).
+MIN_TARGET_AREA_M2 = 7_850
 
 Ring = Sequence[Sequence[float]]  # GeoJSON positions: [lng, lat]
 
@@ -106,6 +127,74 @@ def _ring_area_m2(ring: Ring) -> float:
     return total / 2
 
 
+@dataclass(frozen=True)
+class CoverCost:
+    """What a cover will cost, estimated from the target's size in metres before any H3 call."""
+
+    area_m2: float
+    perimeter_m: float
+    resolution: int
+    cells: int  # compacted cells, estimated (an upper bound in practice)
+    ranges: int  # key ranges, estimated
+
+
+def size_in_metres(target: Target) -> tuple[float, float]:
+    """(area in m2, perimeter in m, holes included) on a plane centred on the target (domain/projection.py)."""
+    if isinstance(target, Circle):
+        return math.pi * target.radius_m ** 2, 2 * math.pi * target.radius_m
+    shape = shape_of({"type": "MultiPolygon", "coordinates": [list(polygon) for polygon in target.polygons]})
+    centre = shape.centroid
+    flat = LocalPlane(centre.y, centre.x).project(shape)
+    return float(flat.area), float(flat.length)
+
+
+def _estimated_cells(perimeter_m: float, rings: int, resolution: int) -> int:
+    edge = h3.average_hexagon_edge_length(resolution, "m")
+    return math.ceil(perimeter_m / edge * COVER_CELLS_PER_EDGE) + 7 * rings
+
+
+def _estimated_ranges(area_m2: float, perimeter_m: float, cells: int, resolution: int) -> int:
+    """At most one range per compacted cell, and one per partition the area spans (coarse cells split per
+    partition); merging touching ranges only lowers it."""
+    partition_edge = h3.average_hexagon_edge_length(PARTITION_RESOLUTION, "m")
+    partitions = area_m2 / h3.average_hexagon_area(PARTITION_RESOLUTION, "m^2") + perimeter_m / partition_edge
+    split = 7 ** max(0, PARTITION_RESOLUTION - resolution)
+    return cells * split + math.ceil(partitions)
+
+
+def cover_cost(target: Target) -> CoverCost:
+    """The resolution a cover uses and what it costs. The resolution is the one the area's equivalent radius picks
+    (cover_resolution), made coarser while the perimeter would need more than COVER_CELL_BUDGET cells, by at most
+    MAX_COARSER_STEPS."""
+    area_m2, perimeter_m = size_in_metres(target)
+    rings = 1 if isinstance(target, Circle) else sum(len(polygon) for polygon in target.polygons)
+    finest = cover_resolution(math.sqrt(area_m2 / math.pi))
+    resolution = finest
+    while (_estimated_cells(perimeter_m, rings, resolution) > COVER_CELL_BUDGET
+           and resolution > max(COARSEST_COVER_RESOLUTION, finest - MAX_COARSER_STEPS)):
+        resolution -= 1
+    cells = _estimated_cells(perimeter_m, rings, resolution)
+    return CoverCost(area_m2, perimeter_m, resolution, cells,
+                     _estimated_ranges(area_m2, perimeter_m, cells, resolution))
+
+
+def check_cover_cost(target: Target) -> None:
+    """Refuses, with a 400 naming /target, a target too small to keep a household anonymous or whose cover would
+    cost more than the caps. Cheap: shapely on the projected outline, no H3."""
+    cost = cover_cost(target)
+    if cost.area_m2 < MIN_TARGET_AREA_M2:
+        raise invalid("The target is too small.",
+                      FieldError("/target", f"covers {cost.area_m2:,.0f} m2; a target must cover at least "
+                                            f"{MIN_TARGET_AREA_M2:,} m2 (a circle of 50 m), so that it cannot "
+                                            "single out a household"))
+    if cost.cells > MAX_COVER_CELLS or cost.ranges > MAX_COVER_RANGES:
+        raise invalid("The target's outline is too intricate to search.",
+                      FieldError("/target", f"its outline is {cost.perimeter_m / 1000:,.1f} km long around "
+                                            f"{cost.area_m2 / 1e6:,.2f} km2: searching it would take about "
+                                            f"{max(cost.cells, cost.ranges):,} cells or queries (at most "
+                                            f"{min(MAX_COVER_CELLS, MAX_COVER_RANGES):,}); draw a simpler outline"))
+
+
 def cover_resolution(radius_m: float) -> int:
     """The finest resolution whose cells' edge is at most radius / MAX_RADIUS_IN_EDGES."""
     for resolution in range(FINEST_COVER_RESOLUTION, COARSEST_COVER_RESOLUTION - 1, -1):
@@ -142,9 +231,12 @@ def equivalent_radius_m(target: Target) -> float:
 
 
 def cover(target: Target, resolution: int | None = None) -> Cover:
-    """The compacted cells that overlap the target, and the merged key ranges that read them."""
-    chosen = resolution if resolution is not None else cover_resolution(equivalent_radius_m(target))
-    cells = h3.compact_cells(h3.h3shape_to_cells_experimental(_shape(target), chosen, contain="overlap"))
+    """The compacted cells that overlap the target, and the merged key ranges that read them. The resolution is
+    cover_cost's; requests pass their targets through check_cover_cost first."""
+    chosen = resolution if resolution is not None else cover_cost(target).resolution
+    # A set: with overlap containment, a cell that touches two polygons of a MultiPolygon comes back twice, and
+    # compact_cells refuses duplicates.
+    cells = h3.compact_cells(set(h3.h3shape_to_cells_experimental(_shape(target), chosen, contain="overlap")))
     return Cover(chosen, sorted(cells), merge_ranges(r for cell in cells for r in ranges_for_cell(cell)))
 
 

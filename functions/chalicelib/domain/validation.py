@@ -113,7 +113,8 @@ def _plain_message(error: ValidationError) -> str:
     """jsonschema's messages quote the value and the rule (a regular expression, say); people need the rule in words."""
     rule, schema = error.validator, error.schema
     if rule == "pattern":
-        return "is not in the expected format"
+        # A schema may say in words what its pattern refuses (e.g. control characters in an alert's title).
+        return str(schema.get("x-pattern-message") or "is not in the expected format")
     if rule == "format":
         return f"is not a valid {schema['format'].replace('-', ' ')}"
     if rule == "enum":
@@ -137,15 +138,18 @@ def _plain_message(error: ValidationError) -> str:
 
 
 def _closest_branch(error: ValidationError) -> list[ValidationError]:
-    """The failing branch with the fewest errors; on a tie, the one whose required fields the caller did send."""
+    """The failing branch with the fewest errors; on a tie, the one whose required fields the caller did send. A branch
+    for another `type` than the one sent (a circle's branch for a polygon target) comes last, however few its errors:
+    a polygon with many bad rings must hear about its rings, not that it should have been a circle."""
     branches: dict[int, list[ValidationError]] = {}
     for sub in error.context or []:
         branches.setdefault(int(sub.schema_path[0]), []).append(sub)
     sent = set(error.instance) if isinstance(error.instance, dict) else set()
 
-    def closeness(index: int) -> tuple[int, int]:
+    def closeness(index: int) -> tuple[bool, int, int]:
         required = error.schema[error.validator][index].get("required", [])
-        return len(branches[index]), -len(sent & set(required))
+        other_kind = any(sub.validator == "const" and list(sub.relative_path) == ["type"] for sub in branches[index])
+        return other_kind, len(branches[index]), -len(sent & set(required))
 
     return branches[min(branches, key=closeness)]
 

@@ -33,7 +33,9 @@ from ..domain.costs import SendLimits, call_minutes, estimate, is_costly
 from ..domain.coverage import Target
 from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..domain.officers import Officer, Role, can_approve
+from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
 from ..domain.sms import describe
+from .alert_rendering import check_renderings
 from .targeting import LocationFinder, TargetingStats
 from .targets import TargetResolver, footage_centre
 
@@ -86,10 +88,14 @@ def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) ->
     sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
     minutes = call_minutes(voice_text(alert, language, name), settings.limits)
     cost = estimate(by_channel, sms.segments, minutes, settings.limits)
-    return {"residents": audience.residents(), "by_channel": by_channel, "by_language": audience.by_language(),
-            "sms": {"segments": sms.segments, "encoding": sms.encoding}, "estimate": cost.as_json(),
-            "needs_supervisor": is_costly(cost, settings.limits),
-            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent."}
+    residents = audience.residents()
+    # Below SMALL_COUNT residents even a language's presence would tell something: none are listed then.
+    by_language = audience.by_language() if residents >= SMALL_COUNT else {}
+    return {"residents": shown_count(residents), "by_channel": shown_counts(by_channel, alert.channels),
+            "by_language": shown_counts(by_language), "sms": {"segments": sms.segments, "encoding": sms.encoding},
+            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": is_costly(cost, settings.limits),
+            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent. "
+                    f"Counts under {SMALL_COUNT}, and costs made from them, are not shown exactly."}
 
 
 class AlertService:
@@ -123,6 +129,8 @@ class AlertService:
     def create(self, officer: Officer, body: dict[str, Any]) -> dict[str, Any]:
         alert = self._draft(officer, body, self._new_id())
         self._resolver.resolve(officer, alert.target)
+        check_renderings(alert, self._settings.sender_name(officer.organisation), self._settings.links,
+                         self._settings.sms_max_segments)
         self._store.create(alert, officer.sub)
         self._audit(officer, alert, "create")
         return alert_rules.view(alert)
@@ -226,7 +234,7 @@ class AlertService:
         alert, _ = self._load(officer, alert_id)
         shown = alert_rules.view(alert)
         counts = self._ledger.targeting(alert.id)
-        shown["audience"] = audience_view(counts)
+        shown["audience"] = audience_view(counts, alert.channels)
         shown["progress"] = progress_view(counts, self._ledger.tally(alert.id), alert.channels)
         shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
         return shown
@@ -267,15 +275,17 @@ def _audience_size(counts: dict[str, Any]) -> int | None:
     return sum(sizes) if sizes else None
 
 
-def audience_view(counts: dict[str, Any]) -> dict[str, Any]:
+def audience_view(counts: dict[str, Any], channels: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """The frozen audience by channel, counts under SMALL_COUNT shown as "fewer than 5" (domain/small_counts.py)."""
     if not counts:
         return {"status": "not targeted yet"}
     total, done = int(counts.get("shards_total", 0)), len(counts.get("done_shards", ()))
     return {"status": "frozen" if total and done >= total else "targeting",
             "shards": {"total": total, "done": done},
-            "by_channel": {k.removeprefix("aud_"): int(v) for k, v in sorted(counts.items()) if k.startswith("aud_")},
-            "suppressed": {k.removeprefix("sup_"): int(v) for k, v in sorted(counts.items())
-                           if k.startswith("sup_")}}
+            "by_channel": shown_counts({k.removeprefix("aud_"): int(v) for k, v in counts.items()
+                                        if k.startswith("aud_")}, channels),
+            "suppressed": shown_counts({k.removeprefix("sup_"): int(v) for k, v in counts.items()
+                                        if k.startswith("sup_")})}
 
 
 def progress_view(counts: dict[str, Any], tally: dict[str, int], channels: list[str]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from ..adapters.models import AreaModel
 from ..domain.alerts import target_geometry
 from ..domain.areas import DRAWN_MAX_POSITIONS, checked_area
-from ..domain.coverage import Area, Circle, Target
+from ..domain.coverage import Area, Circle, Target, check_cover_cost
 from ..domain.errors import FieldError, forbidden, invalid
 from ..domain.officers import Officer, may_target_area
 from ..domain.projection import shape_of
@@ -99,6 +99,7 @@ class TargetResolver:
                 raise forbidden("You may alert only your own areas, not the whole organisation.",
                                 FieldError("/target/type", "needs an officer of the whole organisation"))
             self.permitted(officer)  # raises when there is no boundary
+            check_cover_cost(self.geometry(officer.organisation, target))
             return self.geometry(officer.organisation, target)
         if kind == "areas":
             ids = list(target["area_ids"])
@@ -112,6 +113,7 @@ class TargetResolver:
             if refused:
                 raise forbidden("You may alert only your permitted areas.", *refused)
             self.permitted(officer)  # raises when there is no boundary
+            check_cover_cost(self.geometry(officer.organisation, target))
             return self.geometry(officer.organisation, target)
         if kind == "polygon":
             normalised, problems = checked_area(target["geometry"], "/target/geometry",
@@ -122,6 +124,7 @@ class TargetResolver:
         geometry = self.geometry(officer.organisation, target)
         if not target_within(geometry, self.permitted(officer)):
             raise outside(target)
+        check_cover_cost(geometry)
         return geometry
 
     def check_reach(self, officer: Officer, target: dict[str, Any]) -> None:
