@@ -217,6 +217,28 @@ def test_a_squatter_never_gets_the_victims_email_nor_their_places(api: ResidentA
     # And the victim signing in by email lands in their own profile.
     assert me(api, signed_in_by_link(api, victim_email))["id"] == victims_view["id"]
 
+    # The squatter erasing their account takes nothing of the victim's with it: not the contact, not its standing.
+    assert api.request("DELETE", "/v1/me", body_of(reopened)["session"]).status_code == 204
+    kept = ContactModel.get(bootstrap.services().hasher.email(victim_email).hash, consistent_read=True)
+    assert kept.resident_id == victims_view["id"] and kept.verified
+    assert bootstrap.services().suppressions.reason(kept.contact_hash) is None
+    assert me(api, signed_in_by_link(api, victim_email))["locations"][0]["label"] == "Victim home"
+
+
+def test_a_code_is_texted_only_for_the_signup_that_holds_the_number(api: ResidentApi) -> None:
+    number = unique_mobile()
+    first = signup_body(email=None, phone=number, channels=["sms"], locations=[{"label": "First", "lat": 52.9,
+                                                                                 "lng": -2.0}])
+    second = signup_body(email=None, phone=number, channels=["sms"])
+    assert api.post("/v1/signup", first).status_code == 202
+    assert api.post("/v1/signup", second).status_code == 202  # the unconfirmed claim does not block it
+    api.pump()  # both signups' jobs, the first one's first
+
+    assert len(api.messages_to(number, "sms")) == 1  # the first signup no longer holds the number
+    opened = api.post("/v1/verify", {"phone": number, "code": api.code_sent_to(number)})
+    assert opened.status_code == 200
+    assert [loc["label"] for loc in me(api, body_of(opened)["session"])["locations"]] == ["Home"]
+
 
 def test_an_unverified_claim_is_not_a_way_in_for_sign_in(api: ResidentApi) -> None:
     victim_email = unique_email()

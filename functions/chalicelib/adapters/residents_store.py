@@ -296,8 +296,19 @@ class ResidentStore:
         except DoesNotExist:
             return None
 
-    def save_contact(self, contact: ContactModel) -> None:
-        contact.save()
+    def issue_code(self, contact_hash: str, resident_id: str, digest: str, expires_at: int) -> bool:
+        """Stores a fresh one-time code (and zero attempts) while this resident still holds the contact; False once
+        another signup has taken the claim over. An update, not a put, so a verification in between is not undone."""
+        try:
+            ContactModel(contact_hash).update(
+                actions=[ContactModel.code_hash.set(digest), ContactModel.code_expires_at.set(expires_at),
+                         ContactModel.code_attempts.set(0)],
+                condition=ContactModel.resident_id == resident_id)
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
 
     def erase(self, resident: Resident, suppressed_at: str) -> None:
         """Removes the resident everywhere and leaves only the hashes of the contacts they held, on the suppression

@@ -92,18 +92,16 @@ class TransactionalSender:
                 logger.warning("transactional SMS refused: number outside the SMS countries",
                                extra={"job_type": job_type})
                 return "skipped: mobile number outside the SMS countries"
-            code = self._issue_code(record.hash)
+            code = self._issue_code(record.hash, resident.id)
+            if code is None:
+                return "skipped: another signup has claimed this number since"
             self._sms.send(record.address, verification_sms(code) if job_type == VERIFY else signin_sms(code))
             return f"sent {job_type} sms"
         return f"skipped: nothing to send for {job_type} to a {record.kind}"
 
-    def _issue_code(self, contact_hash: str) -> str:
-        owner = self._store.contact_owner(contact_hash)
-        if owner is None:
-            raise LookupError("contact has no owner")
+    def _issue_code(self, contact_hash: str, resident_id: str) -> str | None:
+        """A fresh code for the contact, or None if another signup holds the contact now (its own job texts it)."""
         code = f"{secrets.randbelow(10**6):06d}"
-        owner.code_hash = self._hasher.code_digest(contact_hash, code)
-        owner.code_expires_at = int(self._clock()) + self._settings.code_ttl
-        owner.code_attempts = 0
-        self._store.save_contact(owner)
-        return code
+        issued = self._store.issue_code(contact_hash, resident_id, self._hasher.code_digest(contact_hash, code),
+                                        int(self._clock()) + self._settings.code_ttl)
+        return code if issued else None
