@@ -16,6 +16,8 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.models import ContactModel, SubscriberModel
+from chalicelib.observability import metrics
+from chalicelib.services.sms_budget import COUNTED_METRIC, REFUSED_METRIC
 from infra.local.outbox import list_messages
 from tests.integration.residents_helpers import ResidentApi, make_api, signup_body, unique_email, unique_mobile
 
@@ -110,6 +112,8 @@ def test_the_worker_does_not_text_a_number_outside_the_countries_stored_before_t
 def test_past_the_hourly_budget_sms_signups_get_429_naming_phone_and_email_still_works(api: ResidentApi) -> None:
     budget = 3
     limited = rewired(api, HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR=str(budget))
+    # The local stage switches metrics off, and then Powertools keeps them rather than printing them: read them there.
+    metrics.clear_metrics()
     numbers = [unique_mobile() for _ in range(budget + 2)]
     answers = [limited.post("/v1/signup", signup_body(email=None, phone=n, channels=["sms"])) for n in numbers]
     assert [a.status_code for a in answers] == [202] * budget + [429, 429]
@@ -127,6 +131,8 @@ def test_past_the_hourly_budget_sms_signups_get_429_naming_phone_and_email_still
     assert len(sent) == budget
     assert {number for m in sent for number in m["to"]} == set(numbers[:budget])
     assert limited.messages_to(email, "email"), "email goes on past the SMS budget"
+    emitted = {name: len(metric["Value"]) for name, metric in metrics.metric_set.items()}
+    assert emitted[COUNTED_METRIC] == budget and emitted[REFUSED_METRIC] == 3, emitted
 
 
 # --- cross-site requests
