@@ -36,6 +36,12 @@ def test_the_crown_dependencies_count_only_when_listed() -> None:
     assert "the UK, Guernsey, the Isle of Man or Jersey" in refused.value.message
 
 
+def test_a_setting_naming_no_known_region_fails_at_start_rather_than_refusing_every_number() -> None:
+    with pytest.raises(ValueError, match="UK"):
+        PhoneCountries.parse("GB,UK")
+    assert PhoneCountries.parse("") == PhoneCountries.parse(None) == PhoneCountries(frozenset({"GB"}))
+
+
 def test_landlines_for_voice_must_be_in_the_same_countries_and_never_premium_rate() -> None:
     assert UK_ONLY.landline("01785 257111").address == "+441785257111"
     for number in ("+33142685300", "+441534712345", "09098790000", "07000123456"):
