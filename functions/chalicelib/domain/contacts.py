@@ -57,7 +57,7 @@ class PhoneCountries:
     @classmethod
     def parse(cls, setting: str | None) -> PhoneCountries:
         regions = frozenset(part.strip().upper() for part in (setting or "").split(",") if part.strip())
-        # A typo such as "UK" would silently refuse every number: fail at start-up instead.
+        # A typo such as "UK" would silently refuse every number: fail loudly when the services are wired instead.
         if unknown := regions - phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"not ISO regions phonenumbers knows: {', '.join(sorted(unknown))}")
         return cls(regions) if regions else cls()
