@@ -152,6 +152,29 @@ def query_only_the_asked_partition() -> None:
     table_class.all_items = all_items  # type: ignore[method-assign]
 
 
+_WRITES = threading.RLock()
+
+
+def write_items_one_at_a_time() -> None:
+    """DynamoDB applies each conditional write to an item atomically; moto checks the condition and then writes, in
+    plain Python, on whichever server thread got the request, so two parallel writes can both pass a condition that
+    only one should (50 parallel wrong SMS codes against `code_attempts < 5`). One lock around moto's writes makes
+    each one atomic, as in AWS; reads stay unlocked."""
+    backend = moto_dynamodb.DynamoDBBackend
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(backend, name)
+        if getattr(original, "one_at_a_time", False):
+            continue
+
+        def locked(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _WRITES:
+                return __original(*args, **kwargs)
+
+        functools.update_wrapper(locked, original)
+        locked.one_at_a_time = True  # type: ignore[attr-defined]
+        setattr(backend, name, locked)
+
+
 def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     """Start moto on `port` (0 = a free port) in a daemon thread and return once it accepts connections."""
     # Without this moto accepts any MFA code; with it, codes are checked against its fixed TOTP secret (the one
@@ -159,6 +182,7 @@ def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     os.environ[TOTP_SWITCH] = "true"
     snapshot_only_what_a_transaction_touches()
     query_only_the_asked_partition()
+    write_items_one_at_a_time()
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
     _, bound_port = server.get_host_and_port()
