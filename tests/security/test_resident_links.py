@@ -21,6 +21,7 @@ from chalicelib.adapters.models import ContactModel, ResidentSessionModel
 from chalicelib.adapters.residents_store import ResidentStore
 from chalicelib.domain.errors import HexwatchError
 from chalicelib.services.residents import ResidentSettings
+from infra.local.pump import scheduled_event
 from tests.integration.residents_helpers import ResidentApi, make_api, signup_body, unique_email, unique_mobile
 
 GENEROUS_LIMITS = json.dumps({rule: [100_000, 3600] for rule in
@@ -303,3 +304,26 @@ def test_fifty_parallel_wrong_codes_count_exactly_the_limit_and_lock_the_code(
     late = api.post("/v1/verify", {"phone": number, "code": code})
     assert late.status_code == 400 and pointer_of(late) == "/code"
     assert ContactModel.get(contact_hash, consistent_read=True).verified is False
+
+
+def test_purging_an_abandoned_signup_leaves_the_contact_with_whoever_verified_it(api: ResidentApi) -> None:
+    email = unique_email()
+    assert api.post("/v1/signup", signup_body(email=email, locations=[{"label": "Abandoned", "lat": 52.9,
+                                                                       "lng": -2.0}])).status_code == 202
+    api.pump()
+    (abandoned_link,) = tokens_from(api, email, "verify.html")
+    assert api.post("/v1/signup", signup_body(email=email)).status_code == 202
+    api.pump()
+    (kept_link,) = [t for t in tokens_from(api, email, "verify.html") if t != abandoned_link]
+    verified = api.post("/v1/verify", {"token": kept_link})
+    assert verified.status_code == 200
+    owner_id = me(api, body_of(verified)["session"])["id"]
+
+    os.environ["HEXWATCH_PENDING_SIGNUP_DAYS"] = "-1"  # every pending signup counts as old
+    try:
+        api.client.lambda_.invoke("purge_unverified", scheduled_event("purge_unverified"))
+    finally:
+        os.environ.pop("HEXWATCH_PENDING_SIGNUP_DAYS")
+    contact = ContactModel.get(bootstrap.services().hasher.email(email).hash, consistent_read=True)
+    assert contact.resident_id == owner_id and contact.verified
+    assert me(api, signed_in_by_link(api, email))["id"] == owner_id
