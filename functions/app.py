@@ -8,6 +8,7 @@ from chalicelib.api.areas import areas_api
 from chalicelib.api.officers import officer_api
 from chalicelib.api.origins import register_cross_site_guard
 from chalicelib.api.reference import reference_api
+from chalicelib.api.registry import registry_api
 from chalicelib.api.signup import signup_api
 from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.observability import register_observability
@@ -26,6 +27,7 @@ app.register_blueprint(reference_api)
 app.register_blueprint(officer_api)
 app.register_blueprint(areas_api)
 app.register_blueprint(alerts_api)
+app.register_blueprint(registry_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

@@ -78,7 +78,7 @@ def local_credentials(state_file: Path, username: str) -> tuple[str, str]:
     if user is None:
         raise SystemExit(f"{username} is not a demo user of the stack in {state_file}")
     token = id_token(state["endpoint"], state["region"], state["user_pool_id"], state["user_pool_client_id"],
-                     user["username"], user["password"])
+                     user["username"], user["password"], totp_secret=user["totp_secret"])
     return state["site_url"], token
 
 

@@ -21,7 +21,8 @@ from .adapters.cognito_jwt import CognitoTokenVerifier, default_issuer
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
 from .adapters.ledger import DeliveryLedger
 from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
-from .adapters.models import bind_tables
+from .adapters.models import AreaModel, bind_tables
+from .adapters.officer_registry import CognitoDirectory, OfficerRegistry
 from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
 from .adapters.resident_sessions import RedeemedLinks, SessionStore
@@ -38,6 +39,7 @@ from .observability import metrics
 from .services.alerts import AlertService, AlertSettings
 from .services.areas import AreaService
 from .services.fanout import Channels, Fanout
+from .services.registry import RegistryService
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.targeting import LocationFinder
@@ -213,6 +215,23 @@ def officer_verifier() -> CognitoTokenVerifier:
     return CognitoTokenVerifier(issuer, client_ids, jwks_url)
 
 
+@cache
+def officer_registry() -> OfficerRegistry:
+    """Read by the authorizer on every request (cached in the process for 60 s), and written by the registry API."""
+    prefix = config.prefix()
+    return OfficerRegistry(_dynamodb(), config.resource_name(config.OFFICERS_TABLE, prefix),
+                           config.resource_name(config.ORGANISATIONS_TABLE, prefix))
+
+
+@cache
+def registry_service() -> RegistryService:
+    bound_tables()
+    directory = CognitoDirectory(boto3.client("cognito-idp"), os.environ.get(config.USER_POOL_ID_ENV, ""))
+    return RegistryService(registry=officer_registry(), directory=directory, audit=AlertStore(),
+                           area_ids=lambda organisation: [item.area_id for item in AreaModel.query(organisation)],
+                           clock=time.time)
+
+
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
     services.cache_clear()
@@ -223,4 +242,6 @@ def reset() -> None:
     area_service.cache_clear()
     alert_service.cache_clear()
     fanout.cache_clear()
+    officer_registry.cache_clear()
+    registry_service.cache_clear()
     _dynamodb.cache_clear()
