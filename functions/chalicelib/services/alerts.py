@@ -155,7 +155,8 @@ class AlertService:
     def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
         """The targeting worker's half of a slow preview: no budget, the same counts."""
         alert = self._draft(officer, body, "0" * 26)
-        target = self._resolver.resolve(officer, alert.target)
+        # The requester's reach was checked when they asked; the worker needs only the geometry.
+        target = self._resolver.geometry(officer.organisation, alert.target)
         audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
         self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
 
@@ -170,7 +171,10 @@ class AlertService:
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         item = self._previews.get(preview_id)
-        if item is None or item.organisation != officer.organisation:
+        # The requester's own, or any of the force's for a whole-force officer: an area-limited officer must not read
+        # counts for targets beyond their areas.
+        mine = item is not None and (item.requested_by == officer.sub or officer.whole_organisation)
+        if item is None or item.organisation != officer.organisation or not mine:
             raise HexwatchError("There is no such preview.", [FieldError("/preview_id", "not found")], 404,
                                 "NotFound")
         result = json.loads(item.result) if item.result else {}
@@ -190,6 +194,7 @@ class AlertService:
         if officer.role < Role.OFFICER and alert.source.user != officer.sub:
             raise forbidden("Volunteers can send only alerts they wrote.")
         self._resolver.resolve(officer, alert.target)  # the officer's areas may have changed since the draft
+        alert.frozen_scope = self._resolver.frozen_scope(officer, alert.target)
         now = self._now()
         next_status = alert_rules.status_when_sent(officer, alert, False, now)
         alert.sent_by, alert.sent_by_role = officer.sub, officer.role.group
@@ -205,10 +210,13 @@ class AlertService:
             raise HexwatchError("Only an alert waiting for approval can be approved.",
                                 [FieldError("/status", f"is {alert.status.value}, not pending_approval")], 409,
                                 "Conflict")
+        self._resolver.check_reach(officer, alert.target)
         counts = self._ledger.targeting(alert.id)
         costly = bool(counts.get("costly"))
         now = self._now()
         alert_rules.approve(officer, alert, costly, now)
+        # What reaches residents is what both the sender and the approver may reach.
+        alert.frozen_scope = self._resolver.frozen_scope(officer, alert.target, alert.frozen_scope)
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "approve", _audience_size(counts))
         self._queue_plan(alert, now)
@@ -216,6 +224,7 @@ class AlertService:
 
     def cancel(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, item = self._load(officer, alert_id)
+        self._resolver.check_reach(officer, alert.target)
         if alert.source.user != officer.sub and not can_approve(officer):
             raise forbidden("Only the alert's author or an officer of its force can cancel it.")
         now = self._now()
@@ -223,6 +232,13 @@ class AlertService:
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "cancel", detail="what was not yet sent is stopped")
         return alert_rules.view(alert)
+
+    def _may_reach(self, officer: Officer, alert: Alert) -> bool:
+        try:
+            self._resolver.check_reach(officer, alert.target)
+        except HexwatchError:
+            return False
+        return True
 
     def _queue_plan(self, alert: Alert, now: datetime) -> None:
         if alert.status is Status.SENDING:
@@ -232,6 +248,7 @@ class AlertService:
 
     def read(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, _ = self._load(officer, alert_id)
+        self._resolver.check_reach(officer, alert.target)
         shown = alert_rules.view(alert)
         counts = self._ledger.targeting(alert.id)
         shown["audience"] = audience_view(counts, alert.channels)
@@ -258,6 +275,8 @@ class AlertService:
         alerts = []
         for item in items:
             alert = alert_rules.from_document(json.loads(item.document))
+            if not self._may_reach(officer, alert):
+                continue  # an area-limited officer lists only the alerts aimed inside their areas
             content = next(iter(alert.content.values()))
             alerts.append({"id": alert.id, "status": alert.status.value, "title": content.title,
                            "category": alert.category, "priority": alert.priority,
