@@ -115,3 +115,24 @@ def test_a_push_notification_over_the_platform_limit_is_refused_on_create(stack:
     errors = refusal(stack.call("POST", "/v1/alerts", body=body))
     assert list(errors) == ["/contact/url"] and "bytes" in errors["/contact/url"]
     assert stored_alerts(stack) == before
+
+
+def test_an_email_subject_too_long_once_the_forces_name_is_added_is_refused_naming_the_title() -> None:
+    """Pure: the title fits its 80 characters, but with "Urgent alert: " and a long force name the subject does not."""
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.alert_messages import AlertLinks
+    from chalicelib.domain.alerts import Source, new_alert
+    from chalicelib.domain.errors import HexwatchError
+    from chalicelib.services.alert_rendering import MAX_EMAIL_SUBJECT_CHARS, check_renderings
+
+    alert = new_alert("01J00000000000000000000000", alert_body(title="T" * 80, channels=["email"]),
+                      Source("officer", "staffordshire", "sub-1"), datetime(2026, 12, 1, tzinfo=UTC))
+    links = AlertLinks("https://alerts.example", "https://api.alerts.example")
+    check_renderings(alert, "Staffordshire Police", links, 3)  # 117 characters: fine
+    long_name = "The Chief Constable of the Police Service of Somewhere With a Very Long Name"
+    with pytest.raises(HexwatchError) as refused:
+        check_renderings(alert, long_name, links, 3)
+    assert refused.value.status == 400
+    assert [e.pointer for e in refused.value.errors] == ["/title"]
+    assert str(MAX_EMAIL_SUBJECT_CHARS) in refused.value.errors[0].message

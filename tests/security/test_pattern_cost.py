@@ -26,7 +26,8 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 SMALL, LARGE = 4 * 1024, 64 * 1024
 RANKING = 1024  # the size at which the candidates are first sorted by cost
 MAX_RATIO = 32
-REPEATS = 5
+REPEATS = 7
+RETRIES = 2  # a ratio over the bar is measured again (the machine may be busy); quadratic stays far over it
 # The characters adversarial strings are made of: every class in our schemas accepts some and refuses others.
 ALPHABET = "a0Z9.@-+ ()/:_~!#\t\n\u00e9\u202e\x00\ufeff"
 FAILING = " \n!@\x00~"
@@ -87,23 +88,32 @@ def adversarial(pattern: str) -> list[Callable[[int], str]]:
         prefix = "".join(chars[0] for chars in members[:index] if chars)
         following = next((chars[0] for chars in members[index + 1:] if chars), "")
         for char in accepted[:4]:
-            for fail in FAILING:
-                builders.append(lambda n, p=prefix, c=char, f=fail: p + c * (n - len(p) - 1) + f)
+            builders.extend(_run_then(prefix, char, fail) for fail in FAILING)
             if following and following != char:
-                builders.append(lambda n, p=prefix, c=char, s=following: p + (c + s) * ((n - len(p)) // 2) + "!")
-                builders.append(lambda n, p=prefix, c=char, s=following: p + (c * 3 + s) * ((n - len(p)) // 4) + "!")
+                builders.append(_repeated(prefix, char, following))
+                builders.append(_repeated(prefix, char * 3, following))
     return builders
 
 
+def _run_then(prefix: str, char: str, fail: str) -> Callable[[int], str]:
+    """prefix, then `char` up to n characters, then `fail`."""
+    return lambda n: prefix + char * (n - len(prefix) - 1) + fail
+
+
+def _repeated(prefix: str, run: str, separator: str) -> Callable[[int], str]:
+    """prefix, then (run + separator) repeated to n characters, then a failing "!"."""
+    return lambda n: prefix + (run + separator) * ((n - len(prefix)) // (len(run) + 1)) + "!"
+
+
 def per_call_seconds(run: Callable[[], object]) -> float:
-    """The best of REPEATS timings, each a loop long enough (>= 2 ms) for the clock to be trusted."""
+    """The best of REPEATS timings, each a loop long enough (>= 10 ms) for the clock to be trusted."""
     loops = 1
     while True:
         start = time.perf_counter()
         for _ in range(loops):
             run()
         elapsed = time.perf_counter() - start
-        if elapsed >= 0.002 or loops >= 1 << 16:
+        if elapsed >= 0.01 or loops >= 1 << 16:
             break
         loops *= 4
     best = elapsed / loops
@@ -124,6 +134,16 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def growth(run_on: Callable[[str], object], build: Callable[[int], str]) -> tuple[float, float, float]:
+    """As _growth_once, measured again up to RETRIES times while over the bar; the lowest ratio counts."""
+    best = _growth_once(run_on, build)
+    for _ in range(RETRIES):
+        if best[0] < MAX_RATIO or best[0] >= MAX_RATIO * 2:  # under the bar, or cut off by the timer: settled
+            break
+        best = min(best, _growth_once(run_on, build))
+    return best
+
+
+def _growth_once(run_on: Callable[[str], object], build: Callable[[int], str]) -> tuple[float, float, float]:
     """(time at 64 KiB / time at 4 KiB, time at 4 KiB, time at 64 KiB).
 
     A quadratic pattern would spend seconds on one 64 KiB call, so the first large call runs under a timer of twice
