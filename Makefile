@@ -57,6 +57,7 @@ layer: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.targeting --residents 200000 --write-docs
 	$(PY) -m bench.fanout --recipients 10000 --baseline 1000 --write-docs
+	$(PY) -m bench.scope --boundary-vertices 50000 --write-docs
 
 site: $(STAMP)
 	$(PY) -m infra.local.site_build --out build/site

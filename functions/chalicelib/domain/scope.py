@@ -92,15 +92,35 @@ def target_within(target: Target, permitted: BaseGeometry, tolerance_m: float = 
 # --- the scope frozen into an alert: the worker's second line of defence ------------------------------------------
 
 
+# The frozen scope travels inside the alert's document, which must fit one DynamoDB item (400 KB) with the target,
+# the text and the history. A 20 km circle across a force boundary of 50,000 vertices can take in a megabyte of it.
+MAX_FROZEN_CHARACTERS = 200_000  # about 12,000 vertices; the rest of the document stays far under 200 KB
+# Simplification steps, in degrees (1e-5 is about 1.1 m of latitude and 0.7 m of longitude in England).
+SIMPLIFY_STEPS_DEGREES = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)
+
+
+def _text(shape: BaseGeometry) -> str:
+    return base64.b64encode(shapely.to_wkb(shape)).decode("ascii")
+
+
 def freeze(permitted: BaseGeometry, target: Target, earlier: str | None = None) -> str:
     """What the sender (or approver) may reach around this target, as text to store with the alert (WKB, base64).
 
-    With `earlier` (the sender's, when an approver approves), the result is what both may reach.
+    With `earlier` (the sender's, when an approver approves), the result is what both may reach. When the shape is too
+    detailed to store, it is simplified by the smallest step that fits and then grown by that step, so the stored
+    scope always contains the true one: it can only let in a point at most two steps (a few metres, in practice)
+    beyond the reach, which the API's exact check has already confined the target to. It never drops anyone inside.
     """
     local = near(permitted, target)
     if earlier is not None:
         local = shapely.intersection(local, thaw(earlier))
-    return base64.b64encode(shapely.to_wkb(local)).decode("ascii")
+    text = _text(local)
+    for step in SIMPLIFY_STEPS_DEGREES:
+        if len(text) <= MAX_FROZEN_CHARACTERS:
+            break
+        text = _text(shapely.simplify(local, step, preserve_topology=True).buffer(step, quad_segs=1,
+                                                                                     join_style="mitre"))
+    return text
 
 
 def thaw(frozen: str) -> BaseGeometry:
