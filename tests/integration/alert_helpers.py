@@ -154,12 +154,14 @@ class AlertStack:
         raise AssertionError("the alert queues never emptied")
 
     def waiting(self) -> int:
-        """Messages that exist but cannot be received yet: delayed, or in flight."""
+        """Messages not yet handled: delayed, in flight, or visible. Visible ones count too, because a delay can end
+        between the pump's last receive and this look, and the pump must not stop with that message unhandled."""
         total = 0
         for suffix in QUEUE_FUNCTIONS:
             attributes = self.sqs.get_queue_attributes(
                 QueueUrl=self.queue_url(suffix),
-                AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible"])
+                AttributeNames=["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessagesNotVisible",
+                                "ApproximateNumberOfMessages"])
             total += sum(int(v) for v in attributes["Attributes"].values())
         return total
 
