@@ -114,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     if status == 201:
         print(f"imported {len(body['imported'])} areas into {body['organisation']}: {', '.join(body['imported'])}")
         return 0
+    return print_refusal(status, body)
+
+
+def print_refusal(status: int, body: dict[str, Any]) -> int:
+    """The API's refusal on stderr, one line per field it names; the exit status for it."""
     print(f"refused ({status}): {body.get('message')}", file=sys.stderr)
     for error in body.get("errors", []):
         print(f"  {error['pointer'] or '(body)'}: {error['message']}", file=sys.stderr)

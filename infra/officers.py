@@ -33,7 +33,7 @@ from typing import Any
 import boto3
 import requests
 
-from infra.import_areas import local_credentials
+from infra.import_areas import local_credentials, print_refusal
 
 FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
 
@@ -139,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if status < 300:
         print(json.dumps(body, indent=2) if body else "done")
         return 0
-    print(f"refused ({status}): {body.get('message')}", file=sys.stderr)
-    for error in body.get("errors", []):
-        print(f"  {error['pointer'] or '(body)'}: {error['message']}", file=sys.stderr)
-    return 1
+    return print_refusal(status, body)
 
 
 if __name__ == "__main__":
