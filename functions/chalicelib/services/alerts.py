@@ -193,8 +193,8 @@ class AlertService:
                                 [FieldError("/status", f"is {alert.status.value}, not draft")], 409, "Conflict")
         if officer.role < Role.OFFICER and alert.source.user != officer.sub:
             raise forbidden("Volunteers can send only alerts they wrote.")
-        self._resolver.resolve(officer, alert.target)  # the officer's areas may have changed since the draft
-        alert.frozen_scope = self._resolver.frozen_scope(officer, alert.target)
+        # The officer's areas may have changed since the draft: checked again, and what they reach now is frozen.
+        _, alert.frozen_scope = self._resolver.resolve_and_freeze(officer, alert.target)
         now = self._now()
         next_status = alert_rules.status_when_sent(officer, alert, False, now)
         alert.sent_by, alert.sent_by_role = officer.sub, officer.role.group
@@ -210,13 +210,14 @@ class AlertService:
             raise HexwatchError("Only an alert waiting for approval can be approved.",
                                 [FieldError("/status", f"is {alert.status.value}, not pending_approval")], 409,
                                 "Conflict")
-        self._resolver.check_reach(officer, alert.target)
+        reach = self._resolver.reach(officer)
+        reach.check(alert.target)
         counts = self._ledger.targeting(alert.id)
         costly = bool(counts.get("costly"))
         now = self._now()
         alert_rules.approve(officer, alert, costly, now)
         # What reaches residents is what both the sender and the approver may reach.
-        alert.frozen_scope = self._resolver.frozen_scope(officer, alert.target, alert.frozen_scope)
+        alert.frozen_scope = reach.freeze(alert.target, alert.frozen_scope)
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "approve", _audience_size(counts))
         self._queue_plan(alert, now)
@@ -224,7 +225,7 @@ class AlertService:
 
     def cancel(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, item = self._load(officer, alert_id)
-        self._resolver.check_reach(officer, alert.target)
+        self._resolver.reach(officer).check(alert.target)
         if alert.source.user != officer.sub and not can_approve(officer):
             raise forbidden("Only the alert's author or an officer of its force can cancel it.")
         now = self._now()
@@ -232,13 +233,6 @@ class AlertService:
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "cancel", detail="what was not yet sent is stopped")
         return alert_rules.view(alert)
-
-    def _may_reach(self, officer: Officer, alert: Alert) -> bool:
-        try:
-            self._resolver.check_reach(officer, alert.target)
-        except HexwatchError:
-            return False
-        return True
 
     def _queue_plan(self, alert: Alert, now: datetime) -> None:
         if alert.status is Status.SENDING:
@@ -248,7 +242,7 @@ class AlertService:
 
     def read(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, _ = self._load(officer, alert_id)
-        self._resolver.check_reach(officer, alert.target)
+        self._resolver.reach(officer).check(alert.target)
         shown = alert_rules.view(alert)
         counts = self._ledger.targeting(alert.id)
         shown["audience"] = audience_view(counts, alert.channels)
@@ -272,10 +266,11 @@ class AlertService:
 
     def page(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
         items, next_cursor = self._store.page(officer.organisation, limit, cursor)
+        reach = self._resolver.reach(officer)
         alerts = []
         for item in items:
             alert = alert_rules.from_document(json.loads(item.document))
-            if not self._may_reach(officer, alert):
+            if not reach.allows(alert.target):
                 continue  # an area-limited officer lists only the alerts aimed inside their areas
             content = next(iter(alert.content.values()))
             alerts.append({"id": alert.id, "status": alert.status.value, "title": content.title,
