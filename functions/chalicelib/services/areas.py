@@ -12,7 +12,6 @@ from shapely.geometry.base import BaseGeometry
 from ..adapters.compressed_text import MAX_STORED_BYTES, compressed
 from ..adapters.models import AreaModel
 from ..domain.areas import IMPORT_MAX_POSITIONS, checked_area, outside_boundary
-from ..domain.coverage import Area
 from ..domain.errors import FieldError, forbidden, invalid
 from ..domain.officers import Officer, Operator, Role, may_target_area
 from ..domain.projection import shape_of
@@ -21,26 +20,27 @@ from .residents import iso
 BOUNDARY_ID = "boundary"
 
 
+def _storable(geometry_text: str) -> bool:
+    """Whether the geometry fits one DynamoDB item once compressed (adapters/compressed_text.py)."""
+    return len(compressed(geometry_text)) <= MAX_STORED_BYTES
+
+
+def _too_detailed(geometry_pointer: str) -> FieldError:
+    return FieldError(geometry_pointer + "/coordinates", "is too detailed to store: simplify it")
+
+
 class AreaService:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-
-    def boundary(self, organisation: str) -> Area | None:
-        try:
-            item = AreaModel.get(organisation, BOUNDARY_ID)
-        except DoesNotExist:
-            return None
-        return Area.from_geojson(json.loads(item.geometry))
 
     def set_boundary(self, operator: Operator, organisation: str, geometry: dict[str, Any]) -> dict[str, Any]:
         """The organisation's boundary, set by a platform operator; every named area must stay inside it."""
         normalised, errors = checked_area(geometry, "/geometry", max_positions=IMPORT_MAX_POSITIONS)
         if errors:
             raise invalid("The boundary cannot be used.", *errors)
-        text = json.dumps(normalised)
-        if len(compressed(text)) > MAX_STORED_BYTES:
-            raise invalid("The boundary cannot be used.",
-                          FieldError("/geometry/coordinates", "is too detailed to store: simplify it"))
+        text = json.dumps(normalised, separators=(",", ":"))
+        if not _storable(text):
+            raise invalid("The boundary cannot be used.", _too_detailed("/geometry"))
         outline = shape_of(normalised)
         outside = [FieldError("/geometry", f"area {item.area_id!r} would lie outside it")
                    for item in AreaModel.query(organisation)
@@ -62,31 +62,23 @@ class AreaService:
         for index, area_id in enumerate(ids):
             if ids.index(area_id) != index:
                 errors.append(FieldError(f"/features/{index}/id", f"{area_id!r} appears more than once"))
-        boundary_at = ids.index(BOUNDARY_ID) if BOUNDARY_ID in ids else None
-        if boundary_at is not None:
+        if BOUNDARY_ID in ids:
             # A force's own admin must not be able to widen where the force may send: the boundary is the platform
-            # operator's (PUT /v1/organisations/{organisation}/boundary, set_boundary below).
+            # operator's (PUT /v1/organisations/{organisation}/boundary, set_boundary above).
             raise forbidden("Only a platform operator sets the organisation's boundary.",
-                            FieldError(f"/features/{boundary_at}/id", "needs a platform operator"))
-        checked = [checked_area(feature["geometry"], f"/features/{index}/geometry", max_positions=IMPORT_MAX_POSITIONS)
-                   for index, feature in enumerate(features)]
-        if boundary_at is None:
-            outline = self._outline(officer.organisation)
-        else:  # an invalid boundary is reported as such, and nothing is judged against it
-            boundary, boundary_problems = checked[boundary_at]
-            outline = None if boundary_problems else shape_of(boundary)
+                            FieldError(f"/features/{ids.index(BOUNDARY_ID)}/id", "needs a platform operator"))
+        outline = self._outline(officer.organisation)
         stored: list[str] = []
-        for index, (geometry, problems) in enumerate(checked):
+        for index, feature in enumerate(features):
             where = f"/features/{index}/geometry"
+            geometry, problems = checked_area(feature["geometry"], where, max_positions=IMPORT_MAX_POSITIONS)
             errors.extend(problems)
             text = json.dumps(geometry, separators=(",", ":"))
             stored.append(text)
             if problems:
                 continue
-            if len(compressed(text)) > MAX_STORED_BYTES:
-                errors.append(FieldError(where + "/coordinates", "is too detailed to store: simplify it"))
-            if index == boundary_at or (boundary_at is not None and outline is None):
-                continue
+            if not _storable(text):
+                errors.append(_too_detailed(where))
             if outline is None:
                 errors.append(FieldError(f"/features/{index}", "needs the organisation's boundary first"))
                 continue
