@@ -1,15 +1,16 @@
 """Bad area geometry is refused with a message and a pointer; good areas pass."""
 
-from chalicelib.domain.areas import DRAWN_MAX_POSITIONS, check_geometry, checked_area
-from chalicelib.domain.coverage import Area
+from chalicelib.domain.areas import DRAWN_MAX_POSITIONS, checked_area, outside_boundary
+from chalicelib.domain.projection import shape_of
 
 SQUARE = [[-2.2, 52.7], [-2.0, 52.7], [-2.0, 52.9], [-2.2, 52.9], [-2.2, 52.7]]  # anticlockwise
 HOLE = [[-2.15, 52.75], [-2.15, 52.85], [-2.05, 52.85], [-2.05, 52.75], [-2.15, 52.75]]  # clockwise
-BOUNDARY = Area.from_geojson({"type": "Polygon", "coordinates": [[[-3, 52], [-1, 52], [-1, 54], [-3, 54], [-3, 52]]]})
+BOUNDARY = shape_of({"type": "Polygon", "coordinates": [[[-3, 52], [-1, 52], [-1, 54], [-3, 54], [-3, 52]]]})
 
 
-def problems(geometry: dict, boundary: Area | None = BOUNDARY) -> dict[str, str]:  # type: ignore[type-arg]
-    return {e.pointer: e.message for e in check_geometry(geometry, "/features/0/geometry", boundary)}
+def problems(geometry: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    _, errors = checked_area(geometry, "/features/0/geometry", max_positions=DRAWN_MAX_POSITIONS)
+    return {e.pointer: e.message for e in errors}
 
 
 def test_a_square_with_a_hole_and_a_multipolygon_are_fine() -> None:
@@ -41,8 +42,9 @@ def test_too_few_positions_are_refused() -> None:
         "/features/0/geometry/coordinates/0"]
 
 
-def test_an_area_outside_the_organisation_is_refused_at_the_first_outside_vertex() -> None:
+def test_an_area_outside_the_organisation_is_found_and_where() -> None:
     far = [[x + 2.0, y] for x, y in SQUARE]  # east of the boundary
-    found = problems({"type": "Polygon", "coordinates": [far]})
-    assert found == {"/features/0/geometry/coordinates/0/0": "lies outside your organisation's boundary"}
-    assert problems({"type": "Polygon", "coordinates": [far]}, boundary=None) == {}
+    assert problems({"type": "Polygon", "coordinates": [far]}) == {}  # a valid area in itself
+    lat, lng = outside_boundary(shape_of({"type": "Polygon", "coordinates": [far]}), BOUNDARY) or (0.0, 0.0)
+    assert 52.7 <= lat <= 52.9 and lng > -1
+    assert outside_boundary(shape_of({"type": "Polygon", "coordinates": [SQUARE]}), BOUNDARY) is None

@@ -92,8 +92,7 @@ def set_boundary(organisation: str) -> Response:
     registry_service().require_organisation(organisation)
     body = validated_json(request, "boundary", max_bytes=BOUNDARY_BODY_BYTES, before_schema=_boundary_size)
     result = area_service().set_boundary(operator, organisation, body["geometry"])
-    positions = sum(len(ring) for ring in _rings(body["geometry"]))
-    registry_service().record_boundary(operator, organisation, positions)
+    registry_service().record_boundary(operator, organisation, position_count(body["geometry"]["coordinates"]))
     return json_response(result)
 
 
@@ -106,8 +105,3 @@ def _boundary_size(document: dict[str, Any]) -> list[FieldError]:
                            f"has {count:,} positions, more than {IMPORT_MAX_POSITIONS:,}: simplify it")]
     return []
 
-
-def _rings(geometry: dict[str, Any]) -> list[list[Any]]:
-    coordinates = geometry["coordinates"]
-    polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
-    return [ring for polygon in polygons for ring in polygon]

@@ -19,7 +19,6 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from .coverage import Area
 from .errors import FieldError
 from .scope import lies_within
 
@@ -240,15 +239,3 @@ def outside_boundary(area: BaseGeometry, boundary: BaseGeometry) -> tuple[float,
     point = (beyond if not beyond.is_empty else area).representative_point()
     return point.y, point.x
 
-
-def check_geometry(geometry: dict[str, Any], pointer: str, boundary: Area | None) -> list[FieldError]:
-    """Every problem with one drawn polygon's geometry, each named by a JSON pointer under `pointer`, and any vertex
-    outside `boundary` (kept for services/targets.py until it judges containment with `scope.lies_within`)."""
-    _, errors = checked_area(geometry, pointer, max_positions=DRAWN_MAX_POSITIONS)
-    if errors or boundary is None:
-        return errors
-    for base, polygon in _polygons(geometry):  # as given, so that the position's index is the caller's
-        outside = next((i for i, (lng, lat, *_) in enumerate(polygon[0]) if not boundary.contains(lat, lng)), None)
-        if outside is not None:
-            errors.append(FieldError(f"{pointer}{base}/0/{outside}", "lies outside your organisation's boundary"))
-    return errors
