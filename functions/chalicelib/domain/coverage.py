@@ -46,7 +46,7 @@ MAX_COVER_CELLS = 4_000
 MAX_COVER_RANGES = 4_000
 # The smallest target: a circle of 50 m, the smallest the alert schema allows (7,854 m2). At UK suburban densities
 # (25-35 homes a hectare) that holds about 20 homes, so a drawn shape cannot be drawn around one house; previews show
-# counts under 5 as "fewer than 5" as well (domain/audience.py).
+# counts under 5 as "fewer than 5" as well (domain/small_counts.py).
 MIN_TARGET_AREA_M2 = 7_850
 
 Ring = Sequence[Sequence[float]]  # GeoJSON positions: [lng, lat]
