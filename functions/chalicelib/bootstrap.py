@@ -21,7 +21,7 @@ from .adapters.cognito_jwt import CognitoTokenVerifier, default_issuer
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
 from .adapters.ledger import DeliveryLedger
 from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
-from .adapters.models import AreaModel, bind_tables
+from .adapters.models import bind_tables
 from .adapters.officer_registry import CognitoDirectory, OfficerRegistry
 from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
@@ -228,7 +228,7 @@ def registry_service() -> RegistryService:
     bound_tables()
     directory = CognitoDirectory(boto3.client("cognito-idp"), os.environ.get(config.USER_POOL_ID_ENV, ""))
     return RegistryService(registry=officer_registry(), directory=directory, audit=AlertStore(),
-                           area_ids=lambda organisation: [item.area_id for item in AreaModel.query(organisation)],
+                           area_ids=area_service().area_ids,
                            clock=time.time)
 
 

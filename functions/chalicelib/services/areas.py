@@ -104,6 +104,11 @@ class AreaService:
             return None
         return shape_of(json.loads(item.geometry))
 
+    def area_ids(self, organisation: str) -> list[str]:
+        """The organisation's named areas (not its boundary), read without their geometry."""
+        return [item.area_id for item in AreaModel.query(organisation, attributes_to_get=["area_id"])
+                if item.area_id != BOUNDARY_ID]
+
     def list_areas(self, officer: Officer) -> dict[str, Any]:
         areas = [{"id": item.area_id, "name": item.name, "imported_at": item.imported_at,
                   "permitted": item.area_id != BOUNDARY_ID and may_target_area(officer, item.area_id,

@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 from ..adapters.alerts_store import AuditEntry
 from ..adapters.officer_registry import Organisation
-from ..domain.alerts import utc_text
 from ..domain.errors import FieldError, HexwatchError, forbidden, invalid
 from ..domain.officers import (
     OPERATOR,
@@ -24,6 +23,7 @@ from ..domain.officers import (
     checked_scope,
     not_in_registry,
 )
+from .residents import iso
 
 REGISTRY_TRAIL = "registry"  # the audit log's key for registry changes, beside each alert's own trail
 
@@ -67,9 +67,7 @@ class RegistryService:
         self._clock = clock
 
     def _now(self) -> str:
-        from datetime import UTC, datetime
-
-        return utc_text(datetime.fromtimestamp(self._clock(), UTC))
+        return iso(self._clock())
 
     def _record(self, organisation: str, actor: Officer | Operator, action: str, detail: dict[str, Any]) -> None:
         role = OPERATOR if isinstance(actor, Operator) else actor.role.group
@@ -89,6 +87,7 @@ class RegistryService:
 
     def set_officer(self, actor: Officer | Operator, username: str, body: dict[str, Any]) -> dict[str, Any]:
         """Creates or replaces one person's registry entry (the Cognito user must exist already)."""
+        # Before any lookup, so that someone who may not manage the registry cannot learn who is in the pool.
         if not isinstance(actor, Operator) and actor.role < Role.ADMIN:
             raise forbidden("Only your force's admins can change who may send alerts.")
         organisation = self._organisation_for(actor, body.get("organisation"))
@@ -98,8 +97,7 @@ class RegistryService:
                                 [FieldError("/username", "no such user")], 404, "NotFound")
         current = self._registry.fresh_entry(sub)
         check_registry_change(actor, organisation, str(body["role"]), sub, current)
-        known = [area for area in self._area_ids(organisation) if area != "boundary"]
-        areas, whole = checked_scope(body, known)
+        areas, whole = checked_scope(body, self._area_ids(organisation))
         entry = RegistryEntry(sub=sub, username=username, organisation=organisation, role=str(body["role"]),
                               areas=areas, whole_organisation=whole, updated_by=actor.sub, updated_at=self._now())
         self._registry.put_entry(entry)
