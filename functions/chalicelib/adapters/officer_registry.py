@@ -47,6 +47,12 @@ def _item_from_entry(entry: RegistryEntry) -> dict[str, Any]:
     return item
 
 
+def _organisation_from_item(item: dict[str, Any]) -> Organisation:
+    organisation_id = item["organisation"]["S"]
+    return Organisation(organisation_id, item.get("name", {}).get("S", organisation_id),
+                        item.get("created_by", {}).get("S", ""), item.get("created_at", {}).get("S", ""))
+
+
 class OfficerRegistry:
     def __init__(self, client: Any, officers_table: str, organisations_table: str,
                  clock: Callable[[], float] = time.monotonic, cache_seconds: float = CACHE_SECONDS) -> None:
@@ -76,9 +82,7 @@ class OfficerRegistry:
             return cached[1]
         item = self._client.get_item(TableName=self._organisations, Key={"organisation": {"S": organisation_id}},
                                      ConsistentRead=True).get("Item")
-        found = Organisation(organisation_id, item.get("name", {}).get("S", organisation_id),
-                             item.get("created_by", {}).get("S", ""),
-                             item.get("created_at", {}).get("S", "")) if item else None
+        found = _organisation_from_item(item) if item else None
         self._known_organisations[organisation_id] = (self._clock(), found)
         return found
 
@@ -120,9 +124,7 @@ class OfficerRegistry:
         request: dict[str, Any] = {"TableName": self._organisations}
         while True:
             page = self._client.scan(**request)
-            found.extend(Organisation(item["organisation"]["S"], item.get("name", {}).get("S", ""),
-                                      item.get("created_by", {}).get("S", ""), item.get("created_at", {}).get("S", ""))
-                         for item in page.get("Items", []))
+            found.extend(_organisation_from_item(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return sorted(found, key=lambda o: o.id)
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
