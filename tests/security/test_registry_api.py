@@ -96,3 +96,15 @@ def test_a_boundary_over_the_position_cap_is_refused_before_the_schema_reads_it(
                          {"geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}})
     print(f"60,001-position boundary refused in {time.perf_counter() - started:.2f} s")
     assert refused.status_code == 400 and body(refused)["errors"][0]["pointer"] == "/geometry/coordinates"
+
+
+def test_a_sign_in_name_cognito_could_never_hold_is_no_such_user_not_a_500() -> None:
+    from chalicelib.adapters.officer_registry import CognitoDirectory
+
+    client = boto3.client("cognito-idp", region_name="eu-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("admin_get_user", "InvalidParameterException", expected_params={
+            "UserPoolId": "pool", "Username": "\u2028" * 3})
+        stubber.add_client_error("admin_get_user", "UserNotFoundException")
+        assert CognitoDirectory(client, "pool").sub_of("\u2028" * 3) is None
+        assert CognitoDirectory(client, "pool").sub_of("nobody@force.example") is None

@@ -140,6 +140,6 @@ class CognitoDirectory:
     def sub_of(self, username: str) -> str | None:
         try:
             user = self._client.admin_get_user(UserPoolId=self._pool, Username=username)
-        except self._client.exceptions.UserNotFoundException:
-            return None
+        except (self._client.exceptions.UserNotFoundException, self._client.exceptions.InvalidParameterException):
+            return None  # no such user, or a name no user could have (Cognito's own rules): the same to the caller
         return next((a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub"), None)

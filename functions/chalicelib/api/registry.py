@@ -21,7 +21,7 @@ from .officers import current_operator, current_principal, officer_authorizer
 registry_api = Blueprint(__name__)
 
 ORGANISATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-USERNAME = re.compile(r"^[^\s/]{3,254}$")
+USERNAME = re.compile(r"^[^\s/]{3,128}$")  # Cognito's user names are at most 128 characters
 BOUNDARY_BODY_BYTES = 4 * 1024 * 1024  # a force boundary at the import cap (docs/security.md)
 
 
