@@ -25,9 +25,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from infra.local.token import id_token
+from infra.officer_api import add_connection_arguments, call, connection, print_refusal
 
 ID_LENGTH = 63  # schemas/areas-import.json: ^[a-z0-9][a-z0-9-]{0,62}$
 
@@ -61,43 +59,14 @@ def map_properties(collection: dict[str, Any], id_property: str | None,
     return problems
 
 
-def import_collection(collection: dict[str, Any], api: str, token: str) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(collection, separators=(",", ":")).encode("utf-8")
-    response = requests.post(f"{api.rstrip('/')}/v1/areas", data=data, timeout=60,
-                             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"message": response.text}
-    return response.status_code, body
-
-
-def local_credentials(state_file: Path, username: str) -> tuple[str, str]:
-    state = json.loads(state_file.read_text(encoding="utf-8"))
-    user = next((u for u in state["users"] if u["username"] == username), None)
-    if user is None:
-        raise SystemExit(f"{username} is not a demo user of the stack in {state_file}")
-    token = id_token(state["endpoint"], state["region"], state["user_pool_id"], state["user_pool_client_id"],
-                     user["username"], user["password"], totp_secret=user["totp_secret"])
-    return state["site_url"], token
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path)
-    parser.add_argument("--api", help="the API's base URL")
-    parser.add_argument("--token", help="an officer's ID token (supervisor or admin)")
-    parser.add_argument("--state-file", type=Path, help="the local stack's state file, instead of --api/--token")
-    parser.add_argument("--user", default="demo-admin@hexwatch.example", help="demo user, with --state-file")
+    add_connection_arguments(parser, "an officer's ID token (supervisor or admin)")
     parser.add_argument("--id-property", help="the feature property whose value (as a slug) becomes the area id")
     parser.add_argument("--name-property", help="the feature property whose value becomes the area's name")
     args = parser.parse_args(argv)
-    if args.state_file:
-        api, token = local_credentials(args.state_file, args.user)
-    elif args.api and args.token:
-        api, token = args.api, args.token
-    else:
-        parser.error("give --api and --token, or --state-file")
+    api, token = connection(parser, args)
     try:
         collection = json.loads(args.file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as failure:
@@ -110,19 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"cannot map the properties of {args.file}:", *problems, sep="\n  ", file=sys.stderr)
         return 1
-    status, body = import_collection(collection, api, token)
+    status, body = call(api, token, "POST", "/v1/areas", collection)
     if status == 201:
         print(f"imported {len(body['imported'])} areas into {body['organisation']}: {', '.join(body['imported'])}")
         return 0
     return print_refusal(status, body)
-
-
-def print_refusal(status: int, body: dict[str, Any]) -> int:
-    """The API's refusal on stderr, one line per field it names; the exit status for it."""
-    print(f"refused ({status}): {body.get('message')}", file=sys.stderr)
-    for error in body.get("errors", []):
-        print(f"  {error['pointer'] or '(body)'}: {error['message']}", file=sys.stderr)
-    return 1
 
 
 if __name__ == "__main__":

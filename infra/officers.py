@@ -31,21 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import requests
 
-from infra.import_areas import local_credentials, print_refusal
+from infra.officer_api import add_connection_arguments, call, connection, print_refusal
 
 FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
-
-
-def call(api: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    response = requests.request(method, f"{api.rstrip('/')}{path}", timeout=60,
-                                data=json.dumps(body).encode() if body is not None else None,
-                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        return response.status_code, response.json() if response.content else {}
-    except ValueError:
-        return response.status_code, {"message": response.text}
 
 
 def geometry_of(path: Path) -> dict[str, Any]:
@@ -81,10 +70,7 @@ def bootstrap_operator(username: str, pool_id: str, prefix: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", help="the API's base URL")
-    parser.add_argument("--token", help="an admin's or platform operator's ID token")
-    parser.add_argument("--state-file", type=Path, help="the local stack's state file, instead of --api/--token")
-    parser.add_argument("--user", default="demo-admin@hexwatch.example", help="demo user, with --state-file")
+    add_connection_arguments(parser, "an admin's or platform operator's ID token")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="the registry of one organisation")
     listing.add_argument("--organisation")
@@ -110,12 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "bootstrap-operator":
         return bootstrap_operator(args.username, args.pool_id, args.prefix)
-    if args.state_file:
-        api, token = local_credentials(args.state_file, args.user)
-    elif args.api and args.token:
-        api, token = args.api, args.token
-    else:
-        parser.error("give --api and --token, or --state-file")
+    api, token = connection(parser, args)
 
     if args.command == "list":
         query = f"?organisation={args.organisation}" if args.organisation else ""
