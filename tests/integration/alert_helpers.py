@@ -8,7 +8,8 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from chalicelib.domain.geo import location_key
 from chalicelib.domain.residents import ACTIVE, Consent, ContactRecord, Device, Location, Resident
 from chalicelib.services.residents import iso
 from infra.local import seed
+from infra.local import stack as infra_stack
 from infra.local.demo import seed_demo_areas
 from infra.local.outbox import list_messages
 from infra.local.pump import LambdaContext, sqs_record
@@ -203,3 +205,25 @@ def alert_stack(emulator: Any, fresh_stack: Callable[..., dict[str, Any]]) -> tu
               for user in users}
     client = Client(app, stage_name="local", project_dir=FUNCTIONS_DIR)
     return AlertStack(client, outputs, tokens, app), client
+
+
+@contextmanager
+def module_alert_stack(emulator: Any, sender: str, site_url: str) -> Iterator[AlertStack]:
+    """One alert stack for a whole test module (`fresh_stack` deploys one per test), on a prefix of its own; the
+    HEXWATCH_* variables are put back afterwards."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("HEXWATCH_")}
+
+    def deploy() -> dict[str, Any]:
+        outputs = infra_stack.deploy(emulator.endpoint, f"t{uuid.uuid4().hex[:12]}", sender)
+        os.environ.update(infra_stack.app_env(outputs, site_url))
+        return outputs
+
+    alerts, client = alert_stack(emulator, deploy)
+    try:
+        with client:
+            yield alerts
+    finally:
+        bootstrap.reset()
+        for name in [name for name in os.environ if name.startswith("HEXWATCH_")]:
+            del os.environ[name]
+        os.environ.update(saved)

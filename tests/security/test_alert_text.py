@@ -8,17 +8,13 @@ no alert is stored.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
-from infra.local import stack as infra_stack
 from tests.conftest import SENDER, SITE_URL
-from tests.integration.alert_helpers import AlertStack, alert_body, alert_stack
+from tests.integration.alert_helpers import AlertStack, alert_body, module_alert_stack
 
 # C0 (CR, LF, NUL, ESC, TAB), DEL, C1 (NEL, CSI) and the bidi controls: embeddings and overrides, isolates, marks.
 REFUSED_EVERYWHERE = ["\r", "\x00", "\x1b", "\t", "\x7f", "\x85", "\x9b", "\u202a", "\u202e", "\u2066", "\u2069",
@@ -29,20 +25,8 @@ FOOTAGE = {"from": "2026-11-30T22:00:00Z", "to": "2026-12-01T06:00:00Z", "radius
 @pytest.fixture(scope="module")
 def stack(emulator) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
     """One stack for the module (as `fresh_stack` deploys one per test): nearly every case here is a refusal."""
-    saved = {name: value for name, value in os.environ.items() if name.startswith("HEXWATCH_")}
-
-    def deploy() -> dict[str, Any]:
-        outputs = infra_stack.deploy(emulator.endpoint, f"t{uuid.uuid4().hex[:12]}", SENDER)
-        os.environ.update(infra_stack.app_env(outputs, SITE_URL))
-        return outputs
-
-    alerts, client = alert_stack(emulator, deploy)
-    with client:
+    with module_alert_stack(emulator, SENDER, SITE_URL) as alerts:
         yield alerts
-    bootstrap.reset()
-    for name in [name for name in os.environ if name.startswith("HEXWATCH_")]:
-        del os.environ[name]
-    os.environ.update(saved)
 
 
 def body_with(pointer: str, text: str) -> dict[str, Any]:

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
 from chalicelib.services.alerts import audience_view
-from infra.local import stack as infra_stack
 from tests.conftest import SENDER, SITE_URL
-from tests.integration.alert_helpers import STAFFORD, AlertStack, alert_body, alert_stack, offset
+from tests.integration.alert_helpers import STAFFORD, AlertStack, alert_body, module_alert_stack, offset
 
 FEWER = "fewer than 5"
 
@@ -31,20 +27,8 @@ FEWER = "fewer than 5"
 @pytest.fixture(scope="module")
 def stack(emulator) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
     """One stack for the module (as `fresh_stack` deploys one per test)."""
-    saved = {name: value for name, value in os.environ.items() if name.startswith("HEXWATCH_")}
-
-    def deploy() -> dict[str, Any]:
-        outputs = infra_stack.deploy(emulator.endpoint, f"t{uuid.uuid4().hex[:12]}", SENDER)
-        os.environ.update(infra_stack.app_env(outputs, SITE_URL))
-        return outputs
-
-    alerts, client = alert_stack(emulator, deploy)
-    with client:
+    with module_alert_stack(emulator, SENDER, SITE_URL) as alerts:
         yield alerts
-    bootstrap.reset()
-    for name in [name for name in os.environ if name.startswith("HEXWATCH_")]:
-        del os.environ[name]
-    os.environ.update(saved)
 
 
 def metres_to_degrees(lat: float) -> tuple[float, float]:
