@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -115,3 +118,25 @@ def make_api(prefix: str) -> ResidentApi:
     from app import app
 
     return ResidentApi(Client(app, stage_name="local", project_dir=FUNCTIONS_DIR), prefix)
+
+
+# Tests sign up many residents from one address, so the per-IP and per-contact limits (meant for one person) would
+# trip; a test of a limit sets its own.
+GENEROUS_RATE_LIMITS = json.dumps({rule: [100_000, 3600] for rule in
+                                   ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
+                                    "signin.contact")})
+
+
+@contextmanager
+def generous_resident_api(fresh_stack: Callable[..., dict[str, Any]],
+                          also_restore: Iterable[str] = ()) -> Iterator[ResidentApi]:
+    """The resident API on a fresh stack with generous rate limits; afterwards those limits and the variables named in
+    `also_restore` are dropped, and the wiring forgotten."""
+    outputs = fresh_stack()
+    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_RATE_LIMITS
+    try:
+        yield make_api(outputs["prefix"])
+    finally:
+        for name in ("HEXWATCH_RATE_LIMITS", *also_restore):
+            os.environ.pop(name, None)
+        bootstrap.reset()

@@ -9,24 +9,22 @@ from urllib.parse import unquote
 
 import pytest
 
-from chalicelib import bootstrap
 from chalicelib.adapters.models import ContactModel, LocationModel, SubscriberModel, SuppressionModel
 from infra.local.pump import scheduled_event, sns_record
 
-from .residents_helpers import ResidentApi, make_api, signup_body, unique_email, unique_mobile
-
-GENEROUS_LIMITS = json.dumps({rule: [10_000, 3600] for rule in
-                              ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
-                               "signin.contact")})
+from .residents_helpers import (
+    ResidentApi,
+    generous_resident_api,
+    signup_body,
+    unique_email,
+    unique_mobile,
+)
 
 
 @pytest.fixture
 def api(emulator, fresh_stack) -> Iterator[ResidentApi]:  # type: ignore[no-untyped-def]
-    outputs = fresh_stack()
-    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_LIMITS
-    yield make_api(outputs["prefix"])
-    os.environ.pop("HEXWATCH_RATE_LIMITS", None)
-    bootstrap.reset()
+    with generous_resident_api(fresh_stack) as api:
+        yield api
 
 
 def items(model) -> list:  # type: ignore[no-untyped-def,type-arg]

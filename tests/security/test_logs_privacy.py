@@ -21,11 +21,8 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.observability import logger
 from tests.integration.alert_helpers import AlertStack, alert_stack
-from tests.integration.residents_helpers import ResidentApi, signup_body, unique_mobile
+from tests.integration.residents_helpers import GENEROUS_RATE_LIMITS, ResidentApi, signup_body, unique_mobile
 
-GENEROUS_LIMITS = json.dumps({rule: [10_000, 3600] for rule in
-                              ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
-                               "signin.contact")})
 NAME, NEW_NAME = "Zebedee Quartermaine", "Ottoline Fairweather-Brown"
 POSTCODE = "ST16 2DH"
 HOME = (52.80913, -2.12384)  # about 500 m from the alert's centre, and unlike any other number in the logs
@@ -50,7 +47,7 @@ def captured_logs(capfd: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_LIMITS
+    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_RATE_LIMITS
     alerts, client = alert_stack(emulator, fresh_stack)
     with client:
         yield alerts

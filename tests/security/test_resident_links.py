@@ -22,21 +22,21 @@ from chalicelib.adapters.residents_store import ResidentStore
 from chalicelib.domain.errors import HexwatchError
 from chalicelib.services.residents import ResidentSettings
 from infra.local.pump import scheduled_event
-from tests.integration.residents_helpers import ResidentApi, make_api, signup_body, unique_email, unique_mobile
+from tests.integration.residents_helpers import (
+    ResidentApi,
+    generous_resident_api,
+    signup_body,
+    unique_email,
+    unique_mobile,
+)
 
-GENEROUS_LIMITS = json.dumps({rule: [100_000, 3600] for rule in
-                              ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
-                               "signin.contact")})
 MAX_CODE_ATTEMPTS = ResidentSettings(notice_version="any").max_code_attempts
 
 
 @pytest.fixture
 def api(emulator, fresh_stack) -> Iterator[ResidentApi]:  # type: ignore[no-untyped-def]
-    outputs = fresh_stack()
-    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_LIMITS
-    yield make_api(outputs["prefix"])
-    os.environ.pop("HEXWATCH_RATE_LIMITS", None)
-    bootstrap.reset()
+    with generous_resident_api(fresh_stack) as api:
+        yield api
 
 
 def body_of(response: Any) -> dict[str, Any]:

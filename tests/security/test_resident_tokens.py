@@ -7,17 +7,16 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib import bootstrap, config
+from chalicelib import config
 from chalicelib.adapters.secrets import load_key_ring
 from chalicelib.domain.tokens import KeyRing, TokenError, TokenSigner
-from tests.integration.residents_helpers import ResidentApi, make_api
+from tests.integration.residents_helpers import ResidentApi, generous_resident_api
 
 KEY = b"first-secret-key-0123456789"
 NOW = 1_800_000_000
@@ -91,18 +90,12 @@ def test_any_text_at_all_gives_claims_or_a_token_error_and_nothing_else(token: s
 
 # --- the same tokens through the API, against the emulator
 
-GENEROUS_LIMITS = json.dumps({rule: [100_000, 3600] for rule in
-                              ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
-                               "signin.contact")})
 
 
 @pytest.fixture
 def api(emulator, fresh_stack) -> Iterator[ResidentApi]:  # type: ignore[no-untyped-def]
-    outputs = fresh_stack()
-    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_LIMITS
-    yield make_api(outputs["prefix"])
-    os.environ.pop("HEXWATCH_RATE_LIMITS", None)
-    bootstrap.reset()
+    with generous_resident_api(fresh_stack) as api:
+        yield api
 
 
 def _error(response) -> dict:  # type: ignore[no-untyped-def,type-arg]

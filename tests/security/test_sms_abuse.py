@@ -19,11 +19,15 @@ from chalicelib.adapters.models import ContactModel, SubscriberModel
 from chalicelib.observability import metrics
 from chalicelib.services.sms_budget import COUNTED_METRIC, REFUSED_METRIC
 from infra.local.outbox import list_messages
-from tests.integration.residents_helpers import ResidentApi, make_api, signup_body, unique_email, unique_mobile
+from tests.integration.residents_helpers import (
+    ResidentApi,
+    generous_resident_api,
+    make_api,
+    signup_body,
+    unique_email,
+    unique_mobile,
+)
 
-GENEROUS_LIMITS = json.dumps({rule: [10_000, 3600] for rule in
-                              ("signup.ip", "signup.contact", "verify.ip", "verify.contact", "signin.ip",
-                               "signin.contact")})
 SITE_ORIGIN = "http://localhost:8080"  # tests/conftest.py's SITE_URL, which is also the API's URL there
 CROSS_SITE = {"Sec-Fetch-Site": "cross-site"}
 FOREIGN_ORIGIN = {"Origin": "https://evil.example"}
@@ -33,12 +37,9 @@ IRISH_MOBILE, JERSEY_MOBILE = "+353871234567", "+447797712345"
 
 @pytest.fixture
 def api(emulator, fresh_stack) -> Iterator[ResidentApi]:  # type: ignore[no-untyped-def]
-    outputs = fresh_stack()
-    os.environ["HEXWATCH_RATE_LIMITS"] = GENEROUS_LIMITS
-    yield make_api(outputs["prefix"])
-    for name in ("HEXWATCH_RATE_LIMITS", "HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR", "HEXWATCH_SMS_COUNTRIES"):
-        os.environ.pop(name, None)
-    bootstrap.reset()
+    settings = ("HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR", "HEXWATCH_SMS_COUNTRIES")  # the cases set their own
+    with generous_resident_api(fresh_stack, settings) as api:
+        yield api
 
 
 def rewired(api: ResidentApi, **settings: str) -> ResidentApi:
