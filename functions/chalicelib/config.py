@@ -68,6 +68,10 @@ TRANSACTIONAL_QUEUE = "transactional"
 SES_EVENTS_TOPIC = "ses-events"
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
+# The value CloudFront adds as the X-Origin-Verify header to every request it forwards to the API; the API refuses
+# requests without it (403), so nobody can bypass CloudFront (its WAF rule, its viewer-address header) by calling the
+# execute-api URL directly.
+ORIGIN_VERIFY_SECRET = "origin-verify"
 PUSH_PLATFORMS_ENV = "HEXWATCH_PUSH_PLATFORMS"  # JSON: {"fcm": "<platform application ARN>", "apns": "..."}
 JWT_ISSUER_ENV = "HEXWATCH_JWT_ISSUER"  # default: https://cognito-idp.<region>.amazonaws.com/<HEXWATCH_USER_POOL_ID>
 # HEXWATCH_USER_POOL_CLIENT_ID may list several app clients, comma-separated; HEXWATCH_JWKS_URL defaults to
