@@ -1,4 +1,6 @@
-"""`make package`: the deployable template: Chalice's SAM output merged with infra/resources.yaml and the patches.
+"""`make package`: the deployable template: Chalice's SAM output merged with infra/resources.yaml and the patches
+(`infra/*.patch.yaml`: everything that names a Chalice-generated resource, such as a function or the REST API, and so
+cannot be deployed on its own).
 
     python -m infra.package --out build/package [--stage dev]
 
@@ -18,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.yaml"
-FUNCTION_PATCHES = ROOT / "infra" / "functions.patch.yaml"
+PATCHES = sorted((ROOT / "infra").glob("*.patch.yaml"))
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -48,7 +50,24 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_template() -> dict[str, Any]:
-    return deep_merge(load_yaml(RESOURCES), load_yaml(FUNCTION_PATCHES))
+    merged = load_yaml(RESOURCES)
+    for patch in PATCHES:
+        fragment = load_yaml(patch)
+        _refuse_overrides(merged, fragment, patch.name)
+        merged = deep_merge(merged, fragment)
+    return merged
+
+
+def _refuse_overrides(base: dict[str, Any], patch: dict[str, Any], source: str, path: str = "") -> None:
+    """Two files setting the same value would leave one of them silently ignored; patches may only add."""
+    for key, value in patch.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in base:
+            continue
+        if isinstance(value, dict) and isinstance(base[key], dict):
+            _refuse_overrides(base[key], value, source, where)
+        elif base[key] != value:
+            raise ValueError(f"{source} sets {where}, which another file already sets")
 
 
 def package(out: Path, stage: str = "dev") -> Path:
