@@ -6,6 +6,7 @@ from chalicelib.api.account import account_api
 from chalicelib.api.alerts import alerts_api
 from chalicelib.api.areas import areas_api
 from chalicelib.api.officers import officer_api
+from chalicelib.api.origin_verify import register_origin_verify
 from chalicelib.api.origins import register_cross_site_guard
 from chalicelib.api.reference import reference_api
 from chalicelib.api.registry import registry_api
@@ -19,6 +20,7 @@ from chalicelib.workers.transactional import transactional_workers
 
 app = Chalice(app_name="hexwatch")
 register_observability(app)
+register_origin_verify(app)
 register_cross_site_guard(app)
 app.register_blueprint(signup_api)
 app.register_blueprint(account_api)

@@ -30,6 +30,7 @@ CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
 SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)
 TRANSACTIONAL_SMS_PER_HOUR_ENV = "HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR"  # codes texted per clock hour (default 100)
+ORIGIN_VERIFY_ENV = "HEXWATCH_ORIGIN_VERIFY"  # "required": the API answers 403 without X-Origin-Verify (deployed)
 
 DEFAULT_PREFIX = "hexwatch"
 DEFAULT_PRIVACY_NOTICE_VERSION = "2026-11"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import html
+import ipaddress
 import json
 import re
 from collections.abc import Callable
@@ -71,9 +72,33 @@ def raw_body(request: Request) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else (body or b"")
 
 
+# Set by the origin-verify middleware (api/origin_verify.py), and only for a request whose X-Origin-Verify header
+# proved it came through CloudFront: the viewer's address from CloudFront-Viewer-Address. A client cannot put keys
+# into the request context, so a spoofed viewer-address header alone never reaches here.
+VIEWER_IP_CONTEXT_KEY = "hexwatchViewerIp"
+
+
 def client_ip(request: Request) -> str:
-    identity = (request.context or {}).get("identity") or {}
-    return str(identity.get("sourceIp") or "unknown")
+    """The address per-IP limits count against: the viewer's (through CloudFront), else API Gateway's sourceIp.
+
+    Behind CloudFront, sourceIp is a CloudFront edge server shared by many residents. An IPv6 address counts as its
+    /64, which one household or phone is usually given whole, so walking through it does not reset the limits.
+    """
+    context = request.context or {}
+    address = context.get(VIEWER_IP_CONTEXT_KEY) or (context.get("identity") or {}).get("sourceIp")
+    return rate_limit_address(str(address)) if address else "unknown"
+
+
+def rate_limit_address(text: str) -> str:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 _LOCATION_FIELD = re.compile(r"^locations\[(\d)\]\[(label|postcode|lat|lng)\]$")
