@@ -175,6 +175,14 @@ def write_items_one_at_a_time() -> None:
         setattr(backend, name, locked)
 
 
+@contextmanager
+def writes_held() -> Iterator[None]:
+    """Hold every DynamoDB write (those that `write_items_one_at_a_time` serialises) until the block ends: the local
+    stack's snapshot (infra/local/persistence.py) reads all tables at one moment. Reads go on meanwhile."""
+    with _WRITES:
+        yield
+
+
 def start_emulator(port: int = DEFAULT_PORT) -> Emulator:
     """Start moto on `port` (0 = a free port) in a daemon thread and return once it accepts connections."""
     # Without this moto accepts any MFA code; with it, codes are checked against its fixed TOTP secret (the one

@@ -1,8 +1,10 @@
 """Run the whole stack on this machine: `python -m infra.local.run` from the repository root.
 
-Emulator (moto) -> resources from infra/resources.yaml -> demo officers -> site build -> Chalice API in-process ->
-site/outbox server -> event pump. URLs and ids go to the state file (default .local/stack.json) and to stdout;
-passwords go to the state file only. Ctrl-C (SIGINT) or SIGTERM shuts everything down. docs/local-stack.md has more.
+Emulator (moto) -> resources from infra/resources.yaml -> the data of the last run, if any (infra/local/persistence.py)
+-> demo officers (on an empty stack only) -> site build -> Chalice API in-process -> site/outbox server -> event pump.
+URLs and ids go to the state file (default .local/stack.json) and to stdout; passwords go to the state file only.
+The data is snapshotted into the data directory (default: `data/` next to the state file) every minute and at a clean
+stop; `--fresh` starts empty. Ctrl-C (SIGINT) or SIGTERM shuts everything down. docs/local-stack.md has more.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from infra.local import demo, seed, site_build, stack
+from infra.local import demo, persistence, seed, site_build, stack
 from infra.local import emulator as emulator_module
 from infra.local.outbox import Outbox
 from infra.local.pump import EventPump
@@ -43,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sender-email", default=DEFAULT_SENDER)
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
     parser.add_argument("--site-out", type=Path, default=site_build.DEFAULT_OUT)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where the data is kept across restarts (default: data/ next to the state file)")
+    parser.add_argument("--fresh", action="store_true", help="delete the kept data and start with an empty stack")
+    parser.add_argument("--snapshot-seconds", type=float, default=persistence.DEFAULT_INTERVAL_SECONDS,
+                        help="how often the data is snapshotted while running (0: only at a clean stop)")
     return parser.parse_args(argv)
 
 
@@ -88,6 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     state_file: Path = args.state_file
     state_file.unlink(missing_ok=True)  # a stale file would point readers at a stack that is gone
+    data_dir: Path = args.data_dir or persistence.default_data_dir(state_file)
+    snapshot_file = persistence.snapshot_path(data_dir)
+    if args.fresh and persistence.discard_snapshot(data_dir):
+        LOG.info("--fresh: deleted the kept data in %s", snapshot_file)
+    try:
+        # Read before anything starts: a snapshot that cannot be restored must stop the start, or the first
+        # periodic snapshot of the empty stack would overwrite the data it holds.
+        kept = persistence.read_snapshot(snapshot_file)
+    except persistence.SnapshotError as error:
+        LOG.error("%s; move it away, or start with --fresh (make run FRESH=1) to delete it", error)
+        return 2
 
     stopping = threading.Event()
 
@@ -108,6 +126,20 @@ def main(argv: list[str] | None = None) -> int:
         outputs = stack.deploy(emu.endpoint, args.prefix, args.sender_email)
         LOG.info("deployed %s; created through service APIs: %s", outputs["stack_name"], outputs["created_by_api"])
 
+        # What the demo seed made: with the snapshot's data restored it must not run again (it would give the demo
+        # officers new passwords and TOTP enrolments), and the state file still needs the demo users' passwords.
+        seeded: dict[str, Any] = {}
+        if kept is not None:
+            outputs = persistence.restore(kept, outputs)
+            seeded = dict(kept.get("demo") or {})
+            LOG.info("restored the data of %s from %s: %s", kept.get("taken_at"), snapshot_file,
+                     persistence.summary(kept))
+        # Only from here on is the emulator's data worth keeping: a failed restore above must not be snapshotted
+        # over the file it came from.
+        snapshots = persistence.Snapshotter(snapshot_file, lambda: persistence.capture(outputs, seeded),
+                                            interval=args.snapshot_seconds)
+        shutdown.append(snapshots.stop)
+
         site_dir = site_build.build_site(args.site_out, api_base="")
         outbox = Outbox(emu.endpoint, args.prefix)
         # The site server binds first: the app needs the site URL (links in messages) before it is imported, and the
@@ -118,7 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         config = chalice_config("local")
         apply_stage_environment(config)
 
-        users = seed.seed_officers(outputs["user_pool_id"], endpoint=emu.endpoint)
+        if seeded.get("users"):
+            users = list(seeded["users"])
+        else:
+            users = seed.seed_officers(outputs["user_pool_id"], endpoint=emu.endpoint)
+            seeded["users"] = users
         LOG.info("demo officers (passwords in %s): %s", state_file, ", ".join(u["username"] for u in users))
 
         api_url, api_error = None, None
@@ -137,12 +173,18 @@ def main(argv: list[str] | None = None) -> int:
             threading.Thread(target=api_server.serve_forever, name="chalice-api", daemon=True).start()
             shutdown.append(api_server.shutdown)
             site_server.api_origin = api_url
-            try:
-                residents = demo.seed_demo_residents()
-                demo.seed_demo_areas()
-            except Exception as error:
-                LOG.exception("seed_demo_residents failed")
-                residents = f"failed: {error}"
+            if seeded.get("residents"):
+                residents = seeded["residents"]
+            else:
+                # Recorded only once both succeeded, so a failed or skipped seed (the app did not load) runs at the
+                # next start; seed_demo_residents skips residents that exist and the areas import replaces.
+                try:
+                    residents = demo.seed_demo_residents()
+                    demo.seed_demo_areas()
+                    seeded["residents"] = residents
+                except Exception as error:
+                    LOG.exception("seed_demo_residents failed")
+                    residents = f"failed: {error}"
             pump = EventPump(app, endpoint=emu.endpoint, function_prefix=f"{args.prefix}-local")
             pump.start()
             shutdown.append(pump.stop)
@@ -174,7 +216,11 @@ def main(argv: list[str] | None = None) -> int:
             "demo_areas": demo.demo_areas(),
             "stack": {key: outputs[key] for key in ("tables", "queues", "queue_urls", "topic_arns", "secrets")},
             "site_dir": str(site_dir),
+            "data_dir": str(data_dir),
+            "restored_from": kept.get("taken_at") if kept is not None else None,
+            "snapshot_seconds": args.snapshot_seconds,
         }
+        snapshots.start()
         write_state(state_file, state)
         print(
             "\nHexwatch local stack is up\n"
@@ -184,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  outbox      {site_url}/outbox/\n"
             f"  emulator    {emu.endpoint}\n"
             f"  demo users  {', '.join(u['username'] for u in users)} (passwords in {state_file})\n"
+            f"  data        {data_dir} ({'restored from ' + str(kept.get('taken_at')) if kept else 'empty at start'};"
+            " make run FRESH=1 starts empty)\n"
             "Ctrl-C to stop.",
             flush=True,
         )
