@@ -1,4 +1,8 @@
-"""Real-browser fixtures: Debian's Chromium driven by Playwright, against the whole local stack.
+"""Real-browser fixtures: a system Chromium driven by Playwright, against the whole local stack.
+
+The Chromium is $HEXWATCH_CHROMIUM if set, else the first of chromium, chromium-browser, google-chrome and
+google-chrome-stable on PATH, else the macOS application (infra/local/preflight.py: find_chromium, which `make chromium`
+uses too); `make chromium` installs Debian's package where there is none.
 
 The stack is the session fixture `local_stack` of tests/conftest.py (`python -m infra.local.run` on free ports). To
 iterate quickly on the pages, point HEXWATCH_STACK_STATE at the state file of a stack that is already running, for
@@ -18,7 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-CHROMIUM = "/usr/bin/chromium"
+from infra.local.preflight import CHROMIUM_HOW, find_chromium
+
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -54,14 +59,18 @@ def site_url(stack: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    try:
+        chromium = find_chromium()
+    except ValueError as error:
+        pytest.fail(str(error))
+    if chromium is None:
+        pytest.fail(CHROMIUM_HOW)
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as error:  # pragma: no cover - the venv has it
         pytest.fail(f"playwright is not installed in this environment: {error}")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
