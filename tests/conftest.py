@@ -26,8 +26,23 @@ from infra.local import emulator as emulator_module
 from infra.local import stack
 from infra.local.run import apply_stage_environment, chalice_config
 from infra.local.testing import EmulatorStack
+from tests import aws_calls
+
+# Before any botocore session exists (none is made on import): the least-privilege proof records every AWS call the
+# functions make, in every tier (tests/security/test_least_privilege.py).
+aws_calls.install()
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Where the local stack's process writes the AWS calls it records (tests/aws_calls.py), for the proof.
+    os.environ.setdefault(aws_calls.CALLS_DIR_ENV, tempfile.mkdtemp(prefix="hexwatch-aws-calls-"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The least-privilege proof checks the calls that every other test made, so it runs after all of them.
+    items.sort(key=lambda item: item.get_closest_marker("after_all_other_tests") is not None)
 STARTUP_TIMEOUT_SECONDS = 60
 
 
@@ -49,6 +64,7 @@ def local_stack() -> Iterator[dict[str, Any]]:
     command = [
         sys.executable,
         "-m",
+        "tests.aws_calls",  # runs the stack with the call recorder installed (tests/iam_proof.py reads its calls)
         "infra.local.run",
         "--moto-port=0",
         "--api-port=0",
