@@ -6,9 +6,16 @@ origin (no CORS, first-party cookies). This server plays CloudFront's part local
 - `/v1/...`: any method, forwarded to the API server with its body and headers (Authorization, Content-Type, and
   the browser's own Origin and Sec-Fetch-Site, by which the API refuses other sites' requests: CloudFront's origin
   request policy for /v1/* must forward them too) plus `X-Forwarded-For`; status, headers (Location, Retry-After,
-  Set-Cookie, ...) and body come back unchanged.
+  Set-Cookie, ...) and body come back unchanged. As CloudFront does (infra/hosting.patch.yaml), it adds
+  `X-Origin-Verify` with the value of the `<prefix>-origin-verify` secret, read from the emulator, and
+  `CloudFront-Viewer-Address` (`ip:port`), replacing whatever the client sent under either name.
 - `/outbox/`: an HTML page of every message residents would have received; `/outbox.json`: the same as JSON.
-- anything else: a file of the built site (`index.html` for a directory); no directory listings.
+- anything else: a file of the built site, paths mapped as CloudFront's viewer-request function maps them
+  (infra/site_paths.py: `/dir/` is `/dir/index.html`, `/dir` redirects to `/dir/`); no directory listings.
+
+Every answer but the outbox's carries infra/security_headers.py's headers, as CloudFront's response headers policy
+adds them (overriding the API's own), so the browser tests run the pages under the production CSP. The outbox is a
+local tool that CloudFront never serves; it shows emails, inline styles and all, in sandboxed frames.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import html
 import http.client
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -26,7 +34,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra import site_paths
 from infra.local.outbox import Message
+from infra.security_headers import SECURITY_HEADERS
 
 LOG = logging.getLogger(__name__)
 
@@ -55,6 +68,34 @@ CONTENT_TYPES = {
     ".woff2": "font/woff2",
 }
 PROXY_TIMEOUT_SECONDS = 60
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
+# Headers a client may not set on the way to the API: the proxy (like CloudFront) sets them itself.
+PROXY_SETS = {ORIGIN_VERIFY_HEADER.lower(), VIEWER_ADDRESS_HEADER.lower()}
+OVERRIDDEN_BY_POLICY = {name.lower() for name in SECURITY_HEADERS}
+LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json")
+
+
+class OriginVerifyFromEmulator:
+    """The `<prefix>-origin-verify` secret's value, read once from the emulator (the process's AWS_ENDPOINT_URL).
+
+    Read on first use, not at start: the site server is bound before the stack's prefix is in the environment.
+    """
+
+    def __init__(self) -> None:
+        self._value: str | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            if self._value is None:
+                name = f"{os.environ.get('HEXWATCH_PREFIX', 'hexwatch')}-origin-verify"
+                try:
+                    secret = boto3.client("secretsmanager").get_secret_value(SecretId=name)
+                    self._value = str(json.loads(secret["SecretString"])["value"])
+                except (BotoCoreError, ClientError, KeyError, ValueError) as error:
+                    LOG.warning("cannot read %s (%s): /v1 requests go without X-Origin-Verify", name, error)
+            return self._value
 
 
 class SiteServer(ThreadingHTTPServer):
@@ -63,11 +104,17 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], site_dir: Path, api_origin: str, list_messages: Callable[[], list[Message]]
+        self,
+        address: tuple[str, int],
+        site_dir: Path,
+        api_origin: str,
+        list_messages: Callable[[], list[Message]],
+        origin_verify: Callable[[], str | None] | None = None,
     ) -> None:
         super().__init__(address, partial(SiteHandler, directory=str(site_dir)))
         self.api_origin = api_origin.rstrip("/")
         self.list_messages = list_messages
+        self.origin_verify = origin_verify or OriginVerifyFromEmulator()
 
     @property
     def url(self) -> str:
@@ -99,12 +146,25 @@ class SiteHandler(SimpleHTTPRequestHandler):
         return False
 
     def do_GET(self) -> None:
-        if not self._route():
+        if not self._route() and not self._redirect_directory():
             super().do_GET()
 
     def do_HEAD(self) -> None:
-        if not self._route():
+        if not self._route() and not self._redirect_directory():
             super().do_HEAD()
+
+    def _redirect_directory(self) -> bool:
+        """CloudFront's viewer-request rule (infra/site_paths.py); a rewrite to index.html is what the base class
+        does for a path ending in a slash."""
+        parts = urlsplit(self.path)
+        action, target = site_paths.route(parts.path, parts.query)
+        if action != "redirect":
+            return False
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", target)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
 
     def do_POST(self) -> None:
         self._proxy_or_405()
@@ -131,8 +191,12 @@ class SiteHandler(SimpleHTTPRequestHandler):
         return None
 
     def end_headers(self) -> None:
-        if not urlsplit(self.path).path.startswith("/v1"):
+        path = urlsplit(self.path).path
+        if not path.startswith("/v1"):
             self.send_header("Cache-Control", "no-store")  # a developer edits and reloads; never serve stale files
+        if path not in LOCAL_ONLY_PATHS:
+            for name, value in SECURITY_HEADERS.items():
+                self.send_header(name, value)
         super().end_headers()
 
     # --- proxy
@@ -141,9 +205,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         target = urlsplit(self.server.api_origin)
-        headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
+        headers = {name: value for name, value in self.headers.items()
+                   if name.lower() not in HOP_BY_HOP and name.lower() not in PROXY_SETS}
         headers.pop("Host", None)
         headers["Host"] = target.netloc
+        origin_verify = self.server.origin_verify()
+        if origin_verify is not None:
+            headers[ORIGIN_VERIFY_HEADER] = origin_verify
+        # CloudFront's format: `ip:port`, an IPv6 address unbracketed.
+        headers[VIEWER_ADDRESS_HEADER] = f"{self.client_address[0]}:{self.client_address[1]}"
         forwarded = self.headers.get("X-Forwarded-For")
         client_ip = self.client_address[0]
         headers["X-Forwarded-For"] = f"{forwarded}, {client_ip}" if forwarded else client_ip
@@ -165,7 +235,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
             connection.close()
         self.send_response_only(response.status, response.reason)
         for name, value in response.getheaders():
-            if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
+            if name.lower() in HOP_BY_HOP or name.lower() == "content-length" or name.lower() in OVERRIDDEN_BY_POLICY:
                 continue
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
@@ -193,9 +263,12 @@ def make_site_server(
     list_messages: Callable[[], list[Message]],
     host: str = "localhost",
     port: int = 8080,
+    origin_verify: Callable[[], str | None] | None = None,
 ) -> SiteServer:
-    """A bound server for the site origin (port 0 = free port); `serve_forever()` it in a thread, later `shutdown()`."""
-    return SiteServer((host, port), site_dir, api_origin, list_messages)
+    """A bound server for the site origin (port 0 = free port); `serve_forever()` it in a thread, later `shutdown()`.
+
+    `origin_verify` gives the X-Origin-Verify value to send the API (default: the emulator's secret)."""
+    return SiteServer((host, port), site_dir, api_origin, list_messages, origin_verify)
 
 
 def serve_in_thread(server: ThreadingHTTPServer, name: str) -> threading.Thread:
