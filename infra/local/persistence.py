@@ -11,6 +11,10 @@ and key. What is kept (docs/local-stack.md, "What survives a restart"):
   officer registry is keyed by `sub`, so they are read from and written into moto's in-process backend (the emulator
   runs in this process);
 - the SNS push endpoints of the stack's platform applications, with their ARNs: residents' devices hold those ARNs;
+- the messages waiting in the stack's SQS queues (and their dead-letter queues), with what is left of each delay, so
+  that a scheduled alert, an alert mid-send or a verification email still queued goes on after the restart. A message
+  a handler was working on is kept too and delivered again: SQS delivers at least once and the handlers are built
+  for it (docs/architecture.md);
 - what the demo seed made (the demo users' passwords and TOTP secrets for the state file, and whether the residents
   and areas were seeded), so that the seed runs only on an empty stack.
 
@@ -47,6 +51,8 @@ VERSION = 1
 SNAPSHOT_NAME = "snapshot.json"
 DEFAULT_INTERVAL_SECONDS = 60.0
 BATCH_SIZE = 25  # BatchWriteItem's limit
+SQS_BATCH_SIZE = 10  # SendMessageBatch's limit
+SQS_MAX_DELAY_SECONDS = 900
 
 
 class SnapshotError(Exception):
@@ -150,15 +156,17 @@ def discard_snapshot(data_dir: Path) -> bool:
 def new_document(prefix: str, taken_at: float | None = None) -> dict[str, Any]:
     stamp = datetime.datetime.fromtimestamp(time.time() if taken_at is None else taken_at, datetime.UTC)
     return {"format": FORMAT, "version": VERSION, "taken_at": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), "prefix": prefix,
-            "tables": {}, "secrets": {}, "cognito": None, "push_endpoints": [], "demo": {}}
+            "tables": {}, "secrets": {}, "queues": {}, "cognito": None, "push_endpoints": [], "demo": {}}
 
 
 def summary(document: dict[str, Any]) -> str:
     """Counts only: a log line must not carry contacts, passwords or secret values."""
     items = sum(len(rows) for rows in document.get("tables", {}).values())
     users = len((document.get("cognito") or {}).get("users", []))
+    messages = sum(len(queued) for queued in document.get("queues", {}).values())
     return (f"{items} items in {len(document.get('tables', {}))} tables, {len(document.get('secrets', {}))} secrets, "
-            f"{users} officer users, {len(document.get('push_endpoints', []))} push endpoints")
+            f"{messages} queued messages, {users} officer users, "
+            f"{len(document.get('push_endpoints', []))} push endpoints")
 
 
 # --- capture
@@ -184,10 +192,12 @@ def capture(outputs: dict[str, Any], demo: dict[str, Any] | None = None) -> dict
     dynamodb = _client("dynamodb", endpoint, region)
     # Writes wait while the tables are read, so that the snapshot is one moment of the whole stack (an alert and its
     # ledger agree) rather than each table at a different moment. Reads go on; a scan of the local data takes
-    # well under a second.
+    # about a second. The queues are read after the tables, still holding the writes: a job whose writes are not
+    # in the snapshot cannot have been deleted from its queue yet (a handler deletes after writing), so it is kept.
     with emulator_module.writes_held():
         for suffix, table in sorted(outputs["tables"].items()):
             document["tables"][suffix] = _scan(dynamodb, table)
+        document["queues"] = capture_queues(outputs.get("queues") or {}, region)
     secrets = _client("secretsmanager", endpoint, region)
     for suffix, name in sorted(outputs["secrets"].items()):
         value = secrets.get_secret_value(SecretId=name)
@@ -245,6 +255,25 @@ def capture_user_pool(user_pool_id: str, region: str) -> dict[str, Any]:
     }
 
 
+def capture_queues(queues: dict[str, str], region: str) -> dict[str, list[dict[str, Any]]]:
+    """Every message in each queue, visible or not: one in flight is delivered again after the restart, as SQS would
+    after its visibility timeout. Message attributes are not kept (the app sends none)."""
+    from moto.sqs.models import sqs_backends
+
+    backend = sqs_backends[ACCOUNT_ID][region]
+    captured: dict[str, list[dict[str, Any]]] = {}
+    for suffix, name in sorted(queues.items()):
+        queue = backend.queues.get(name)
+        if queue is None:
+            continue
+        with queue._messages_lock:  # moto's own lock: a send or delete on a server thread must not change the list
+            messages = list(queue._messages)
+        captured[suffix] = [{"body": message.body, "delayed_until_ms": int(message.delayed_until or 0),
+                             "group_id": message.group_id, "deduplication_id": message.deduplication_id}
+                            for message in messages]
+    return captured
+
+
 def capture_push_endpoints(application_arns: list[str], region: str) -> list[dict[str, Any]]:
     wanted = set(application_arns)
     return [{"arn": endpoint.arn, "application_arn": endpoint.application.arn, "token": endpoint.token,
@@ -266,6 +295,7 @@ def restore(document: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]
     endpoint, region = str(outputs["endpoint"]), str(outputs["region"])
     _restore_tables(document.get("tables") or {}, outputs, endpoint, region)
     _restore_secrets(document.get("secrets") or {}, outputs, endpoint, region)
+    _restore_queues(document.get("queues") or {}, outputs, endpoint, region)
     if document.get("cognito") and outputs.get("user_pool_id"):
         outputs = restore_user_pool(document["cognito"], outputs)
     restore_push_endpoints(document.get("push_endpoints") or [], region)
@@ -312,6 +342,38 @@ def _restore_secrets(secrets: dict[str, dict[str, str]], outputs: dict[str, Any]
             manager.put_secret_value(SecretId=name, SecretString=value["SecretString"])
         else:
             manager.put_secret_value(SecretId=name, SecretBinary=base64.b64decode(value["SecretBinary"]))
+
+
+def remaining_delay(delayed_until_ms: int, now: float | None = None) -> int:
+    """What is left of a message's delay, in SendMessage's whole seconds (0 to 900): a scheduled job's time keeps
+    running while the stack is stopped."""
+    left_ms = delayed_until_ms - (time.time() if now is None else now) * 1000
+    return max(0, min(SQS_MAX_DELAY_SECONDS, int(-(-left_ms // 1000))))
+
+
+def _restore_queues(queues: dict[str, list[dict[str, Any]]], outputs: dict[str, Any], endpoint: str,
+                    region: str) -> None:
+    sqs = _client("sqs", endpoint, region)
+    for suffix, messages in queues.items():
+        url = (outputs.get("queue_urls") or {}).get(suffix)
+        if url is None:
+            LOG.warning("snapshot queue %s is not in the template any more; its %d messages are not restored",
+                        suffix, len(messages))
+            continue
+        for start in range(0, len(messages), SQS_BATCH_SIZE):
+            entries = []
+            for index, message in enumerate(messages[start:start + SQS_BATCH_SIZE]):
+                entry: dict[str, Any] = {"Id": str(index), "MessageBody": message["body"],
+                                         "DelaySeconds": remaining_delay(int(message.get("delayed_until_ms") or 0))}
+                if message.get("group_id"):  # FIFO queues take no per-message delay
+                    entry.pop("DelaySeconds")
+                    entry["MessageGroupId"] = message["group_id"]
+                    if message.get("deduplication_id"):
+                        entry["MessageDeduplicationId"] = message["deduplication_id"]
+                entries.append(entry)
+            failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
+            if failed:
+                raise SnapshotError(f"the emulator refused {len(failed)} messages for queue {suffix}")
 
 
 def _rekey(mapping: dict[str, Any], old: str, new: str) -> OrderedDict[str, Any]:

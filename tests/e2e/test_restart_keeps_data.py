@@ -1,6 +1,6 @@
 """The local stack keeps its data across restarts (infra/local/persistence.py): a resident, their signed links, the
-officers (same subs, passwords and TOTP) and the alerts survive a clean stop, the periodic snapshot survives a
-SIGKILL, and `--fresh` starts empty and seeds the demo again.
+officers (same subs, passwords and TOTP), the alerts and a scheduled alert's queued job survive a clean stop, the
+periodic snapshot survives a SIGKILL, and `--fresh` starts empty and seeds the demo again.
 
 These tests run their own stacks (`python -m infra.local.run` on free ports, as the session's `local_stack` does),
 one after another on one temporary state file and data dir, and share the restart sequence: the module fixture
@@ -35,6 +35,7 @@ STARTUP_TIMEOUT_SECONDS = 90
 # Every request comes from 127.0.0.1, so the per-IP limits (meant for one person) are lifted, as in tests/conftest.py.
 GENEROUS_IP_LIMITS = {"signup.ip": [100_000, 3600], "verify.ip": [100_000, 3600], "signin.ip": [100_000, 3600]}
 OFFICER = "demo-officer@hexwatch.example"
+SCHEDULE_AHEAD_SECONDS = 30  # after the stop; if the restart takes longer the job is simply due at once
 
 
 class StackRunner:
@@ -142,14 +143,25 @@ def alert_list(stack: dict[str, Any]) -> list[dict[str, Any]]:
     return list(answer.json()["alerts"])
 
 
-def create_alert(stack: dict[str, Any], title: str) -> str:
+def create_alert(stack: dict[str, Any], title: str, **extra: Any) -> str:
     answer = requests.post(f"{stack['site_url']}/v1/alerts", headers=officer_headers(stack), timeout=TIMEOUT, json={
         "title": title, "category": "crime", "priority": "normal",
         "body": "Sheds were broken into overnight. Please lock garden buildings.",
         "incident_ref": f"RESTART/{uuid.uuid4().hex[:6].upper()}", "contact": {"phone": "101"}, "channels": ["email"],
-        "target": {"type": "circle", "center": {"lat": 52.8066, "lng": -2.1167}, "radius_m": 800}})
+        "target": {"type": "circle", "center": {"lat": 52.8066, "lng": -2.1167}, "radius_m": 800}, **extra})
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
+
+
+def alert_status(stack: dict[str, Any], alert_id: str) -> str:
+    answer = requests.get(f"{stack['site_url']}/v1/alerts/{alert_id}", headers=officer_headers(stack),
+                          timeout=TIMEOUT)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["status"])
+
+
+def without(alerts: list[dict[str, Any]], alert_id: str) -> list[dict[str, Any]]:
+    return [alert for alert in alerts if alert["id"] != alert_id]
 
 
 def sign_in(stack: dict[str, Any], email: str) -> dict[str, str]:
@@ -183,6 +195,13 @@ def restarted() -> Iterator[dict[str, Any]]:
                                 headers={"Authorization": f"Bearer {verified.json()['session']}"}).json()
         unsubscribe_link = wait_for_unsubscribe(before, email)
         alert_id = create_alert(before, "Shed break-ins before the restart")
+        # Sent at a time after the restart: only its delayed job on the queue makes it go.
+        send_at = time.time() + SCHEDULE_AHEAD_SECONDS
+        scheduled_id = create_alert(before, "Shed break-ins: scheduled across the restart", send_at=time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(send_at)))
+        sent = requests.post(f"{site}/v1/alerts/{scheduled_id}/send", headers=officer_headers(before),
+                             timeout=TIMEOUT)
+        assert sent.status_code == 200 and sent.json()["status"] == "scheduled", sent.text
         alerts_before = alert_list(before)
         assert not runner.snapshot.exists()
 
@@ -190,7 +209,8 @@ def restarted() -> Iterator[dict[str, Any]]:
         assert runner.snapshot.exists(), runner.log()
         after = runner.start(snapshot_seconds=1)  # a short period, for the SIGKILL test that follows
         yield {"runner": runner, "before": before, "after": after, "email": email, "resident": resident,
-               "unsubscribe_link": unsubscribe_link, "alert_id": alert_id, "alerts_before": alerts_before}
+               "unsubscribe_link": unsubscribe_link, "alert_id": alert_id, "alerts_before": alerts_before,
+               "scheduled_id": scheduled_id, "send_at": send_at}
     finally:
         runner.stop(signal.SIGTERM)
 
@@ -239,8 +259,21 @@ def test_after_a_restart_the_resident_signs_in_and_the_old_unsubscribe_link_work
 def test_after_a_restart_the_officers_alert_list_is_unchanged(restarted: dict[str, Any]) -> None:
     after = restarted["after"]
     alerts = alert_list(after)
-    assert alerts == restarted["alerts_before"]
+    assert [alert["id"] for alert in alerts] == [alert["id"] for alert in restarted["alerts_before"]]
+    # All as they were, but the scheduled one, whose status moves on when its time comes.
+    assert without(alerts, restarted["scheduled_id"]) == without(restarted["alerts_before"], restarted["scheduled_id"])
     assert restarted["alert_id"] in [alert["id"] for alert in alerts]
+
+
+def test_after_a_restart_a_scheduled_alert_is_sent_at_its_time(restarted: dict[str, Any]) -> None:
+    after, scheduled_id = restarted["after"], restarted["scheduled_id"]
+    deadline = restarted["send_at"] + 60
+    status = alert_status(after, scheduled_id)
+    while status != "sent" and time.time() < deadline:
+        time.sleep(1)
+        status = alert_status(after, scheduled_id)
+    assert status == "sent", restarted["runner"].log()
+    assert time.time() >= restarted["send_at"]
 
 
 def test_a_killed_stack_comes_back_from_its_last_periodic_snapshot(restarted: dict[str, Any]) -> None:

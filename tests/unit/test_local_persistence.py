@@ -87,7 +87,7 @@ def test_the_summary_counts_and_names_no_data() -> None:
     document["secrets"] = {"signing": {"SecretString": "s3cr3t-value"}}
     document["cognito"] = {"users": [{"password": "Pa55word-demo"}]}
     line = persistence.summary(document)
-    assert line == "3 items in 2 tables, 1 secrets, 1 officer users, 0 push endpoints"
+    assert line == "3 items in 2 tables, 1 secrets, 0 queued messages, 1 officer users, 0 push endpoints"
     assert "example.org" not in line and "s3cr3t" not in line
 
 
@@ -127,3 +127,11 @@ def test_a_failing_periodic_snapshot_does_not_stop_the_next(tmp_path: Path) -> N
     assert recovered.wait(5)
     snapshots.stop()
     assert persistence.read_snapshot(tmp_path / persistence.SNAPSHOT_NAME) is not None
+
+
+def test_a_queued_messages_delay_keeps_running_while_the_stack_is_stopped() -> None:
+    now = 1_000_000.0
+    assert persistence.remaining_delay(0, now) == 0  # never delayed
+    assert persistence.remaining_delay(int(now * 1000) - 5000, now) == 0  # due while stopped: at once
+    assert persistence.remaining_delay(int(now * 1000) + 30_500, now) == 31  # rounded up, never early
+    assert persistence.remaining_delay(int(now * 1000) + 3_600_000, now) == 900  # SQS's longest delay
