@@ -1,4 +1,5 @@
-"""How a site path maps to an object: the rule of the CloudFront Function `SitePathsFunction` and of the local server.
+"""How a site path maps to an object (the rule of the CloudFront Function `SitePathsFunction` and of the local
+server), and each object's Content-Type (the local server's and the upload's, infra/deploy_site.py).
 
 CloudFront reads the bucket through its REST endpoint (origin access control), which has no index documents, so the
 viewer-request function in infra/hosting.patch.yaml turns a directory path into its index.html and sends a path that
@@ -14,6 +15,21 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+
+# Content-Type by extension, for the local server and for the upload to S3 (which serves what it was given).
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+}
 
 _REDIRECTABLE = re.compile(r"^(/[A-Za-z0-9_-]+)+$")
 

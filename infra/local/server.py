@@ -54,19 +54,7 @@ HOP_BY_HOP = {
     "transfer-encoding",
     "upgrade",
 }
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".webmanifest": "application/manifest+json",
-    ".txt": "text/plain; charset=utf-8",
-    ".ico": "image/x-icon",
-    ".png": "image/png",
-    ".woff2": "font/woff2",
-}
+CONTENT_TYPES = site_paths.CONTENT_TYPES
 PROXY_TIMEOUT_SECONDS = 60
 ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
 VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
