@@ -110,9 +110,24 @@ def check_python(version_file: Path, running: tuple[int, int]) -> list[str]:
     ]
 
 
+def module_works(name: str) -> bool:
+    """venv: importable. ensurepip: importable and with its pip wheel (Debian's python3.11-venv brings the module, and
+    python3-pip-whl, which it needs, the wheel; a Python built without them fails `python -m venv` halfway)."""
+    if importlib.util.find_spec(name) is None:
+        return False
+    if name == "ensurepip":
+        try:
+            import ensurepip
+
+            ensurepip.version()  # reads the bundled wheel's name: cheap, and fails where there is no wheel
+        except Exception:
+            return False
+    return True
+
+
 def check_venv_modules(version: tuple[int, int]) -> list[str]:
     """`python -m venv` needs both modules; Debian and Ubuntu ship them in a separate package."""
-    missing = [name for name in ("venv", "ensurepip") if importlib.util.find_spec(name) is None]
+    missing = [name for name in ("venv", "ensurepip") if not module_works(name)]
     if not missing:
         return []
     minor = f"{version[0]}.{version[1]}"
@@ -123,7 +138,7 @@ def check_venv_modules(version: tuple[int, int]) -> list[str]:
         )
     else:
         how = "install a Python that includes them (python.org's installers, Homebrew's python@3.11, pyenv or uv do)"
-    return [f"this Python has no {' and no '.join(missing)} module, so it cannot make the project's venv: {how}."]
+    return [f"this Python lacks a working {' and '.join(missing)} module, so it cannot make the project's venv: {how}."]
 
 
 def check_existing_venv(venv: Path, wanted: tuple[int, int]) -> list[str]:
