@@ -126,7 +126,22 @@ def _check_alarm(emulator: EmulatorStack, props: dict[str, Any]) -> None:
     assert alarm["Threshold"] == props["Threshold"] and alarm["Dimensions"] == props["Dimensions"]
 
 
+def _check_key(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    # Found through its alias: moto stores a CloudFormation key's policy as an object, and DescribeKey then fails.
+    kms = client(emulator, "kms")
+    (key_id,) = [alias["TargetKeyId"] for alias in kms.list_aliases()["Aliases"]
+                 if alias["AliasName"] == f"alias/{emulator.prefix}-data"]
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is props["EnableKeyRotation"]
+
+
+def _check_alias(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    aliases = {alias["AliasName"] for alias in client(emulator, "kms").list_aliases()["Aliases"]}
+    assert props["AliasName"] in aliases
+
+
 CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
+    "AWS::KMS::Key": _check_key,
+    "AWS::KMS::Alias": _check_alias,
     "AWS::DynamoDB::Table": _check_table,
     "AWS::SQS::Queue": _check_queue,
     "AWS::SNS::Topic": _check_topic,
