@@ -6,6 +6,7 @@ has to run on the bare Python, before `python -m venv` and the minute or two of 
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -37,6 +38,11 @@ def busy_port() -> Iterator[int]:
         yield sock.getsockname()[1]
 
 
+def clean_environment() -> dict[str, str]:
+    """Without the outer make's settings (under `make test` its MAKEFLAGS would carry its variables and jobserver)."""
+    return {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,6 +59,7 @@ def test_a_busy_port_stops_make_run_on_a_fresh_clone_within_seconds(
         result = subprocess.run(
             ["make", "--no-print-directory", "run", *(f"{name}={port}" for name, port in ports.items())],
             cwd=fresh_clone, capture_output=True, text=True, timeout=LIMIT_SECONDS, stdin=subprocess.DEVNULL,
+            env=clean_environment(),
         )
     except subprocess.TimeoutExpired as error:
         pytest.fail(f"make run was still going after {LIMIT_SECONDS} s with port {busy_port} taken: {error.output!r}")
@@ -63,3 +70,20 @@ def test_a_busy_port_stops_make_run_on_a_fresh_clone_within_seconds(
     assert f"port {busy_port} (" in output and "is in use" in output, output
     assert f"make run {setting}=" in output, output
     assert not (fresh_clone / ".venv").exists(), "the venv was made before the ports were checked"
+
+
+def test_make_run_checks_first_then_installs_the_run_lock_then_passes_the_settings_on(fresh_clone: Path) -> None:
+    """`make -n` lists the steps without running them: the port check before any install, ports and FRESH passed on."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run", "FRESH=1", "MOTO_PORT=5017", "API_PORT=8010", "SITE_PORT=8090"],
+        cwd=fresh_clone, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=clean_environment(),
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    check = next(i for i, line in enumerate(lines) if "preflight.py" in line and "--moto-port 5017" in line)
+    venv = next(i for i, line in enumerate(lines) if " -m venv " in line)
+    install = next(i for i, line in enumerate(lines) if "pip install" in line)
+    assert check < venv < install
+    assert "--require-hashes" in lines[install] and "requirements/run.txt" in lines[install]
+    assert "requirements/test.txt" not in result.stdout, "make run installs the test tools too"
+    assert lines[-1].endswith("-m infra.local.run --moto-port 5017 --api-port 8010 --site-port 8090 --fresh")
