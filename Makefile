@@ -1,4 +1,4 @@
-# Two commands do all the set-up on a fresh machine with only Python 3: `make run` and `make test`.
+# Two commands do all the set-up on a fresh machine with only Python 3 (3.11, .python-version): `make run` and `make test`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
