@@ -3,7 +3,7 @@
 moto holds everything in memory, so without this stopping `python -m infra.local.run` loses every resident, alert
 and key. What is kept (docs/local-stack.md, "What survives a restart"):
 
-- every item of every table of the stack (Scan, written back with BatchWriteItem);
+- every item of every table of the stack (read from moto's in-process tables, written back with BatchWriteItem);
 - the current value of each of the stack's Secrets Manager secrets, so that signed links, unsubscribe tokens and the
   contacts' keyed hashes made before a restart still check;
 - the officer user pool's users (sub, password, status, attributes, TOTP enrolment and MFA preference) and groups,
@@ -69,21 +69,31 @@ def snapshot_path(data_dir: Path) -> Path:
     return data_dir / SNAPSHOT_NAME
 
 
-# --- DynamoDB attribute values <-> JSON. boto3's low-level client gives binary values as bytes; the snapshot holds
-# them in base64, as DynamoDB's own JSON wire format does.
+# --- DynamoDB attribute values <-> JSON. The snapshot holds them in DynamoDB's own JSON wire format (binary in
+# base64); boto3's low-level client, which writes them back, wants binary values as bytes.
 
 
-def encode_value(value: dict[str, Any]) -> dict[str, Any]:
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(bytes(inner)).decode("ascii")}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(bytes(item)).decode("ascii") for item in inner]}
+def _base64(value: Any) -> str:
+    # moto keeps a binary value as the base64 text it was sent, or as bytes when it made the value itself.
+    return value if isinstance(value, str) else base64.b64encode(bytes(value)).decode("ascii")
+
+
+def wire_value(value: Any) -> dict[str, Any]:
+    """A moto DynamoType as wire-format JSON."""
+    kind, inner = value.type, value.value
     if kind == "M":
-        return {"M": {key: encode_value(item) for key, item in inner.items()}}
+        return {"M": {key: wire_value(item) for key, item in inner.items()}}
     if kind == "L":
-        return {"L": [encode_value(item) for item in inner]}
+        return {"L": [wire_value(item) for item in inner]}
+    if kind == "B":
+        return {"B": _base64(inner)}
+    if kind == "BS":
+        return {"BS": [_base64(item) for item in inner]}
     return {kind: inner}
+
+
+def wire_item(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {name: wire_value(value) for name, value in attributes.items()}
 
 
 def decode_value(value: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +107,6 @@ def decode_value(value: dict[str, Any]) -> dict[str, Any]:
     if kind == "L":
         return {"L": [decode_value(item) for item in inner]}
     return {kind: inner}
-
-
-def encode_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: encode_value(value) for name, value in item.items()}
 
 
 def decode_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -178,25 +184,31 @@ def _client(service: str, endpoint: str, region: str) -> Any:
                         aws_secret_access_key=emulator_module.FAKE_CREDENTIAL)
 
 
-def _scan(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
-        items.extend(encode_item(item) for item in page.get("Items", []))
-    return items
+def capture_tables(tables: dict[str, str], region: str) -> dict[str, list[dict[str, Any]]]:
+    """Every item of each table, from moto's in-process tables: a Scan through the server costs about a second for
+    the demo data, during which every write waits (capture below); this takes milliseconds. Call it with the writes
+    held, as moto's tables are plain dicts that a write on a server thread would change under the loop."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[ACCOUNT_ID][region]
+    captured: dict[str, list[dict[str, Any]]] = {}
+    for suffix, name in sorted(tables.items()):
+        table = backend.tables.get(name)
+        if table is not None:
+            captured[suffix] = [wire_item(item.attrs) for item in table.all_items()]
+    return captured
 
 
 def capture(outputs: dict[str, Any], demo: dict[str, Any] | None = None) -> dict[str, Any]:
     """A snapshot of the stack described by `outputs` (what stack.deploy returned, after restore)."""
     endpoint, region = str(outputs["endpoint"]), str(outputs["region"])
     document = new_document(str(outputs["prefix"]))
-    dynamodb = _client("dynamodb", endpoint, region)
-    # Writes wait while the tables are read, so that the snapshot is one moment of the whole stack (an alert and its
-    # ledger agree) rather than each table at a different moment. Reads go on; a scan of the local data takes
-    # about a second. The queues are read after the tables, still holding the writes: a job whose writes are not
-    # in the snapshot cannot have been deleted from its queue yet (a handler deletes after writing), so it is kept.
+    # Writes wait while the tables are read (milliseconds), so that the snapshot is one moment of the whole stack (an
+    # alert and its ledger agree) rather than each table at a different moment. The queues are read after the
+    # tables, still holding the writes: a job whose writes are not in the snapshot cannot have been deleted from its
+    # queue yet (a handler deletes after writing), so it is kept.
     with emulator_module.writes_held():
-        for suffix, table in sorted(outputs["tables"].items()):
-            document["tables"][suffix] = _scan(dynamodb, table)
+        document["tables"] = capture_tables(outputs["tables"], region)
         document["queues"] = capture_queues(outputs.get("queues") or {}, region)
     secrets = _client("secretsmanager", endpoint, region)
     for suffix, name in sorted(outputs["secrets"].items()):
