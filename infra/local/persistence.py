@@ -242,11 +242,13 @@ def _when(value: Any) -> str | None:
 
 def capture_user_pool(user_pool_id: str, region: str) -> dict[str, Any]:
     pool = _cognito_backend(region).user_pools[user_pool_id]
+    # Copies first: an officer created on a server thread meanwhile must not change a dict under the loop.
+    clients, groups, users = list(pool.clients.values()), list(pool.groups.values()), list(pool.users.values())
     return {
         "user_pool_id": pool.id,
-        "clients": {str(client.extended_config.get("ClientName")): client.id for client in pool.clients.values()},
+        "clients": {str(client.extended_config.get("ClientName")): client.id for client in clients},
         "groups": [{"name": group.group_name, "description": group.description, "role_arn": group.role_arn,
-                    "precedence": group.precedence} for group in pool.groups.values()],
+                    "precedence": group.precedence} for group in groups],
         "users": [{
             "sub": user.id,
             "username": user.username,
@@ -260,10 +262,10 @@ def capture_user_pool(user_pool_id: str, region: str) -> dict[str, Any]:
             # them to enrol again.
             "token_verified": bool(user.token_verified),
             "preferred_mfa_setting": user.preferred_mfa_setting,
-            "groups": sorted(group.group_name for group in user.groups),
+            "groups": sorted(group.group_name for group in list(user.groups)),
             "created": _when(user.create_date),
             "modified": _when(user.last_modified_date),
-        } for user in pool.users.values()],
+        } for user in users],
     }
 
 

@@ -144,3 +144,14 @@ def test_a_queued_messages_delay_keeps_running_while_the_stack_is_stopped() -> N
     assert persistence.remaining_delay(int(now * 1000) - 5000, now) == 0  # due while stopped: at once
     assert persistence.remaining_delay(int(now * 1000) + 30_500, now) == 31  # rounded up, never early
     assert persistence.remaining_delay(int(now * 1000) + 3_600_000, now) == 900  # SQS's longest delay
+
+
+def test_the_stack_will_not_start_over_a_snapshot_it_cannot_restore(tmp_path: Path) -> None:
+    # Starting empty would overwrite the kept data at the first periodic snapshot; --fresh is the way to drop it.
+    from infra.local import run
+
+    snapshot = persistence.snapshot_path(persistence.default_data_dir(tmp_path / "stack.json"))
+    snapshot.parent.mkdir()
+    snapshot.write_text('{"format": "hexwatch-local-snapshot", "version": 999}')
+    assert run.main([f"--state-file={tmp_path / 'stack.json'}"]) == 2
+    assert snapshot.read_text() == '{"format": "hexwatch-local-snapshot", "version": 999}'
