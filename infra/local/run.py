@@ -130,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         # officers new passwords and TOTP enrolments), and the state file still needs the demo users' passwords.
         seeded: dict[str, Any] = {}
         if kept is not None:
-            outputs = persistence.restore(kept, outputs)
+            try:
+                outputs = persistence.restore(kept, outputs)
+            except Exception:  # e.g. a table's key changed in the template: the old items no longer fit
+                LOG.exception("could not restore %s; move it away, or start with --fresh (make run FRESH=1) to "
+                              "delete it", snapshot_file)
+                return 2
             seeded = dict(kept.get("demo") or {})
             LOG.info("restored the data of %s from %s: %s", kept.get("taken_at"), snapshot_file,
                      persistence.summary(kept))
