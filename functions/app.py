@@ -15,6 +15,7 @@ from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.observability import register_observability
 from chalicelib.workers.alerts import alert_workers
 from chalicelib.workers.housekeeping import housekeeping_workers
+from chalicelib.workers.receipts import receipt_workers
 from chalicelib.workers.ses_events import ses_event_workers
 from chalicelib.workers.transactional import transactional_workers
 
@@ -34,3 +35,4 @@ app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)
 app.register_blueprint(alert_workers)
+app.register_blueprint(receipt_workers)

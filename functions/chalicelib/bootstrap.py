@@ -39,6 +39,7 @@ from .observability import metrics
 from .services.alerts import AlertService, AlertSettings
 from .services.areas import AreaService
 from .services.fanout import Channels, Fanout
+from .services.receipts import ReceiptService
 from .services.registry import RegistryService
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
@@ -125,7 +126,8 @@ def services() -> Services:
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
         email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,
-                                                                   "alerts@hexwatch.example")),
+                                                                   "alerts@hexwatch.example"),
+                             configuration_set=_ses_configuration_set(prefix)),
         sms=SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV)),
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         settings=settings, clock=time.time)
@@ -174,18 +176,33 @@ def _channels(prefix: str) -> Channels:
     sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
     sesv2, sns = boto3.client("sesv2"), boto3.client("sns")
     if os.environ.get(config.EMAIL_ADAPTER_ENV, "sesv2-bulk") == "sesv2-single":
-        email: LocalEmailSender | SesBulkEmailSender = LocalEmailSender(sesv2, sender)
+        email: LocalEmailSender | SesBulkEmailSender = LocalEmailSender(
+            sesv2, sender, configuration_set=_ses_configuration_set(prefix))
     else:
-        email = SesBulkEmailSender(sesv2, sender)
+        email = SesBulkEmailSender(sesv2, sender, configuration_set=_ses_configuration_set(prefix))
     if os.environ.get(config.VOICE_ADAPTER_ENV, "pinpoint") == "local-outbox":
         voice: LocalVoiceOutbox | PinpointVoiceSender = LocalVoiceOutbox(
             boto3.client("s3"), config.resource_name(config.LOCAL_OUTBOX_BUCKET, prefix))
     else:
         voice = PinpointVoiceSender(boto3.client("pinpoint-sms-voice-v2"),
-                                    os.environ.get(config.VOICE_ORIGINATION_ENV, ""))
+                                    os.environ.get(config.VOICE_ORIGINATION_ENV, ""),
+                                    configuration_set=config.configuration_set(
+                                        config.VOICE_CONFIGURATION_SET_ENV, config.VOICE_CONFIGURATION_SET, prefix))
     # 20 SMS a second is SNS's default account rate; each worker paces itself under it.
     sms = SnsAlertSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=0.05)
     return Channels(email=email, sms=sms, voice=voice, push=SnsPushSender(sns))
+
+
+def _ses_configuration_set(prefix: str) -> str | None:
+    return config.configuration_set(config.SES_CONFIGURATION_SET_ENV, config.SES_CONFIGURATION_SET, prefix)
+
+
+@cache
+def receipts() -> ReceiptService:
+    """Delivery feedback (SES events, voice events, SMS logs): reads the contact-hash key only for email feedback."""
+    prefix = bound_tables()
+    return ReceiptService(ledger=_ledger(prefix), suppressions=SuppressionList(client=_dynamodb()),
+                          hasher=lambda: services().hasher, owners=ResidentStore(client=_dynamodb()), clock=time.time)
 
 
 @cache
@@ -245,3 +262,4 @@ def reset() -> None:
     officer_registry.cache_clear()
     registry_service.cache_clear()
     _dynamodb.cache_clear()
+    receipts.cache_clear()

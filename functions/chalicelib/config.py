@@ -30,6 +30,10 @@ CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
 SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)
 TRANSACTIONAL_SMS_PER_HOUR_ENV = "HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR"  # codes texted per clock hour (default 100)
+# The SES configuration set every email names (default <prefix>-deliveries; "none" sends without one) and the voice
+# configuration set every call names (default <prefix>-voice): their event destinations bring delivery feedback.
+SES_CONFIGURATION_SET_ENV = "HEXWATCH_SES_CONFIGURATION_SET"
+VOICE_CONFIGURATION_SET_ENV = "HEXWATCH_VOICE_CONFIGURATION_SET"
 ORIGIN_VERIFY_ENV = "HEXWATCH_ORIGIN_VERIFY"  # "required": the API answers 403 without X-Origin-Verify (deployed)
 
 DEFAULT_PREFIX = "hexwatch"
@@ -43,6 +47,12 @@ def prefix() -> str:
 def resource_name(suffix: str, resource_prefix: str | None = None) -> str:
     """Names every table, queue, topic and secret as `infra/resources.yaml` does: `<Prefix>-<suffix>`."""
     return f"{resource_prefix or prefix()}-{suffix}"
+
+
+def configuration_set(env: str, suffix: str, resource_prefix: str | None = None) -> str | None:
+    """A configuration set's name: the environment's, else the template's `<Prefix>-<suffix>`; "none" means none."""
+    name = os.environ.get(env) or resource_name(suffix, resource_prefix)
+    return None if name.lower() == "none" else name
 
 
 # Resource suffixes, shared with infra/resources.yaml (a test checks that the two agree).
@@ -67,6 +77,9 @@ DELIVERY_QUEUES = {"email": "deliver-email", "sms": "deliver-sms", "voice": "del
 LOCAL_OUTBOX_BUCKET = "local-outbox"  # the local stack only: where the simulated voice adapter writes its calls
 TRANSACTIONAL_QUEUE = "transactional"
 SES_EVENTS_TOPIC = "ses-events"
+SES_CONFIGURATION_SET = "deliveries"  # publishes bounces, complaints, deliveries and rejects to SES_EVENTS_TOPIC
+VOICE_CONFIGURATION_SET = "voice"  # Pinpoint SMS Voice v2: publishes call events to VOICE_EVENTS_TOPIC
+VOICE_EVENTS_TOPIC = "voice-events"
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
 # The value CloudFront adds as the X-Origin-Verify header to every request it forwards to the API; the API refuses

@@ -6,7 +6,7 @@ moto's CloudFormation builds tables, queues, topics and buckets, but (checked wi
 `PointInTimeRecoverySpecification`. Every skipped resource is created here through its service API, and every dropped
 property is applied afterwards, always from the template's own properties: there is no second list of resources, so
 the local stack cannot drift from production. A resource type that neither CloudFormation nor a creator below handles
-is an error, not a silent gap.
+is an error, not a silent gap, unless it is named in PRODUCTION_ONLY_TYPES (a service the emulator lacks).
 """
 
 from __future__ import annotations
@@ -190,6 +190,55 @@ def _create_secret(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -
     return str(manager.create_secret(**params)["ARN"])
 
 
+def _create_ses_configuration_set(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    name = str(props["Name"])
+    sesv2 = ctx.client("sesv2")
+    # SESv2's parameters are CloudFormation's property names, except the name itself.
+    params = {key: value for key, value in props.items()
+              if key in ("TrackingOptions", "DeliveryOptions", "ReputationOptions", "SendingOptions",
+                         "SuppressionOptions", "VdmOptions", "Tags")}
+    try:
+        sesv2.get_configuration_set(ConfigurationSetName=name)
+    except ClientError:
+        sesv2.create_configuration_set(ConfigurationSetName=name, **params)
+    return name
+
+
+def _create_ses_event_destination(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    # moto implements the SES v1 call (not SESv2's); its shape differs from CloudFormation's only in the SNS key.
+    destination = dict(props["EventDestination"])
+    if "SnsDestination" in destination:
+        destination["SNSDestination"] = destination.pop("SnsDestination")
+    try:
+        ctx.client("ses").create_configuration_set_event_destination(
+            ConfigurationSetName=props["ConfigurationSetName"], EventDestination=destination)
+    except ClientError as error:
+        # moto names event destinations account-wide, so another stack's copy of this one counts as existing.
+        if "AlreadyExists" not in str(error.response.get("Error", {}).get("Code")):
+            raise
+    return f"{props['ConfigurationSetName']}|{destination['Name']}"
+
+
+def _create_topic_policy(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    # SetTopicAttributes replaces the policy, so redeploying is safe.
+    policy = json.dumps(props["PolicyDocument"])
+    for topic_arn in props["Topics"]:
+        ctx.client("sns").set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy", AttributeValue=policy)
+    return logical_id
+
+
+def _create_log_group(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    logs = ctx.client("logs")
+    name = str(props["LogGroupName"])
+    if not any(group["logGroupName"] == name
+               for group in logs.describe_log_groups(logGroupNamePrefix=name).get("logGroups", [])):
+        logs.create_log_group(logGroupName=name)
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+    ctx.attributes[logical_id] = {"Arn": f"arn:aws:logs:{ctx.region}:{ACCOUNT_ID}:log-group:{name}:*"}
+    return name
+
+
 def _create_alarm(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
     # CloudFormation's property names are PutMetricAlarm's parameters; it creates or replaces, so redeploying is safe.
     ctx.client("cloudwatch").put_metric_alarm(**props)
@@ -203,7 +252,24 @@ CREATORS: dict[str, Creator] = {
     "AWS::SES::EmailIdentity": _create_email_identity,
     "AWS::SecretsManager::Secret": _create_secret,
     "AWS::CloudWatch::Alarm": _create_alarm,
+    "AWS::SES::ConfigurationSet": _create_ses_configuration_set,
+    "AWS::SES::ConfigurationSetEventDestination": _create_ses_event_destination,
+    "AWS::SNS::TopicPolicy": _create_topic_policy,
+    "AWS::Logs::LogGroup": _create_log_group,
 }
+
+# Types kept out of the emulator's stack and made by their creator instead, because their names belong to the account
+# rather than to one prefix (SNS fixes the SMS delivery-status log groups' names), so every local stack (and every
+# test's fresh stack) shares them: a second CloudFormation stack would fail on "already exists".
+ACCOUNT_WIDE_TYPES = frozenset({"AWS::Logs::LogGroup"})
+
+# Types of services the emulator does not have at all: deployed in AWS only, and recorded (in `production_only` and
+# with a `production-only:` physical id) rather than created. The app never calls these services locally
+# (HEXWATCH_VOICE=local-outbox writes calls to the outbox instead of placing them).
+PRODUCTION_ONLY_TYPES = frozenset({
+    "AWS::SMSVOICE::ConfigurationSet",  # Pinpoint SMS Voice v2 (moto has no pinpoint-sms-voice-v2)
+})
+PRODUCTION_ONLY_PREFIX = "production-only:"
 
 
 # --- reconcilers: resource types moto's CloudFormation creates but with properties dropped.
@@ -340,6 +406,8 @@ def _attributes_for(ctx: DeployContext, resource_type: str, physical_id: str) ->
         return {"Arn": f"arn:aws:dynamodb:{ctx.region}:{ACCOUNT_ID}:table/{physical_id}"}
     if resource_type == "AWS::S3::Bucket":
         return {"Arn": f"arn:aws:s3:::{physical_id}", "DomainName": f"{physical_id}.s3.amazonaws.com"}
+    if resource_type == "AWS::KMS::Key":
+        return {"Arn": f"arn:aws:kms:{ctx.region}:{ACCOUNT_ID}:key/{physical_id}", "KeyId": physical_id}
     return {}
 
 
@@ -363,13 +431,23 @@ def deploy(
     ctx = DeployContext(endpoint=endpoint, region=region, parameters=parameters)
     cfn = ctx.client("cloudformation")
     stack_name = STACK_NAME_FORMAT.format(prefix=prefix)
-    _create_or_reuse_stack(cfn, stack_name, template_path.read_text(encoding="utf-8"), parameters)
+    body = template_path.read_text(encoding="utf-8")
+    if any(resource["Type"] in ACCOUNT_WIDE_TYPES for resource in resources.values()):
+        body = yaml.safe_dump({**template, "Resources": {lid: resource for lid, resource in resources.items()
+                                                         if resource["Type"] not in ACCOUNT_WIDE_TYPES}},
+                              sort_keys=False)
+    _create_or_reuse_stack(cfn, stack_name, body, parameters)
 
     ctx.physical_ids.update(_stack_physical_ids(cfn, stack_name))
     for logical_id, physical_id in ctx.physical_ids.items():
         ctx.attributes[logical_id] = _attributes_for(ctx, resources[logical_id]["Type"], physical_id)
 
     skipped = [logical_id for logical_id in resources if logical_id not in ctx.physical_ids]
+    production_only = [lid for lid in skipped if resources[lid]["Type"] in PRODUCTION_ONLY_TYPES]
+    for logical_id in production_only:
+        ctx.physical_ids[logical_id] = f"{PRODUCTION_ONLY_PREFIX}{logical_id}"
+        LOG.info("%s (%s) exists in AWS only; not created locally", logical_id, resources[logical_id]["Type"])
+    skipped = [lid for lid in skipped if lid not in production_only]
     unhandled = [f"{lid} ({resources[lid]['Type']})" for lid in skipped if resources[lid]["Type"] not in CREATORS]
     if unhandled:
         raise NotImplementedError(f"moto's CloudFormation skipped resources with no local creator: {unhandled}")
@@ -387,6 +465,7 @@ def deploy(
     outbox_bucket = OUTBOX_BUCKET_FORMAT.format(prefix=prefix)
     _ensure_bucket(ctx, outbox_bucket)
     outputs = _outputs(ctx, template, resources, skipped, stack_name, prefix, sender_email, outbox_bucket)
+    outputs["production_only"] = production_only
     outputs["push_platforms"] = {"fcm": _ensure_push_platform(ctx, f"{prefix}-local-fcm")}
     return outputs
 

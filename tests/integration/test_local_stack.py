@@ -139,6 +139,44 @@ def _check_alias(emulator: EmulatorStack, props: dict[str, Any]) -> None:
     assert props["AliasName"] in aliases
 
 
+def _check_ses_configuration_set(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    found = client(emulator, "sesv2").get_configuration_set(ConfigurationSetName=props["Name"])
+    assert found["ConfigurationSetName"] == props["Name"]
+
+
+def _check_ses_event_destination(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    described = client(emulator, "ses").describe_configuration_set(
+        ConfigurationSetName=props["ConfigurationSetName"], ConfigurationSetAttributeNames=["eventDestinations"])
+    (destination,) = described["EventDestinations"]
+    wanted = props["EventDestination"]
+    assert destination["Name"] == wanted["Name"] and destination["Enabled"] is True
+    assert destination["MatchingEventTypes"] == wanted["MatchingEventTypes"]
+    assert destination["SNSDestination"]["TopicARN"] == wanted["SnsDestination"]["TopicARN"]
+
+
+def _check_topic_policy(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    for topic_arn in props["Topics"]:
+        policy = client(emulator, "sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"]
+        assert json.loads(policy) == props["PolicyDocument"]
+
+
+def _check_log_group(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    groups = client(emulator, "logs").describe_log_groups(logGroupNamePrefix=props["LogGroupName"])["logGroups"]
+    (group,) = [g for g in groups if g["logGroupName"] == props["LogGroupName"]]
+    assert group["retentionInDays"] == props["RetentionInDays"]
+
+
+def _check_role(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    iam = client(emulator, "iam")
+    documents = [role["AssumeRolePolicyDocument"] for role in iam.list_roles()["Roles"]]
+    assert props["AssumeRolePolicyDocument"] in documents
+
+
+def _check_production_only(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    # The emulator has no such service: the deploy records it instead of failing (stack.PRODUCTION_ONLY_TYPES).
+    assert emulator.outputs["production_only"]
+
+
 CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
     "AWS::KMS::Key": _check_key,
     "AWS::KMS::Alias": _check_alias,
@@ -152,6 +190,12 @@ CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
     "AWS::SES::EmailIdentity": _check_email_identity,
     "AWS::S3::Bucket": _check_bucket,
     "AWS::CloudWatch::Alarm": _check_alarm,
+    "AWS::SES::ConfigurationSet": _check_ses_configuration_set,
+    "AWS::SES::ConfigurationSetEventDestination": _check_ses_event_destination,
+    "AWS::SNS::TopicPolicy": _check_topic_policy,
+    "AWS::Logs::LogGroup": _check_log_group,
+    "AWS::IAM::Role": _check_role,
+    "AWS::SMSVOICE::ConfigurationSet": _check_production_only,
 }
 
 
@@ -168,6 +212,8 @@ def test_every_template_resource_exists_with_its_properties(emulator: EmulatorSt
             ctx.attributes[logical_id] = {
                 "Arn": f"arn:aws:sqs:{emulator.region}:{stack.ACCOUNT_ID}:" + physical_id.rsplit("/", 1)[-1]
             }
+        elif template["Resources"][logical_id]["Type"] == "AWS::KMS::Key":
+            ctx.attributes[logical_id] = {"Arn": f"arn:aws:kms:{emulator.region}:{stack.ACCOUNT_ID}:key/{physical_id}"}
     unchecked = {resource["Type"] for resource in template["Resources"].values()} - set(CHECKS)
     assert not unchecked, f"add a check for {unchecked}"
     for logical_id, resource in template["Resources"].items():

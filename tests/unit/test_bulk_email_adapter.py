@@ -11,6 +11,7 @@ from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.bulk_email import MAX_BULK_ENTRIES, SesBulkEmailSender
 from chalicelib.domain.delivery import EmailContent, EmailRecipient, Outcome, SendResult
+from chalicelib.domain.receipts import decode_tag_value
 
 SENDER = "alerts@hexwatch.example"
 CONTENT = EmailContent(
@@ -21,6 +22,15 @@ CONTENT = EmailContent(
     reply_to="alert-01JALERT@replies.hexwatch.example",
     tags={"alert_id": "01JALERT", "channel": "email"},
 )
+
+
+# The ledger keys of recipient(1) and recipient(2) as SES tag values: base64url of "email#0001", "email#0002".
+TAGS = {"email#0001": "ZW1haWwjMDAwMQ", "email#0002": "ZW1haWwjMDAwMg"}
+
+
+def test_the_tag_values_are_the_ledger_keys_in_base64url() -> None:
+    assert {decode_tag_value(value) for value in TAGS.values()} == set(TAGS)
+    assert decode_tag_value("ZW1haWwjMQ") == "email#1"
 
 
 def sesv2() -> Any:
@@ -60,7 +70,6 @@ def test_the_exact_request_for_two_recipients() -> None:
             {
                 "FromEmailAddress": "Community Alerts <alerts@hexwatch.example>",
                 "ReplyToAddresses": ["alert-01JALERT@replies.hexwatch.example"],
-                "DefaultEmailTags": [{"Name": "alert_id", "Value": "01JALERT"}, {"Name": "channel", "Value": "email"}],
                 "DefaultContent": {
                     "Template": {
                         "TemplateContent": {"Subject": CONTENT.subject, "Text": CONTENT.text, "Html": CONTENT.html},
@@ -71,6 +80,10 @@ def test_the_exact_request_for_two_recipients() -> None:
                 "BulkEmailEntries": [
                     {
                         "Destination": {"ToAddresses": [r.address]},
+                        # Each entry carries the whole tag set: the alert and its own ledger key (base64url).
+                        "ReplacementTags": [{"Name": "alert_id", "Value": "01JALERT"},
+                                            {"Name": "channel", "Value": "email"},
+                                            {"Name": "ledger_key", "Value": TAGS[r.key]}],
                         "ReplacementEmailContent": {
                             "ReplacementTemplate": {
                                 "ReplacementTemplateData": json.dumps({"unsubscribe_url": r.data["unsubscribe_url"]})
@@ -109,6 +122,7 @@ def test_optional_fields_are_left_out_when_unset() -> None:
                 "BulkEmailEntries": [
                     {
                         "Destination": {"ToAddresses": ["resident-1@hexwatch.example"]},
+                        "ReplacementTags": [{"Name": "ledger_key", "Value": "ZW1haWwjMQ"}],
                         "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": "{}"}},
                     }
                 ],
@@ -126,7 +140,7 @@ def test_120_recipients_take_three_calls_of_50_50_and_20() -> None:
     with Stubber(client) as stub:
         for call, size in enumerate((50, 50, 20)):
             expected = dict.fromkeys(
-                ("FromEmailAddress", "ReplyToAddresses", "DefaultEmailTags", "DefaultContent", "BulkEmailEntries"), ANY
+                ("FromEmailAddress", "ReplyToAddresses", "DefaultContent", "BulkEmailEntries"), ANY
             )
             stub.add_response("send_bulk_email", accepted(size, prefix=f"c{call}"), expected)
         results = SesBulkEmailSender(client, SENDER).send(CONTENT, recipients)

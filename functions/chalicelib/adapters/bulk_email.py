@@ -12,6 +12,12 @@ placeholders itself (`fill_placeholders`, what SES does) and sends each resident
 Both answer one `SendResult` per recipient, in the recipients' order, and neither logs an address or puts one into an
 error: errors are provider codes and statuses only (SES's own per-entry `Error` text is not used, as it may quote
 an address).
+
+Every message names the configuration set (`ConfigurationSetName`), whose event destination publishes its bounces,
+complaints, deliveries and rejections to the SES events topic, and carries SES message tags that lead back to its
+delivery-ledger entry: the content's tags (`alert_id`) and the recipient's `ledger_key` (domain/receipts.py). In a bulk
+send each entry's `ReplacementTags` holds the whole set, so the tags are right whether SES adds them to the default
+tags or uses them instead (no `DefaultEmailTags` is sent, so no name is ever given twice).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..domain.delivery import EmailContent, EmailRecipient, Outcome, SendResult, fill_placeholders
 from ..domain.messages import RenderedEmail
+from ..domain.receipts import ledger_tags
 from .messaging import SesEmailSender
 from .provider_errors import classify, error_code
 
@@ -52,6 +59,11 @@ MISSING_RESULT = "missing-result"
 
 def _name_values(headers: dict[str, str]) -> list[dict[str, str]]:
     return [{"Name": name, "Value": value} for name, value in headers.items()]
+
+
+def message_tags(content: EmailContent, recipient: EmailRecipient) -> list[dict[str, str]]:
+    """The SES message tags of one recipient's message: the content's (the alert) and the recipient's ledger key."""
+    return _name_values({**content.tags, **ledger_tags(recipient.key)})
 
 
 def _failure(error: BotoCoreError | ClientError) -> Outcome:
@@ -119,6 +131,7 @@ class SesBulkEmailSender:
         for recipient in chunk:
             entry: dict[str, Any] = {
                 "Destination": {"ToAddresses": [recipient.address]},
+                "ReplacementTags": message_tags(content, recipient),
                 "ReplacementEmailContent": {
                     "ReplacementTemplate": {"ReplacementTemplateData": json.dumps(recipient.data)}
                 },
@@ -134,8 +147,6 @@ class SesBulkEmailSender:
         }
         if content.reply_to:
             request["ReplyToAddresses"] = [content.reply_to]
-        if content.tags:
-            request["DefaultEmailTags"] = _name_values(content.tags)
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         return request
@@ -189,9 +200,8 @@ class LocalEmailSender:
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [recipient.address]},
             "Content": {"Raw": {"Data": message.as_bytes()}},
+            "EmailTags": message_tags(content, recipient),
         }
-        if content.tags:
-            request["EmailTags"] = _name_values(content.tags)
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         return str(self._client.send_email(**request)["MessageId"])

@@ -12,12 +12,23 @@ Items of one alert share its partition:
 - `~targeting`: the plan (shards_total), finished shard pieces, audience counts;
 - `~tally#<slot>`: delivery counters (`<channel>_<state>`), spread over TALLY_SLOTS items so that many workers can
   add to them without contending for one item.
+
+And one partition per SMS or voice message the provider accepted, `~provider#<channel>#<provider message id>` (sort
+key `~pointer`): the alert and ledger key it was sent for, written in the transaction that records it `sent`, because
+SNS's SMS delivery logs and the voice events name only the provider's message id. Pointers carry no contact and
+expire after POINTER_RETENTION_SECONDS (receipts come within 72 hours).
+
+After the send, receipts move an entry on (`settle`): sent -> delivered (the provider says it arrived; the tally keeps
+counting it as sent too), sent -> failed or bounced (it did not arrive), and an `unconfirmed` entry, whose send was
+never recorded, becomes what its receipt proves. Each move is one conditional transaction with its tally change, so a
+receipt delivered twice counts once.
 """
 
 from __future__ import annotations
 
 import random
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +51,30 @@ CLAIM_TIMEOUT_SECONDS = 15 * 60  # longer than any worker's run: a claim this ol
 
 QUEUED, CLAIMED, SENT, FAILED, BOUNCED = "queued", "claimed", "sent", "failed", "bounced"
 UNCONFIRMED, SUPPRESSED, CANCELLED = "unconfirmed", "suppressed", "cancelled"
-PROGRESS_STATES = (QUEUED, SENT, FAILED, BOUNCED, UNCONFIRMED, SUPPRESSED, CANCELLED)
+DELIVERED = "delivered"  # the provider says it arrived (after sent; counted as sent as well)
+PROGRESS_STATES = (QUEUED, SENT, DELIVERED, FAILED, BOUNCED, UNCONFIRMED, SUPPRESSED, CANCELLED)
+
+POINTER_PREFIX = "~provider#"
+POINTER = "~pointer"
+POINTER_CHANNELS = frozenset({"sms", "voice"})  # email finds its entry through its SES tags instead
+POINTER_RETENTION_SECONDS = 7 * 24 * 3600
+
+# What a receipt does to an entry, by the state it finds: the tally's changes (sent stays counted when an entry is
+# delivered; an entry that failed or bounced after it was sent leaves `sent` or `delivered`, so the per-channel counts
+# still add up to what was released). Any other pair is left alone.
+SETTLE_MOVES: dict[tuple[str, str], dict[str, int]] = {
+    (SENT, DELIVERED): {DELIVERED: 1},
+    (UNCONFIRMED, DELIVERED): {UNCONFIRMED: -1, SENT: 1, DELIVERED: 1},
+    (SENT, FAILED): {SENT: -1, FAILED: 1},
+    (UNCONFIRMED, FAILED): {UNCONFIRMED: -1, FAILED: 1},
+    (SENT, BOUNCED): {BOUNCED: 1},  # progress shows sent less bounced
+    (DELIVERED, BOUNCED): {DELIVERED: -1, BOUNCED: 1},
+    (UNCONFIRMED, BOUNCED): {UNCONFIRMED: -1, SENT: 1, BOUNCED: 1},
+}
+
+
+def pointer_partition(channel: str, provider_id: str) -> str:
+    return f"{POINTER_PREFIX}{channel}#{provider_id}"
 
 
 @dataclass(frozen=True)
@@ -249,29 +283,45 @@ class DeliveryLedger:
 
     def record(self, alert_id: str, token: str, outcomes: Sequence[tuple[str, str, str | None, str | None]],
                slot: int) -> None:
-        """Writes each claimed recipient's outcome (key, status, provider id, error) and adds them to the tally,
-        in one transaction per 99 recipients, so that counts and states never disagree."""
-        for start in range(0, len(outcomes), TRANSACTION_ITEMS - 1):
-            chunk = outcomes[start:start + TRANSACTION_ITEMS - 1]
-            items: list[dict[str, Any]] = []
-            for key, status, provider_id, error in chunk:
-                values: dict[str, Any] = {":status": _s(status), ":token": _s(token)}
-                sets = ["#status = :status"]
-                if provider_id:
-                    values[":provider"] = _s(provider_id)
-                    sets.append("provider_id = :provider")
-                if error:
-                    values[":error"] = _s(error[:200])
-                    sets.append("#error = :error")
-                items.append({"Update": {
-                    "TableName": self._table, "Key": {"alert_id": _s(alert_id), "recipient": _s(key)},
-                    "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": "#claim = :token",
-                    "ExpressionAttributeNames": {"#status": "status", "#claim": "claim",
-                                                 **({"#error": "error"} if error else {})},
-                    "ExpressionAttributeValues": values}})
-            counts = Counter(f"{key.split('#', 1)[0]}_{status}" for key, status, _, _ in chunk)
-            items.append(self._tally_update(alert_id, counts, slot))
-            self._transact_all(items)
+        """Writes each claimed recipient's outcome (key, status, provider id, error) and adds them to the tally, in
+        transactions of at most 100 items, so that counts and states never disagree. An SMS or call the provider
+        accepted also gets its pointer (provider message id -> entry) in the same transaction."""
+        expires = int(self._clock()) + POINTER_RETENTION_SECONDS
+        chunk: list[tuple[str, str, str | None, str | None]] = []
+        items: list[dict[str, Any]] = []
+        for outcome in outcomes:
+            key, status, provider_id, error = outcome
+            values: dict[str, Any] = {":status": _s(status), ":token": _s(token)}
+            sets = ["#status = :status"]
+            if provider_id:
+                values[":provider"] = _s(provider_id)
+                sets.append("provider_id = :provider")
+            if error:
+                values[":error"] = _s(error[:200])
+                sets.append("#error = :error")
+            writes = [{"Update": {
+                "TableName": self._table, "Key": {"alert_id": _s(alert_id), "recipient": _s(key)},
+                "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": "#claim = :token",
+                "ExpressionAttributeNames": {"#status": "status", "#claim": "claim",
+                                             **({"#error": "error"} if error else {})},
+                "ExpressionAttributeValues": values}}]
+            channel = key.split("#", 1)[0]
+            if provider_id and status == SENT and channel in POINTER_CHANNELS:
+                writes.append({"Put": {"TableName": self._table, "Item": {
+                    "alert_id": _s(pointer_partition(channel, provider_id)), "recipient": _s(POINTER),
+                    "target_alert": _s(alert_id), "target_key": _s(key), "expires_at": _n(expires)}}})
+            if len(items) + len(writes) + 1 > TRANSACTION_ITEMS:
+                self._record_chunk(alert_id, chunk, items, slot)
+                chunk, items = [], []
+            chunk.append(outcome)
+            items.extend(writes)
+        if chunk:
+            self._record_chunk(alert_id, chunk, items, slot)
+
+    def _record_chunk(self, alert_id: str, chunk: Sequence[tuple[str, str, str | None, str | None]],
+                      items: list[dict[str, Any]], slot: int) -> None:
+        counts = Counter(f"{key.split('#', 1)[0]}_{status}" for key, status, _, _ in chunk)
+        self._transact_all([*items, self._tally_update(alert_id, counts, slot)])
 
     def release_claims(self, alert_id: str, keys: Sequence[str], token: str) -> None:
         """Puts recipients back to queued after a retryable failure, so that the retried message claims them."""
@@ -328,16 +378,64 @@ class DeliveryLedger:
         self._call("update_item", TableName=self._table, **update)
 
     def mark_bounced(self, alert_id: str, key: str) -> bool:
-        try:
-            self._transact_all([
-                {"Update": {"TableName": self._table, "Key": {"alert_id": _s(alert_id), "recipient": _s(key)},
-                            "UpdateExpression": "SET #status = :bounced", "ConditionExpression": "#status = :sent",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":bounced": _s(BOUNCED), ":sent": _s(SENT)}}},
-                self._tally_update(alert_id, Counter({f"{key.split('#', 1)[0]}_{BOUNCED}": 1}), 0)])
-            return True
-        except _Cancelled:
-            return False
+        return self.settle(alert_id, key, BOUNCED) == BOUNCED
+
+    # --- receipts --------------------------------------------------------------------------------------------------
+
+    def pointer(self, channel: str, provider_id: str) -> tuple[str, str] | None:
+        """(alert id, ledger key) of the SMS or call the provider accepted under this message id, if recorded."""
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key={"alert_id": _s(pointer_partition(channel, provider_id)),
+                               "recipient": _s(POINTER)}).get("Item")
+        if not item or "target_alert" not in item or "target_key" not in item:
+            return None
+        return str(item["target_alert"]["S"]), str(item["target_key"]["S"])
+
+    def settle(self, alert_id: str, key: str, to: str, provider_id: str | None = None, detail: str = "") -> str:
+        """Moves an entry on after a receipt (see SETTLE_MOVES), once. Answers the new state when it moved, or why not:
+        `unknown` (no such entry), `claimed` (its send is not recorded yet: try again later), `mismatch` (the entry was
+        sent under another provider message id), `already-<state>` (a receipt delivered twice, or a later one)."""
+        if key.startswith("~") or alert_id.startswith("~"):
+            return "unknown"  # a tally, the targeting item or a pointer is never a recipient
+        slot = zlib.crc32(key.encode()) % TALLY_SLOTS
+        for attempt in range(self._attempts):
+            item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                              Key={"alert_id": _s(alert_id), "recipient": _s(key)}).get("Item")
+            if not item:
+                return "unknown"
+            current = _plain(item)
+            status = str(current.get("status", ""))
+            if status == CLAIMED:
+                return CLAIMED
+            recorded = current.get("provider_id")
+            if provider_id and recorded and recorded != provider_id:
+                return "mismatch"
+            move = SETTLE_MOVES.get((status, to))
+            if move is None:
+                return f"already-{status}"
+            names = {"#status": "status"}
+            values: dict[str, Any] = {":to": _s(to), ":from": _s(status), ":at": _n(int(self._clock()))}
+            sets = ["#status = :to", "receipt_at = :at"]
+            if detail:
+                names["#receipt"] = "receipt"
+                values[":detail"] = _s(detail[:200])
+                sets.append("#receipt = :detail")
+            if provider_id and not recorded:
+                values[":provider"] = _s(provider_id)
+                sets.append("provider_id = :provider")
+            channel = key.split("#", 1)[0]
+            try:
+                self._transact_all([
+                    {"Update": {"TableName": self._table, "Key": {"alert_id": _s(alert_id), "recipient": _s(key)},
+                                "UpdateExpression": "SET " + ", ".join(sets),
+                                "ConditionExpression": "#status = :from",
+                                "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
+                    self._tally_update(alert_id, Counter({f"{channel}_{state}": change
+                                                          for state, change in move.items()}), slot)])
+                return to
+            except _Cancelled:
+                self._backoff(attempt)  # another receipt moved it meanwhile: look again
+        raise LedgerUnavailable("receipt kept racing")
 
     def tally(self, alert_id: str) -> dict[str, int]:
         totals: Counter[str] = Counter()

@@ -1,62 +1,41 @@
-"""SES bounce and complaint notifications (through SNS): the contact goes on the suppression list, and when the mail
-was an alert (its `alert_id` tag, or its X-Hexwatch-Alert header), its delivery-ledger entry becomes `bounced`."""
+"""SES events through SNS: the configuration set's event publishing (`eventType`: Delivery, Bounce, Complaint, Reject,
+Rendering Failure, DeliveryDelay) and the older identity notifications (`notificationType`).
+
+A permanent bounce or a complaint puts the contact (its keyed hash) on the suppression list. When the mail was an
+alert, its delivery-ledger entry (its `alert_id` and `ledger_key` tags; for older mail, the alert tag or the
+X-Hexwatch-Alert header and the address's owner) becomes `delivered`, `bounced` or `failed` (services/receipts.py).
+
+Anything else on the topic is logged (its type only) and ignored: the handler fails only when an entry's send is not
+recorded yet, so that Lambda retries it, and after two retries the event goes to the function's dead-letter queue
+(infra/receipts.patch.yaml).
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from chalice import Blueprint
 from chalice.app import SNSEvent
 
 from .. import config
-from ..bootstrap import fanout, services
-from ..domain.contacts import normalise_email
-from ..domain.errors import HexwatchError
+from ..bootstrap import receipts
+from ..domain.receipts import parse_ses_event
 from ..observability import logger
 
 ses_event_workers = Blueprint(__name__)
 
 
-def addresses_to_suppress(notification: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
-    """(address, reason) pairs: permanent bounces and every complaint; transient bounces are retried by SES."""
-    kind = notification.get("notificationType") or notification.get("eventType")
-    if kind == "Bounce" and notification.get("bounce", {}).get("bounceType") == "Permanent":
-        return [(r["emailAddress"], "bounced") for r in notification["bounce"].get("bouncedRecipients", [])]
-    if kind == "Complaint":
-        return [(r["emailAddress"], "complained") for r in notification["complaint"].get("complainedRecipients", [])]
-    return []
-
-
-def alert_of(notification: dict) -> str | None:  # type: ignore[type-arg]
-    """The alert a notification is about: SES event publishing carries the message's tags; feedback notifications
-    carry its headers when "include original headers" is on."""
-    mail = notification.get("mail") or {}
-    tags = (mail.get("tags") or {}).get("alert_id")
-    if isinstance(tags, list) and tags:
-        return str(tags[0])
-    for header in mail.get("headers") or []:
-        if str(header.get("name", "")).lower() == "x-hexwatch-alert":
-            return str(header.get("value"))
-    return None
-
-
 @ses_event_workers.on_sns_message(topic=config.resource_name(config.SES_EVENTS_TOPIC))
 def handle_ses_event(event: SNSEvent) -> None:
     try:
-        notification = json.loads(event.message)
+        document = json.loads(event.message)
     except ValueError:
-        logger.warning("SES notification is not JSON; ignored")
+        logger.warning("SES event is not JSON; ignored")
         return
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    for address, reason in addresses_to_suppress(notification):
-        try:
-            contact_hash = services().hasher.hash(normalise_email(address))
-        except HexwatchError:
-            continue
-        services().suppressions.suppress(contact_hash, reason, now)
-        logger.info("contact suppressed", extra={"reason": reason})
-        alert_id = alert_of(notification)
-        if alert_id and reason == "bounced":
-            marked = fanout().mark_bounced(alert_id, contact_hash)
-            logger.info("alert delivery bounced", extra={"alert_id": alert_id, "marked": marked})
+    feedback = parse_ses_event(document)
+    if feedback is None:
+        logger.warning("not an SES event; ignored")
+        return
+    outcome = receipts().email(feedback)
+    logger.info("SES event handled", extra={"event_type": feedback.kind, "alert_id": feedback.alert_id,
+                                            "message_id": feedback.message_id, "outcome": outcome.counts})
