@@ -4,6 +4,11 @@ SNS has no batch call for SMS to phone numbers, so each message is its own reque
 `SendResult`: accepted with SNS's message id, or retryable/permanent with a short error code (never the number, and
 never the provider's error message, which can quote it).
 
+SNS's `MessageId` is the SMS's provider id: the ledger records it with the send, together with a pointer from it to
+the ledger entry, because SNS's delivery-status records (CloudWatch Logs, read by workers/receipts.py) name only that
+id. `Publish` takes no configuration set: delivery receipts are turned on for the account
+(infra/sms_delivery_status.py).
+
 `send_each`, `is_throttled` and `outcome_of` are shared with the voice and push adapters.
 """
 

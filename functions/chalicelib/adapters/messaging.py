@@ -21,7 +21,11 @@ else:
 
 
 class SesEmailSender:
-    """Sends a rendered email as raw MIME, which keeps every header (List-Unsubscribe included) in AWS and moto."""
+    """Sends a rendered email as raw MIME, which keeps every header (List-Unsubscribe included) in AWS and moto.
+
+    With `configuration_set` (bootstrap passes `<prefix>-deliveries`) SES publishes the message's bounces and
+    complaints to the SES events topic, so that an address that bounces is suppressed.
+    """
 
     def __init__(self, client: SESV2Client, sender: str, sender_name: str = "Community Alerts",
                  configuration_set: str | None = None) -> None:

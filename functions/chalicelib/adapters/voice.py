@@ -55,7 +55,9 @@ class PinpointVoiceSender:
     """Places each call with `SendVoiceMessage`, which reads the text with an Amazon Polly voice.
 
     `origination_identity` is the phone number (or its id/ARN, or a pool) the call comes from. With `context` each
-    call carries the resident's ledger key, which Pinpoint passes on to the configuration set's event destinations.
+    call carries the resident's ledger key, which Pinpoint passes on to the configuration set's event destinations;
+    `configuration_set` (bootstrap passes `<prefix>-voice`) is the set whose SNS destination publishes the call's
+    events to `<prefix>-voice-events` (workers/receipts.py).
     """
 
     def __init__(self, client: PinpointSMSVoiceV2Client, origination_identity: str,
