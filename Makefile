@@ -120,8 +120,9 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	cd functions && ../$(VENV)/bin/mypy app.py chalicelib
 
-## The deployable package: Chalice's SAM template merged with infra/resources.yaml and the function patches.
-package: $(RUN_STAMP)
+## The deployable package: Chalice's SAM template merged with infra/resources.yaml, the infra/*.patch.yaml fragments and
+## each function's role, log group, layer and caps (infra/functions.py); the layer zip goes beside it.
+package: layer
 	$(PY) -m infra.package --out build/package
 
 ## The dependency layer, byte-for-byte reproducible (prints its SHA-256).

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.yaml"
 PATCHES = sorted((ROOT / "infra").glob("*.patch.yaml"))
+LAYER_ZIP = ROOT / "build" / "layer" / "dependencies.zip"
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -50,10 +53,12 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_template() -> dict[str, Any]:
+    from infra.functions import fragment as per_function
+
     merged = load_yaml(RESOURCES)
-    for patch in PATCHES:
-        fragment = load_yaml(patch)
-        _refuse_overrides(merged, fragment, patch.name)
+    fragments = [(patch.name, load_yaml(patch)) for patch in PATCHES] + [("infra/functions.py", per_function())]
+    for source, fragment in fragments:
+        _refuse_overrides(merged, fragment, source)
         merged = deep_merge(merged, fragment)
     return merged
 
@@ -77,10 +82,18 @@ def package(out: Path, stage: str = "dev") -> Path:
     merge_path.write_text(yaml.safe_dump(merge_template(), sort_keys=False), encoding="utf-8")
     package_dir = out / "chalice"
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
-    # --project-dir makes the CLI chdir into functions/, so every path given to it is absolute.
-    subprocess.run([str(Path(sys.executable).parent / "chalice"), "--project-dir", str(ROOT / "functions"),
-                    "package", "--stage", stage, "--merge-template", str(merge_path), str(package_dir)],
-                   check=True, env=env)
+    with tempfile.TemporaryDirectory() as staging:
+        # The dependencies reach every function through the layer (`make layer`), so the function package is our code
+        # only: Chalice bundles whatever requirements.txt lists, so it packages a copy of functions/ without it.
+        project = Path(staging) / "functions"
+        shutil.copytree(ROOT / "functions", project, ignore=shutil.ignore_patterns(
+            "requirements*.txt", "__pycache__", ".mypy_cache"))
+        # --project-dir makes the CLI chdir into the project, so every path given to it is absolute.
+        subprocess.run([str(Path(sys.executable).parent / "chalice"), "--project-dir", str(project),
+                        "package", "--stage", stage, "--merge-template", str(merge_path), str(package_dir)],
+                       check=True, env=env)
+    if LAYER_ZIP.exists():
+        shutil.copyfile(LAYER_ZIP, package_dir / "dependencies-layer.zip")
     return package_dir
 
 

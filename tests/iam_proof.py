@@ -9,8 +9,9 @@ states how AWS authorises each operation:
   DeleteMessageBatch to sqs:DeleteMessage; a Query on an index to the index's ARN);
 - AWS adds what it does with the function's role: the SQS event source's ReceiveMessage, DeleteMessage and
   GetQueueAttributes; kms:GenerateDataKey and kms:Decrypt on the key of each encrypted queue and topic written to,
-  kms:Decrypt for each encrypted queue read and secret fetched; writing to the function's log group; X-Ray segments;
-  sending a failed asynchronous event to the function's dead-letter queue.
+  kms:Decrypt for each encrypted queue read and secret fetched, and for the encrypted environment; writing to the
+  function's log group; X-Ray segments; sending a failed asynchronous event to the function's dead-letter queue or
+  on-failure destination.
 
 Template values are resolved to one canonical deployment (prefix `hexwatch`, region eu-west-2, account 123456789012)
 and recorded resource names (which carry each test's own prefix) are matched to the template by their suffix.
@@ -198,6 +199,14 @@ class Template:
                 best = (len(suffix), logical)
         return best[1] if best else None
 
+    def only_or_by_suffix(self, kind: str, name: str) -> str | None:
+        """As `by_suffix`; a Stubber test names its own configuration set, so a kind the template has once is that."""
+        found = self.by_suffix(kind, name)
+        if found:
+            return found
+        of_kind = [lid for lid, r in self.resources.items() if r["Type"] == kind]
+        return of_kind[0] if len(of_kind) == 1 else None
+
     def encryption_key(self, logical: str) -> str | None:
         properties = self.resources[logical].get("Properties") or {}
         key = properties.get("KmsMasterKeyId") or properties.get("KmsKeyId") or properties.get("KMSMasterKeyId")
@@ -272,7 +281,8 @@ def permissions_for(record: dict[str, Any], template: Template) -> Iterator[Perm
     elif service == "ses":
         yield from _ses(operation, names, template, reason)
     elif service == "sms-voice":
-        configuration = template.by_suffix("AWS::SMSVOICE::ConfigurationSet", names.get("ConfigurationSetName", ""))
+        configuration = template.only_or_by_suffix("AWS::SMSVOICE::ConfigurationSet",
+                                                   names.get("ConfigurationSetName", ""))
         yield Permission(f"sms-voice:{operation}", f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:phone-number/origination",
                          reason)
         if names.get("ConfigurationSetName"):
@@ -341,7 +351,7 @@ def _ses(operation: str, names: dict[str, Any], template: Template, reason: str)
     if identity:
         yield Permission(f"ses:{operation}", template.attribute(identity, "Arn"), reason)
     if names.get("ConfigurationSetName"):
-        configuration = template.by_suffix("AWS::SES::ConfigurationSet", names["ConfigurationSetName"])
+        configuration = template.only_or_by_suffix("AWS::SES::ConfigurationSet", names["ConfigurationSetName"])
         arn = (template.attribute(configuration, "Arn") if configuration
                else f"unknown-configuration-set:{names['ConfigurationSetName']}")
         yield Permission(f"ses:{operation}", arn, reason)
@@ -373,7 +383,11 @@ def platform_permissions(function: str, template: Template) -> Iterator[Permissi
     if properties.get("Tracing") == "Active":
         for action in ("PutTraceSegments", "PutTelemetryRecords"):
             yield Permission(f"xray:{action}", "*", "X-Ray tracing")
-    dead_letters = properties.get("DeadLetterQueue")
+    if properties.get("KmsKeyArn"):
+        yield Permission("kms:Decrypt", str(template.resolve(properties["KmsKeyArn"])), "the encrypted environment")
+    on_failure = ((properties.get("EventInvokeConfig") or {}).get("DestinationConfig") or {}).get("OnFailure")
+    dead_letters = properties.get("DeadLetterQueue") or (
+        {"TargetArn": on_failure["Destination"]} if on_failure and on_failure.get("Type") == "SQS" else None)
     if dead_letters:
         target = str(template.resolve(dead_letters["TargetArn"]))
         yield Permission("sqs:SendMessage", target, "the function's dead-letter queue")

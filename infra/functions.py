@@ -1,0 +1,301 @@
+"""What each Lambda function is given in the deployed template, generated into `make package` as one more fragment:
+
+- its own role, with only the actions it uses on only the resources it uses (ARNs from the template), and an explicit
+  Deny of changing the audit log;
+- its own log group, encrypted with the data key and kept `LogRetentionDays`;
+- the dependency layer;
+- a concurrency cap, sized for the delivery functions from the provider quotas in `infra/quotas.py`;
+- alarms on its errors and throttles.
+
+Written in Python rather than YAML because twelve roles share most of their statements: the shared parts are named
+once here. tests/security/test_least_privilege.py proves each role allows every call its function was seen making
+in the whole test suite; a statement no call needs should not be here either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from infra import quotas
+
+GET, BATCH_GET, QUERY, SCAN = "GetItem", "BatchGetItem", "Query", "Scan"
+PUT, UPDATE, DELETE, BATCH_WRITE, CHECK = "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "ConditionCheckItem"
+
+
+def _arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def table(logical_id: str, *actions: str, indexes: tuple[str, ...] = ()) -> dict[str, Any]:
+    resources: list[Any] = [_arn(logical_id)]
+    resources += [{"Fn::Sub": f"${{{logical_id}.Arn}}/index/{index}"} for index in indexes]
+    return {"Effect": "Allow", "Action": [f"dynamodb:{action}" for action in actions], "Resource": resources}
+
+
+def send_to(*queues: str) -> dict[str, Any]:
+    # GetQueueUrl: the adapters find a queue by the name config.py gives it.
+    return {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"], "Resource": [_arn(q) for q in queues]}
+
+
+def secrets(*logical_ids: str) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [{"Ref": secret} for secret in logical_ids]}
+
+
+# Every encrypted queue, topic and secret uses DataKey: reading needs Decrypt, writing GenerateDataKey as well.
+USE_DATA_KEY = {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": _arn("DataKey")}
+# Publishing straight to a phone number has no resource to scope to: IAM checks sns:Publish against "*". Only the two
+# functions that text residents have it.
+SMS = {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": "*"}
+AUDIT_LOG_IS_APPEND_ONLY = {
+    "Effect": "Deny",
+    "Action": ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQL*"],
+    "Resource": [_arn("AuditLogTable")],
+}
+IDEMPOTENCY = table("IdempotencyTable", GET, PUT, UPDATE, DELETE)
+RESIDENT_KEYS = secrets("SigningKeysSecret", "ContactHashSecret")
+
+
+def ses_send(action: str) -> dict[str, Any]:
+    # SES checks the sending identity and the configuration set the message names.
+    ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+    return {"Effect": "Allow", "Action": [f"ses:{action}"],
+            "Resource": [{"Fn::Sub": f"{ses}:identity/${{SenderEmail}}"},
+                         {"Fn::Sub": f"{ses}:configuration-set/${{SesConfigurationSet}}"}]}
+
+
+def push_endpoints(*actions: str) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": [f"sns:{action}" for action in actions],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*"}}
+
+
+# What the delivery functions share: the ledger, the recipients, the alert and its audit entries.
+DELIVERY = [
+    table("DeliveriesTable", GET, BATCH_GET, QUERY, PUT, UPDATE, CHECK),
+    table("SubscribersTable", GET, BATCH_GET),
+    table("SuppressionsTable", GET, BATCH_GET),
+    table("AlertsTable", GET, PUT, UPDATE, CHECK),
+    table("AuditLogTable", PUT),
+    IDEMPOTENCY, RESIDENT_KEYS, USE_DATA_KEY,
+]
+# The asynchronous event handlers: receipts land in the ledger; what fails twice goes to their dead-letter queue.
+RECEIPTS = [
+    table("DeliveriesTable", GET, QUERY, UPDATE, indexes=("by-contact",)),
+    send_to("EventHandlersDeadLetterQueue"), USE_DATA_KEY,
+]
+
+
+def consume(queue: str) -> dict[str, Any]:
+    # The SQS event source polls with the function's role.
+    return {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": _arn(queue)}
+
+
+# Queue-fed functions: the queue each one is fed by.
+FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQueue",
+          "DeliverEmail": "DeliverEmailQueue", "DeliverSms": "DeliverSmsQueue", "DeliverVoice": "DeliverVoiceQueue",
+          "DeliverPush": "DeliverPushQueue"}
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    statements: list[dict[str, Any]]
+    log_name: str
+    reserved_concurrency: int
+    sqs_maximum_concurrency: int | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def role(self) -> str:
+        # Chalice's names for the roles it generates, one per function.
+        return "ApiHandlerRole" if self.logical_id == "APIHandler" else f"{self.logical_id}Role"
+
+
+FUNCTIONS = [
+    Function("APIHandler", log_name="api", reserved_concurrency=quotas.API_CONCURRENCY, statements=[
+        table("SubscribersTable", GET, BATCH_GET, PUT, UPDATE, DELETE, CHECK),
+        table("ContactsTable", GET, BATCH_GET, PUT, UPDATE, DELETE, CHECK),
+        table("LocationsTable", GET, QUERY, PUT, DELETE),
+        table("SuppressionsTable", GET, BATCH_GET, PUT, DELETE),
+        table("RateLimitsTable", GET, UPDATE),
+        table("RedeemedLinksTable", GET, PUT),
+        table("ResidentSessionsTable", GET, QUERY, PUT, UPDATE, DELETE, BATCH_WRITE),
+        table("AreasTable", GET, BATCH_GET, QUERY, PUT, DELETE, BATCH_WRITE),
+        table("AlertsTable", GET, QUERY, PUT, UPDATE, CHECK),
+        table("AuditLogTable", PUT, QUERY),  # alerts' trail: appended to and read, never changed
+        table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
+        table("OrganisationsTable", GET, PUT, SCAN),
+        table("PreviewsTable", GET, PUT),
+        table("DeliveriesTable", GET, QUERY, DELETE, BATCH_WRITE, indexes=("by-contact",)),
+        IDEMPOTENCY,
+        send_to("TransactionalQueue", "TargetingQueue"),
+        secrets("SigningKeysSecret", "ContactHashSecret", "OriginVerifySecret"),
+        push_endpoints("DeleteEndpoint"),
+        {"Effect": "Allow", "Action": ["sns:CreatePlatformEndpoint"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*"}},
+        {"Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": _arn("OfficersUserPool")},
+        {"Effect": "Allow", "Action": ["geo-places:Geocode"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:geo-places:${AWS::Region}::provider/default"}},
+        USE_DATA_KEY,
+    ]),
+    Function("OfficerAuthorizer", log_name="authorizer", reserved_concurrency=quotas.AUTHORIZER_CONCURRENCY,
+             statements=[table("OfficersTable", GET), table("OrganisationsTable", GET)]),
+    Function("SendTransactional", log_name="send-transactional",
+             reserved_concurrency=quotas.TRANSACTIONAL_CONCURRENCY,
+             sqs_maximum_concurrency=quotas.TRANSACTIONAL_CONCURRENCY, statements=[
+                 table("SubscribersTable", GET), table("ContactsTable", GET, UPDATE),
+                 table("SuppressionsTable", GET, BATCH_GET),
+                 IDEMPOTENCY, RESIDENT_KEYS, ses_send("SendEmail"), SMS, USE_DATA_KEY,
+             ]),
+    Function("TargetAlerts", log_name="target-alerts", reserved_concurrency=quotas.TARGETING_CONCURRENCY,
+             sqs_maximum_concurrency=quotas.TARGETING_CONCURRENCY, statements=[
+                 table("AreasTable", GET, BATCH_GET, QUERY),
+                 table("LocationsTable", QUERY),
+                 table("SubscribersTable", GET, BATCH_GET),
+                 table("SuppressionsTable", GET, BATCH_GET),
+                 table("DeliveriesTable", GET, QUERY, PUT, UPDATE, BATCH_WRITE, CHECK),
+                 table("AlertsTable", GET, PUT, UPDATE, CHECK),
+                 table("AuditLogTable", PUT),
+                 table("PreviewsTable", GET, PUT, UPDATE),
+                 IDEMPOTENCY, RESIDENT_KEYS,
+                 send_to("TargetingQueue", "DeliverEmailQueue", "DeliverSmsQueue", "DeliverVoiceQueue",
+                         "DeliverPushQueue"),
+                 USE_DATA_KEY,
+             ]),
+    Function("DeliverEmail", log_name="deliver-email", reserved_concurrency=quotas.channel("email").concurrency,
+             sqs_maximum_concurrency=quotas.channel("email").concurrency,
+             environment=quotas.channel("email").environment(),
+             statements=[*DELIVERY, send_to("DeliverEmailQueue"), ses_send("SendBulkEmail")]),
+    Function("DeliverSms", log_name="deliver-sms", reserved_concurrency=quotas.channel("sms").concurrency,
+             sqs_maximum_concurrency=quotas.channel("sms").concurrency,
+             environment=quotas.channel("sms").environment(),
+             statements=[*DELIVERY, send_to("DeliverSmsQueue"), SMS]),
+    Function("DeliverVoice", log_name="deliver-voice", reserved_concurrency=quotas.channel("voice").concurrency,
+             sqs_maximum_concurrency=quotas.channel("voice").concurrency,
+             environment=quotas.channel("voice").environment(),
+             statements=[*DELIVERY, send_to("DeliverVoiceQueue"), {
+                 "Effect": "Allow", "Action": ["sms-voice:SendVoiceMessage"],
+                 "Resource": [
+                     {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:phone-number/*"},
+                     {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:pool/*"},
+                     {"Fn::GetAtt": ["VoiceConfigurationSet", "Arn"]},
+                 ]}]),
+    Function("DeliverPush", log_name="deliver-push", reserved_concurrency=quotas.channel("push").concurrency,
+             sqs_maximum_concurrency=quotas.channel("push").concurrency,
+             environment=quotas.channel("push").environment(),
+             statements=[*DELIVERY, send_to("DeliverPushQueue"), push_endpoints("Publish")]),
+    Function("HandleSesEvent", log_name="ses-events", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=[*RECEIPTS, table("ContactsTable", GET), table("SuppressionsTable", GET, PUT),
+                         secrets("ContactHashSecret")]),
+    Function("HandleVoiceEvent", log_name="voice-events", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=RECEIPTS),
+    Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=RECEIPTS),
+    Function("PurgeUnverified", log_name="purge-unverified", reserved_concurrency=1, statements=[
+        table("SubscribersTable", SCAN, GET, DELETE, CHECK), table("ContactsTable", GET, DELETE, CHECK),
+        table("LocationsTable", QUERY, DELETE), RESIDENT_KEYS, USE_DATA_KEY,
+    ]),
+]
+
+
+def _role_policy(function: Function) -> dict[str, Any]:
+    log_group = {"Fn::GetAtt": [f"{function.logical_id}LogGroup", "Arn"]}
+    platform = [
+        # Lambda writes the function's logs and X-Ray segments, and decrypts its environment, with its role.
+        {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": log_group},
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": _arn("DataKey")},
+    ]
+    if function.logical_id in FED_BY:
+        platform.append(consume(FED_BY[function.logical_id]))
+    return {"PolicyName": f"{function.logical_id}LeastPrivilege",
+            "PolicyDocument": {"Version": "2012-10-17",
+                               "Statement": [*platform, *function.statements, AUDIT_LOG_IS_APPEND_ONLY]}}
+
+
+def fragment() -> dict[str, Any]:
+    """The merge fragment: roles' policies, log groups, layer, concurrency and alarms for every function."""
+    resources: dict[str, Any] = {
+        "DependencyLayer": {
+            "Type": "AWS::Serverless::LayerVersion",
+            "Properties": {"LayerName": {"Fn::Sub": "${Prefix}-dependencies"},
+                           "Description": "Hexwatch's pinned runtime dependencies (layers/build.py, from the lock)",
+                           "ContentUri": "./dependencies-layer.zip", "CompatibleRuntimes": ["python3.11"],
+                           "RetentionPolicy": "Retain"},
+        },
+    }
+    for function in FUNCTIONS:
+        name = function.logical_id
+        resources[function.role] = {"Properties": {"Policies": [_role_policy(function)]}}
+        if function.logical_id in ("SendTransactional", "DeliverSms"):
+            resources[function.role]["Metadata"] = {"checkov": {"skip": [{
+                "id": "CKV_AWS_111", "comment": "sns:Publish to a phone number (SMS) has no resource to scope to; IAM "
+                                                "checks it against *."}]}}
+        resources[f"{name}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": {"Fn::Sub": f"/aws/lambda/${{Prefix}}-{function.log_name}"},
+                           "RetentionInDays": {"Ref": "LogRetentionDays"},
+                           "KmsKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]}},
+        }
+        properties: dict[str, Any] = {
+            "Layers": [{"Ref": "DependencyLayer"}],
+            # The environment holds no secret (those are in Secrets Manager), but names resources: encrypt it anyway.
+            "KmsKeyArn": {"Fn::GetAtt": ["DataKey", "Arn"]},
+            "LoggingConfig": {"LogGroup": {"Ref": f"{name}LogGroup"}},
+            "ReservedConcurrentExecutions": function.reserved_concurrency,
+            "Timeout": quotas.timeout_of(name),
+        }
+        if function.environment:
+            properties["Environment"] = {"Variables": dict(function.environment)}
+        if function.sqs_maximum_concurrency is not None:
+            properties["Events"] = {f"{name}SqsEventSource": {"Properties": {
+                "ScalingConfig": {"MaximumConcurrency": max(2, function.sqs_maximum_concurrency)}}}}
+        resources[name] = {"Properties": properties}
+        resources.update(_function_alarms(name))
+        resources[name]["Metadata"] = {"checkov": {"skip": _checkov_skips(name)}}
+    return {
+        "Parameters": {"LogRetentionDays": {
+            "Type": "Number", "Default": 30, "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
+            "Description": "How long the functions' logs are kept (no addresses in them, but resident ids)."}},
+        "Resources": resources,
+    }
+
+
+def _checkov_skips(name: str) -> list[dict[str, str]]:
+    """Checks that do not fit a function, each with its reason (checkov reads them from the resource's Metadata)."""
+    skips = [{"id": "CKV_AWS_117", "comment": "No VPC: the function reaches only AWS APIs, over TLS and under IAM; a "
+                                              "VPC would add NAT cost and cold-start time and protect nothing more."}]
+    if name in FED_BY:
+        skips.append({"id": "CKV_AWS_116", "comment": "Fed by SQS: a failed message returns to its queue and, after "
+                                                      "maxReceiveCount, goes to the queue's own dead-letter queue."})
+    elif name in ("APIHandler", "OfficerAuthorizer"):
+        skips.append({"id": "CKV_AWS_116", "comment": "Invoked synchronously by API Gateway: the caller gets the "
+                                                      "error; there is no event to keep."})
+    elif name == "PurgeUnverified":
+        skips.append({"id": "CKV_AWS_116", "comment": "A schedule: the next hourly run does what a failed one did "
+                                                      "not; there is no event to keep."})
+    else:
+        skips.append({"id": "CKV_AWS_116", "comment": "Invoked asynchronously: a failed event goes to "
+                                                      "EventHandlersDeadLetterQueue through EventInvokeConfig's "
+                                                      "on-failure destination (infra/receipts.patch.yaml)."})
+    return skips
+
+
+def _function_alarms(name: str) -> dict[str, Any]:
+    alarms = {}
+    for metric, meaning in (("Errors", "raised errors"), ("Throttles", "was throttled")):
+        alarms[f"{name}{metric}Alarm"] = {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": {"Fn::Sub": f"${{Prefix}}-{name}-{metric.lower()}"},
+                "AlarmDescription": f"{name} {meaning} in the last five minutes (docs/operations.md, Alarms)",
+                "Namespace": "AWS/Lambda", "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
+                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": [{"Ref": "OperatorAlarmsTopic"}],
+            },
+        }
+    return alarms
