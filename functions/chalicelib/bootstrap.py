@@ -8,44 +8,41 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from . import config
-from .adapters.alert_sms import SnsAlertSmsSender
-from .adapters.alerts_store import AlertStore, PreviewStore
-from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
 from .adapters.cognito_jwt import CognitoTokenVerifier, default_issuer
 from .adapters.geocoding import AmazonLocationGeocoder, Geocoder, OutcodeGeocoder
 from .adapters.ledger import DeliveryLedger
 from .adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender, SqsJobQueue
 from .adapters.models import bind_tables
 from .adapters.officer_registry import CognitoDirectory, OfficerRegistry
-from .adapters.push import SnsPushSender
 from .adapters.rate_limits import DynamoRateCounter
 from .adapters.resident_sessions import RedeemedLinks, SessionStore
 from .adapters.residents_store import LocationIndex, ResidentStore, SuppressionList
 from .adapters.secrets import load_contact_hash_key, load_key_ring
-from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
-from .domain.alert_messages import AlertLinks
 from .domain.contacts import ContactHasher, PhoneCountries
-from .domain.costs import SendLimits
 from .domain.request_origin import SiteOrigins
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
 from .observability import metrics
-from .services.alerts import AlertService, AlertSettings
-from .services.areas import AreaService
-from .services.fanout import Channels, Fanout
 from .services.receipts import ReceiptService
-from .services.registry import RegistryService
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
-from .services.targeting import LocationFinder
-from .services.targets import TargetResolver
 from .services.transactional import Links, TransactionalSender
+
+if TYPE_CHECKING:
+    from .services.alerts import AlertService, AlertSettings
+    from .services.areas import AreaService
+    from .services.fanout import Channels, Fanout
+    from .services.registry import RegistryService
+
+# The alerts, areas and registry services, the fan-out and the channel adapters are imported by the functions that
+# build them, not here: every Lambda function imports this module, and only the officers' routes and the alert
+# workers need them (bench/coldstart.py, tests/unit/test_import_boundaries.py).
 
 PACKAGE_DIR = Path(__file__).parent
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
@@ -100,6 +97,8 @@ def bound_tables() -> str:
 
 @cache
 def area_service() -> AreaService:
+    from .services.areas import AreaService
+
     bound_tables()
     return AreaService(time.time)
 
@@ -142,6 +141,10 @@ def _sms_budget() -> TransactionalSmsBudget:
 
 
 def _alert_settings() -> AlertSettings:
+    from .domain.alert_messages import AlertLinks
+    from .domain.costs import SendLimits
+    from .services.alerts import AlertSettings
+
     site_url = os.environ.get(config.SITE_URL_ENV, "http://localhost:8080")
     organisations = json.loads(os.environ.get(config.ORGANISATIONS_ENV) or "{}")
     return AlertSettings(
@@ -164,6 +167,11 @@ def _ledger(prefix: str) -> DeliveryLedger:
 
 @cache
 def alert_service() -> AlertService:
+    from .adapters.alerts_store import AlertStore, PreviewStore
+    from .services.alerts import AlertService
+    from .services.targeting import LocationFinder
+    from .services.targets import TargetResolver
+
     prefix = bound_tables()
     return AlertService(
         store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
@@ -173,6 +181,12 @@ def alert_service() -> AlertService:
 
 
 def _channels(prefix: str) -> Channels:
+    from .adapters.alert_sms import SnsAlertSmsSender
+    from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
+    from .adapters.push import SnsPushSender
+    from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
+    from .services.fanout import Channels
+
     sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
     sesv2, sns = boto3.client("sesv2"), boto3.client("sns")
     if os.environ.get(config.EMAIL_ADAPTER_ENV, "sesv2-bulk") == "sesv2-single":
@@ -207,6 +221,10 @@ def receipts() -> ReceiptService:
 
 @cache
 def fanout() -> Fanout:
+    from .adapters.alerts_store import AlertStore
+    from .services.fanout import Fanout
+    from .services.targets import TargetResolver
+
     prefix = bound_tables()
     wired = services()
     sqs = boto3.client("sqs")
@@ -242,6 +260,9 @@ def officer_registry() -> OfficerRegistry:
 
 @cache
 def registry_service() -> RegistryService:
+    from .adapters.alerts_store import AlertStore
+    from .services.registry import RegistryService
+
     bound_tables()
     directory = CognitoDirectory(boto3.client("cognito-idp"), os.environ.get(config.USER_POOL_ID_ENV, ""))
     return RegistryService(registry=officer_registry(), directory=directory, audit=AlertStore(),

@@ -1,4 +1,10 @@
-"""Powertools Logger, Metrics and Tracer as Chalice middleware, with contacts scrubbed from every log line."""
+"""Powertools Logger, Metrics and Tracer as Chalice middleware, with contacts scrubbed from every log line.
+
+The Tracer is built only where tracing is on (in Lambda, as deployed with `xray: true`): building it loads the X-Ray
+SDK and patches botocore, which a process that traces nothing (the local stack, tests, POWERTOOLS_TRACE_DISABLED)
+need not pay for. Where it is on, it is built at import, while Lambda initialises the function, so that the first
+request does not pay for it either.
+"""
 
 from __future__ import annotations
 
@@ -32,14 +38,25 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return super().serialize(redact(log) if isinstance(log, dict) else log)
 
 
+# What the functions call: boto3 (every client, and Powertools' idempotency) and PynamoDB. `patch_all`, the default,
+# would also import and patch whatever else happens to be installed (sqlite3, requests in a dev venv), untraced here.
+TRACED_MODULES = ("botocore", "pynamodb")
+
+
+def tracing_enabled() -> bool:
+    """Powertools' own rule: off with POWERTOOLS_TRACE_DISABLED, outside Lambda, and under SAM or Chalice local."""
+    return not Tracer._is_tracer_disabled()
+
+
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
-tracer = Tracer()
+tracer: Tracer | None = Tracer(patch_modules=TRACED_MODULES) if tracing_enabled() else None
 
 
 def register_observability(app: Chalice) -> None:
     app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
-    app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+    if tracer is not None:
+        app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
     app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 
     @app.middleware("http")

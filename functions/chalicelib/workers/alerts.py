@@ -12,12 +12,8 @@ import json
 import zlib
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
@@ -25,11 +21,23 @@ from .. import config
 from ..adapters.ledger import TALLY_SLOTS
 from ..bootstrap import alert_service, fanout, services
 from ..observability import logger, metrics
-from ..services.fanout import RetryLater
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+# The fan-out and Powertools' batch and idempotency utilities are imported when a handler runs, not here: app.py
+# imports this module for the API function too, which never runs these handlers (bench/coldstart.py,
+# tests/unit/test_import_boundaries.py).
 alert_workers = Blueprint(__name__)
 
-_IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="messageId", expires_after_seconds=24 * 3600)
+
+@cache
+def _idempotency() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(event_key_jmespath="messageId", expires_after_seconds=24 * 3600)
 
 
 def _remaining(context: Any) -> Callable[[], int]:
@@ -66,12 +74,18 @@ def _deliver(record: dict[str, Any], context: Any = None) -> str:
 
 @cache
 def _once(function: Callable[..., str], persistence: BasePersistenceLayer) -> Callable[..., Any]:
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
     return idempotent_function(data_keyword_argument="record", persistence_store=persistence,
-                               config=_IDEMPOTENCY)(function)
+                               config=_idempotency())(function)
 
 
 def _process(event: SQSEvent, function: Callable[..., str]) -> dict[str, Any]:
-    _IDEMPOTENCY.register_lambda_context(event.context)  # type: ignore[arg-type]
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from ..services.fanout import RetryLater
+
+    _idempotency().register_lambda_context(event.context)  # type: ignore[arg-type]
     guarded = _once(function, services().idempotency)
 
     def handle(record: SQSRecord) -> str:
