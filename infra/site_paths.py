@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from urllib.parse import quote
 
 # Content-Type by extension, for the local server and for the upload to S3 (which serves what it was given).
 CONTENT_TYPES = {
@@ -32,6 +33,8 @@ CONTENT_TYPES = {
 }
 
 _REDIRECTABLE = re.compile(r"^(/[A-Za-z0-9_-]+)+$")
+# What may not stand in a query string is percent-encoded; an encoded query (and its %XX) is left as it is.
+_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
 
 
 def route(path: str, query: str = "") -> tuple[Literal["rewrite", "redirect"], str]:
@@ -39,5 +42,9 @@ def route(path: str, query: str = "") -> tuple[Literal["rewrite", "redirect"], s
     if path.endswith("/"):
         return "rewrite", path + "index.html"
     if _REDIRECTABLE.match(path):
-        return "redirect", path + "/" + (f"?{query}" if query else "")
+        return "redirect", path + "/" + (f"?{_QUERY_UNSAFE.sub(_escape, query)}" if query else "")
     return "rewrite", path
+
+
+def _escape(match: re.Match[str]) -> str:
+    return quote(match.group(0), safe="")

@@ -72,11 +72,13 @@ class OriginVerifyFromEmulator:
 
     def __init__(self) -> None:
         self._value: str | None = None
+        self._read = False
         self._lock = threading.Lock()
 
     def __call__(self) -> str | None:
         with self._lock:
-            if self._value is None:
+            if not self._read:  # tried once: a stack without the secret would otherwise log on every request
+                self._read = True
                 name = f"{os.environ.get('HEXWATCH_PREFIX', 'hexwatch')}-origin-verify"
                 try:
                     secret = boto3.client("secretsmanager").get_secret_value(SecretId=name)

@@ -219,7 +219,8 @@ def test_the_edge_template_passes_cfn_lint() -> None:
 
 PATHS = [
     ("/", ""), ("/index.html", ""), ("/signin.html", "token=abc.def"), ("/console", ""), ("/console/", ""),
-    ("/console", "a=1&b=two%20words"), ("/a/b", ""), ("/a/b/", ""), ("/schemas", ""), ("/schemas/signup.json", ""),
+    ("/console", "a=1&b=two%20words"), ("/console", "q=a b&r=<x>"), ("/console", "a=1&a=2"), ("/a/b", ""),
+    ("/a/b/", ""), ("/schemas", ""), ("/schemas/signup.json", ""),
     ("/config.js", ""), ("/v1", ""), ("//evil", ""), ("//evil.example", ""), ("/\\evil", ""), ("/%2Fevil", ""),
     ("/a//b", ""), ("/a.b/c", ""), ("/.well-known", ""), ("/with space", ""),
 ]
