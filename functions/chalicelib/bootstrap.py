@@ -202,8 +202,10 @@ def _channels(prefix: str) -> Channels:
                                     os.environ.get(config.VOICE_ORIGINATION_ENV, ""),
                                     configuration_set=config.configuration_set(
                                         config.VOICE_CONFIGURATION_SET_ENV, config.VOICE_CONFIGURATION_SET, prefix))
-    # 20 SMS a second is SNS's default account rate; each worker paces itself under it.
-    sms = SnsAlertSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=0.05)
+    # Each SMS worker paces itself to its share of the account's rate (20 a second by default at SNS), so that the
+    # workers together stay under it; the template sets the share (infra/quotas.py).
+    sms_per_second = float(os.environ.get(config.SEND_RATE_ENV) or 20)
+    sms = SnsAlertSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=1 / sms_per_second)
     return Channels(email=email, sms=sms, voice=voice, push=SnsPushSender(sns))
 
 

@@ -29,6 +29,9 @@ SEND_LIMITS_ENV = "HEXWATCH_SEND_LIMITS"  # JSON: over these a supervisor must a
 CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery functions' timeout (default 900)
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
 SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)
+# How many messages a second one delivery worker may send: the account's quota over the workers' concurrency cap,
+# both from infra/quotas.py, set per function by the template.
+SEND_RATE_ENV = "HEXWATCH_SEND_RATE_PER_SECOND"
 TRANSACTIONAL_SMS_PER_HOUR_ENV = "HEXWATCH_TRANSACTIONAL_SMS_PER_HOUR"  # codes texted per clock hour (default 100)
 # The SES configuration set every email names (default <prefix>-deliveries; "none" sends without one) and the voice
 # configuration set every call names (default <prefix>-voice): their event destinations bring delivery feedback.

@@ -43,6 +43,7 @@ from chalice.app import (
     SQSEventConfig,
 )
 
+from infra import quotas
 from infra.local.emulator import REGION
 from infra.local.stack import ACCOUNT_ID
 
@@ -63,7 +64,7 @@ class LambdaContext:
 
     function_name: str
     memory_limit_in_mb: int = 512
-    timeout_seconds: float = 60.0
+    timeout_seconds: float = quotas.WORKER_TIMEOUT_SECONDS  # what Lambda gives the deployed workers
     region: str = REGION
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
