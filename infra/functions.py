@@ -215,8 +215,9 @@ def _role_policy(function: Function) -> dict[str, Any]:
                                "Statement": [*platform, *function.statements, AUDIT_LOG_IS_APPEND_ONLY]}}
 
 
-def fragment() -> dict[str, Any]:
-    """The merge fragment: roles' policies, log groups, layer, concurrency and alarms for every function."""
+def fragment(dead_letter_queues: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The merge fragment: roles' policies, log groups, layer, concurrency and alarms for every function, and an alarm
+    on the depth of each of `dead_letter_queues` (logical ids)."""
     resources: dict[str, Any] = {
         "DependencyLayer": {
             "Type": "AWS::Serverless::LayerVersion",
@@ -255,6 +256,12 @@ def fragment() -> dict[str, Any]:
         resources[name] = {"Properties": properties}
         resources.update(_function_alarms(name))
         resources[name]["Metadata"] = {"checkov": {"skip": _checkov_skips(name)}}
+    for queue in dead_letter_queues:
+        resources[f"{queue}DepthAlarm"] = _alarm(
+            f"{queue}-depth", f"A message reached {queue}: something failed every retry; read it, fix the cause, "
+                              "then redrive (docs/operations.md, Redrive a dead-letter queue)",
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible",
+            [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}], statistic="Maximum")
     return {
         "Parameters": {"LogRetentionDays": {
             "Type": "Number", "Default": 30, "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
@@ -283,19 +290,27 @@ def _checkov_skips(name: str) -> list[dict[str, str]]:
     return skips
 
 
+def _alarm(name: str, description: str, namespace: str, metric: str, dimensions: list[dict[str, Any]],
+           statistic: str = "Sum") -> dict[str, Any]:
+    """One alarm to the operators' topic: any occurrence in five minutes."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": {"Fn::Sub": f"${{Prefix}}-{name}"}, "AlarmDescription": description,
+            "Namespace": namespace, "MetricName": metric, "Dimensions": dimensions,
+            "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "OperatorAlarmsTopic"}],
+        },
+    }
+
+
 def _function_alarms(name: str) -> dict[str, Any]:
-    alarms = {}
-    for metric, meaning in (("Errors", "raised errors"), ("Throttles", "was throttled")):
-        alarms[f"{name}{metric}Alarm"] = {
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
-                "AlarmName": {"Fn::Sub": f"${{Prefix}}-{name}-{metric.lower()}"},
-                "AlarmDescription": f"{name} {meaning} in the last five minutes (docs/operations.md, Alarms)",
-                "Namespace": "AWS/Lambda", "MetricName": metric,
-                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
-                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
-                "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
-                "AlarmActions": [{"Ref": "OperatorAlarmsTopic"}],
-            },
-        }
-    return alarms
+    dimensions = [{"Name": "FunctionName", "Value": {"Ref": name}}]
+    return {
+        f"{name}ErrorsAlarm": _alarm(f"{name}-errors", f"{name} raised errors (docs/operations.md, Alarms)",
+                                     "AWS/Lambda", "Errors", dimensions),
+        f"{name}ThrottlesAlarm": _alarm(f"{name}-throttles", f"{name} was throttled at its concurrency cap "
+                                                              "(docs/operations.md, Alarms)",
+                                        "AWS/Lambda", "Throttles", dimensions),
+    }

@@ -56,7 +56,10 @@ def merge_template() -> dict[str, Any]:
     from infra.functions import fragment as per_function
 
     merged = load_yaml(RESOURCES)
-    fragments = [(patch.name, load_yaml(patch)) for patch in PATCHES] + [("infra/functions.py", per_function())]
+    dead_letter_queues = tuple(lid for lid, resource in merged["Resources"].items()
+                               if resource["Type"] == "AWS::SQS::Queue" and lid.endswith("DeadLetterQueue"))
+    fragments = [(patch.name, load_yaml(patch)) for patch in PATCHES]
+    fragments.append(("infra/functions.py", per_function(dead_letter_queues)))
     for source, fragment in fragments:
         _refuse_overrides(merged, fragment, source)
         merged = deep_merge(merged, fragment)
