@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -524,3 +525,63 @@ def test_outbox_renders_bulk_templated_sends_and_reads_voice_calls(emulator: Emu
 def test_outbox_without_voice_bucket_shows_no_calls(emulator: EmulatorStack) -> None:
     outbox = Outbox(emulator.endpoint, "no-such-prefix")
     assert all(message["channel"] != "voice" for message in outbox.list_messages())
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Every resource type of infra/resources.yaml that moto's CloudFormation skips, and what stands in for it locally.
+EMULATOR_SKIPS = {
+    "AWS::Cognito::UserPool": "created through the Cognito API",
+    "AWS::Cognito::UserPoolClient": "created through the Cognito API",
+    "AWS::SecretsManager::Secret": "created through the Secrets Manager API",
+    "AWS::SES::EmailIdentity": "created through the SESv2 API",
+    "AWS::SES::ConfigurationSet": "created through the SES API",
+    "AWS::SES::ConfigurationSetEventDestination": "created through the SES API",
+    "AWS::SNS::TopicPolicy": "set through the SNS API",
+    "AWS::CloudWatch::Alarm": "created through the CloudWatch API",
+    "AWS::Logs::LogGroup": "created through the CloudWatch Logs API (account-wide names)",
+    "AWS::SMSVOICE::ConfigurationSet": "production-only: tests/unit/test_delivery_feedback.py, cfn-lint, checkov",
+}
+# What only the packaged template holds (it names Chalice's functions or the REST API, or lives at the edge): never
+# deployed locally, so proven by cfn-lint and checkov (tests/integration/test_package.py) and a template test.
+PACKAGE_ONLY = {
+    "AWS::Serverless::Function": "tests/security/test_least_privilege.py",
+    "AWS::Serverless::Api": "tests/integration/test_package.py",
+    "AWS::Serverless::LayerVersion": "tests/integration/test_package.py",
+    "AWS::IAM::Role": "tests/security/test_least_privilege.py",
+    "AWS::Lambda::Permission": "tests/integration/test_package.py (cfn-lint)",
+    "AWS::ApiGateway::GatewayResponse": "tests/integration/test_package.py",
+    "AWS::ApiGateway::Account": "tests/integration/test_package.py (cfn-lint, checkov)",
+    "AWS::Logs::LogGroup": "tests/unit/test_template_policies.py",
+    "AWS::Logs::SubscriptionFilter": "tests/unit/test_delivery_feedback.py",
+    "AWS::CloudWatch::Alarm": "tests/unit/test_template_policies.py",
+    "AWS::CloudFront::Distribution": "tests/unit/test_hosting_template.py",
+    "AWS::CloudFront::OriginAccessControl": "tests/unit/test_hosting_template.py",
+    "AWS::CloudFront::Function": "tests/unit/test_hosting_template.py",
+    "AWS::CloudFront::ResponseHeadersPolicy": "tests/unit/test_hosting_template.py",
+    "AWS::CloudFront::OriginRequestPolicy": "tests/unit/test_hosting_template.py",
+    "AWS::CloudFront::CachePolicy": "tests/unit/test_hosting_template.py",
+    "AWS::S3::BucketPolicy": "tests/unit/test_hosting_template.py",
+}
+
+
+def test_every_type_the_emulator_skips_is_made_by_its_api_or_named_production_only(emulator: EmulatorStack) -> None:
+    resources = stack.load_template()["Resources"]
+    created = {resources[lid]["Type"] for lid in emulator.outputs["created_by_api"]}
+    production_only = {resources[lid]["Type"] for lid in emulator.outputs["production_only"]}
+    assert created | production_only == set(EMULATOR_SKIPS), "name each skipped type in EMULATOR_SKIPS"
+    assert created <= set(stack.CREATORS)
+    assert production_only <= stack.PRODUCTION_ONLY_TYPES
+    for kind in production_only:
+        assert EMULATOR_SKIPS[kind].startswith("production-only"), kind
+
+
+def test_every_type_only_the_package_holds_is_covered_by_a_template_test() -> None:
+    from infra.package import merge_template
+
+    in_resources = {r["Type"] for r in stack.load_template()["Resources"].values()}
+    in_package = {r["Type"] for r in merge_template()["Resources"].values() if "Type" in r}
+    assert in_package - in_resources - {"AWS::Serverless::Function", "AWS::Serverless::Api"} <= set(PACKAGE_ONLY), \
+        "name the test that covers each new package-only type in PACKAGE_ONLY"
+    for covering in PACKAGE_ONLY.values():
+        assert (REPO_ROOT / covering.split(" ")[0]).exists(), covering
