@@ -13,10 +13,10 @@ Why these values:
   site framing the pages to trick a resident into pressing "Delete my account".
 - Referrer-Policy `strict-origin`: resident links carry their token in the URL (verify, sign-in, unsubscribe; an
   unsubscribe token never expires). `strict-origin` sends only `https://our.site/` as the Referer, to other sites and
-  to our own origin alike, so a token reaches neither a third party nor our own request logs. `no-referrer` would
-  protect as well but makes browsers send `Origin: null` on same-origin POSTs (Fetch standard), which the API's
-  cross-site guard refuses (docs/security.md), and `strict-origin-when-cross-origin` would put the whole URL, token
-  included, in the Referer of every same-origin request.
+  to our own origin alike, so a token never reaches another site, nor rides in the Referer of every request the page
+  makes. `no-referrer` would protect as well but makes browsers send `Origin: null` on same-origin POSTs (Fetch
+  standard), which the API's cross-site guard refuses (docs/security.md), and `strict-origin-when-cross-origin` would
+  put the whole URL, token included, in the Referer of every same-origin request.
 - HSTS for two years with subdomains; no `preload`, which would commit the whole registrable domain.
 - Permissions-Policy: the signup page may ask for the resident's location ("Use my location"); nothing else.
 """

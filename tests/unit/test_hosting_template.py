@@ -132,6 +132,16 @@ def test_the_site_paths_function_runs_on_every_viewer_request_for_the_site(resou
     assert "CustomErrorResponses" not in distribution
 
 
+def test_viewer_requests_are_logged_to_the_private_access_log_bucket(resources: dict[str, Any],
+                                                                     distribution: dict[str, Any]) -> None:
+    assert distribution["Logging"] == {"Bucket": {"Fn::GetAtt": ["AccessLogsBucket", "DomainName"]},
+                                       "Prefix": "cloudfront/", "IncludeCookies": False}
+    logs = resources["AccessLogsBucket"]["Properties"]
+    assert all(logs["PublicAccessBlockConfiguration"].values())
+    # CloudFront's standard logging writes with an ACL for its log-delivery account.
+    assert logs["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerPreferred"}]
+
+
 def template_headers(policy: dict[str, Any]) -> dict[str, str]:
     """The headers a response headers policy adds, as name -> value."""
     security = policy["SecurityHeadersConfig"]
