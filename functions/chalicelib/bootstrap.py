@@ -29,7 +29,6 @@ from .domain.request_origin import SiteOrigins
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
 from .observability import metrics
-from .services.receipts import ReceiptService
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.transactional import Links, TransactionalSender
@@ -38,11 +37,12 @@ if TYPE_CHECKING:
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
     from .services.fanout import Channels, Fanout
+    from .services.receipts import ReceiptService
     from .services.registry import RegistryService
 
-# The alerts, areas and registry services, the fan-out and the channel adapters are imported by the functions that
-# build them, not here: every Lambda function imports this module, and only the officers' routes and the alert
-# workers need them (bench/coldstart.py, tests/unit/test_import_boundaries.py).
+# The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
+# functions that build them, not here: every Lambda function imports this module, and only the officers' routes and
+# the alert and feedback workers need them (bench/coldstart.py, tests/unit/test_import_boundaries.py).
 
 PACKAGE_DIR = Path(__file__).parent
 SCHEMA_DIR = PACKAGE_DIR / "schemas"
@@ -216,6 +216,8 @@ def _ses_configuration_set(prefix: str) -> str | None:
 @cache
 def receipts() -> ReceiptService:
     """Delivery feedback (SES events, voice events, SMS logs): reads the contact-hash key only for email feedback."""
+    from .services.receipts import ReceiptService
+
     prefix = bound_tables()
     return ReceiptService(ledger=_ledger(prefix), suppressions=SuppressionList(client=_dynamodb()),
                           hasher=lambda: services().hasher, owners=ResidentStore(client=_dynamodb()), clock=time.time)
