@@ -193,6 +193,9 @@ FUNCTIONS = [
              statements=RECEIPTS),
     Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
+    Function("WatchSending", log_name="watch-sending", reserved_concurrency=1, statements=[
+        table("OrganisationsTable", SCAN), table("AlertsTable", QUERY),
+    ]),
     Function("PurgeUnverified", log_name="purge-unverified", reserved_concurrency=1, statements=[
         table("SubscribersTable", SCAN, GET, DELETE, CHECK), table("ContactsTable", GET, DELETE, CHECK),
         table("LocationsTable", QUERY, DELETE), RESIDENT_KEYS, USE_DATA_KEY,
@@ -256,6 +259,9 @@ def fragment(dead_letter_queues: tuple[str, ...] = ()) -> dict[str, Any]:
         resources[name] = {"Properties": properties}
         resources.update(_function_alarms(name))
         resources[name]["Metadata"] = {"checkov": {"skip": _checkov_skips(name)}}
+    resources["AlertsStuckSendingAlarm"] = _alarm(
+        "alerts-stuck-sending", "An alert has been sending for over 30 minutes (docs/operations.md, Alarms)",
+        "Hexwatch", "AlertsStuckSending", [{"Name": "service", "Value": "hexwatch"}], statistic="Maximum")
     for queue in dead_letter_queues:
         resources[f"{queue}DepthAlarm"] = _alarm(
             f"{queue}-depth", f"A message reached {queue}: something failed every retry; read it, fix the cause, "
@@ -280,9 +286,9 @@ def _checkov_skips(name: str) -> list[dict[str, str]]:
     elif name in ("APIHandler", "OfficerAuthorizer"):
         skips.append({"id": "CKV_AWS_116", "comment": "Invoked synchronously by API Gateway: the caller gets the "
                                                       "error; there is no event to keep."})
-    elif name == "PurgeUnverified":
-        skips.append({"id": "CKV_AWS_116", "comment": "A schedule: the next hourly run does what a failed one did "
-                                                      "not; there is no event to keep."})
+    elif name in ("PurgeUnverified", "WatchSending"):
+        skips.append({"id": "CKV_AWS_116", "comment": "A schedule: the next run does what a failed one did not; "
+                                                      "there is no event to keep."})
     else:
         skips.append({"id": "CKV_AWS_116", "comment": "Invoked asynchronously: a failed event goes to "
                                                       "EventHandlersDeadLetterQueue through EventInvokeConfig's "

@@ -69,6 +69,6 @@ def timeout_of(function: str) -> int:
         return AUTHORIZER_TIMEOUT_SECONDS
     if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts"):
         return EVENT_HANDLER_TIMEOUT_SECONDS
-    if function == "PurgeUnverified":
+    if function in ("PurgeUnverified", "WatchSending"):
         return HOUSEKEEPING_TIMEOUT_SECONDS
     return WORKER_TIMEOUT_SECONDS

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .services.fanout import Channels, Fanout
     from .services.receipts import ReceiptService
     from .services.registry import RegistryService
+    from .services.sending_watch import SendingWatch
 
 # The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
 # functions that build them, not here: every Lambda function imports this module, and only the officers' routes and
@@ -274,6 +275,16 @@ def registry_service() -> RegistryService:
                            clock=time.time)
 
 
+@cache
+def sending_watch() -> SendingWatch:
+    """The five-minute check for alerts stuck in `sending` (workers/housekeeping.py)."""
+    from .adapters.alerts_store import AlertStore
+    from .services.sending_watch import SendingWatch
+
+    bound_tables()
+    return SendingWatch(AlertStore(), lambda: [o.id for o in officer_registry().organisations()], time.time)
+
+
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
     services.cache_clear()
@@ -286,5 +297,6 @@ def reset() -> None:
     fanout.cache_clear()
     officer_registry.cache_clear()
     registry_service.cache_clear()
+    sending_watch.cache_clear()
     _dynamodb.cache_clear()
     receipts.cache_clear()

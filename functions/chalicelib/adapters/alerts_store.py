@@ -78,6 +78,18 @@ class AlertStore:
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last and items else None
         return items, next_cursor
 
+    def sending_since(self, organisation: str, created_after: float) -> list[tuple[str, str]]:
+        """(alert id, when it began sending) for each of the organisation's alerts created after `created_after` (a
+        Unix time) that is still sending. One Query: alert ids are ULIDs, so their first ten characters are the time."""
+        lower_bound = str(ULID.from_timestamp(created_after))[:10] + "0" * 16
+        found = []
+        for item in AlertModel.query(organisation, AlertModel.alert_id > lower_bound,
+                                     filter_condition=AlertModel.status == "sending"):
+            history = json.loads(item.document).get("history") or []
+            began = next((step["at"] for step in reversed(history) if step.get("to") == "sending"), item.updated_at)
+            found.append((item.alert_id, str(began)))
+        return found
+
     def audit(self, entry: AuditEntry, at: str) -> None:
         AuditEntryModel(organisation=entry.organisation, entry_id=f"{entry.alert_id}#{ULID()}", alert_id=entry.alert_id,
                         action=entry.action, actor=entry.actor, actor_role=entry.actor_role, at=at,

@@ -1,4 +1,5 @@
-"""Scheduled housekeeping: signups never verified are removed after a few days (data minimisation)."""
+"""Scheduled housekeeping: signups never verified are removed after a few days (data minimisation), and alerts stuck in
+`sending` are counted every five minutes for the operators' alarm."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
 from .. import config
-from ..bootstrap import services
-from ..observability import logger
+from ..bootstrap import sending_watch, services
+from ..observability import logger, metrics
 from ..services.residents import iso
 
 housekeeping_workers = Blueprint(__name__)
@@ -21,3 +22,13 @@ def purge_unverified(event: CloudWatchEvent) -> None:
     days = int(os.environ.get(config.PENDING_SIGNUP_DAYS_ENV, "7"))
     purged = services().residents.purge_unverified(iso(time.time() - days * 86400))
     logger.info("unverified signups purged", extra={"count": purged})
+
+
+@housekeeping_workers.schedule(Rate(5, unit=Rate.MINUTES))
+def watch_sending(event: CloudWatchEvent) -> None:
+    stuck = sending_watch().stuck()
+    # Emitted every run, zero included, so that the alarm (AlertsStuckSending >= 1) sees the metric recover.
+    metrics.add_metric(name="AlertsStuckSending", unit="Count", value=len(stuck))
+    for alert in stuck:
+        logger.warning("alert stuck in sending", extra={"organisation": alert.organisation, "alert_id": alert.alert_id,
+                                                          "sending_for_seconds": alert.sending_for_seconds})

@@ -1,0 +1,46 @@
+"""Alerts stuck in `sending` are counted for the operators' alarm; alerts that finish sending are not."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.adapters.alerts_store import AlertStore
+from chalicelib.services.sending_watch import STUCK_AFTER_SECONDS, SendingWatch
+
+from .alert_helpers import STAFFORD, AlertStack, alert_stack
+
+
+@pytest.fixture
+def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
+    alerts, client = alert_stack(emulator, fresh_stack)
+    with client:
+        yield alerts
+    bootstrap.reset()
+
+
+def _watch_at(seconds_from_now: float) -> SendingWatch:
+    organisations = [o.id for o in bootstrap.officer_registry().organisations()]
+    return SendingWatch(AlertStore(), lambda: organisations, lambda: time.time() + seconds_from_now)
+
+
+def test_an_alert_sending_for_over_half_an_hour_is_stuck_and_once_sent_it_is_not(stack: AlertStack) -> None:
+    stack.resident(*STAFFORD, ["email"])
+    alert = stack.create()
+    sent = stack.call("POST", f"/v1/alerts/{alert['id']}/send")
+    assert sent.status_code in (200, 202), sent.body
+
+    assert _watch_at(0).stuck() == []  # just started
+    (stuck,) = _watch_at(STUCK_AFTER_SECONDS + 60).stuck()
+    assert stuck.alert_id == alert["id"] and stuck.sending_for_seconds >= STUCK_AFTER_SECONDS
+
+    # The scheduled function itself runs against the emulator (and its calls are recorded for the IAM proof).
+    result = stack.client.lambda_.invoke("watch_sending", stack.client.events.generate_cw_event(
+        source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    assert result.payload is None
+
+    stack.pump()
+    assert _watch_at(STUCK_AFTER_SECONDS + 60).stuck() == []
