@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             seeded["users"] = users
         LOG.info("demo officers (passwords in %s): %s", state_file, ", ".join(u["username"] for u in users))
 
+        # As deployed: the API answers only requests that came through the site origin, which adds X-Origin-Verify as
+        # CloudFront does (infra/local/server.py); its direct address answers 403. HEXWATCH_ORIGIN_VERIFY=off opts out.
+        os.environ.setdefault("HEXWATCH_ORIGIN_VERIFY", "required")
         api_url, api_error = None, None
         residents: dict[str, Any] | str = "skipped (app not loaded)"
         try:

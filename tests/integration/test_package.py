@@ -66,7 +66,7 @@ def test_the_merged_template_passes_cfn_lint(packaged: Path) -> None:
 def _checkov(path: Path) -> dict[str, Any]:
     # --skip-download: no network in CI; checkov's own venv (Makefile) because its pins clash with the runtime's.
     result = subprocess.run([str(Path(sys.executable).parent / "checkov"), "-f", str(path), "--framework",
-                             "cloudformation", "--output", "json", "--quiet", "--skip-download", "--compact"],
+                             "cloudformation", "--output", "json", "--skip-download", "--compact"],
                             capture_output=True, text=True, timeout=300)
     report = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     assert report, result.stdout[-3000:] + result.stderr[-3000:]
