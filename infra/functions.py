@@ -188,7 +188,7 @@ FUNCTIONS = [
              statements=[*DELIVERY, send_to("DeliverPushQueue"), push_endpoints("Publish")]),
     Function("HandleSesEvent", log_name="ses-events", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=[*RECEIPTS, table("ContactsTable", GET), table("SuppressionsTable", GET, PUT),
-                         secrets("ContactHashSecret")]),
+                         RESIDENT_KEYS]),
     Function("HandleVoiceEvent", log_name="voice-events", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
     Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
