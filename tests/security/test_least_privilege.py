@@ -116,3 +116,15 @@ def test_no_statement_allows_every_action_and_the_audit_log_is_append_only(templ
     for function in set(template.functions()) - {api}:
         assert not template.allows(function, Permission("dynamodb:Query", audit, "test")), function
         assert not template.allows(function, Permission("dynamodb:GetItem", audit, "test")), function
+
+
+def test_no_role_in_the_template_allows_every_action(template: Template) -> None:
+    for logical_id, resource in template.resources.items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies") or []:
+            statements = policy["PolicyDocument"]["Statement"]
+            for statement in statements if isinstance(statements, list) else [statements]:
+                actions = statement.get("Action", [])
+                for action in actions if isinstance(actions, list) else [actions]:
+                    assert action != "*" and not str(action).endswith(":*"), (logical_id, action)
