@@ -1,9 +1,9 @@
 """Powertools Logger, Metrics and Tracer as Chalice middleware, with contacts scrubbed from every log line.
 
 The Tracer is built only where tracing is on (in Lambda, as deployed with `xray: true`): building it loads the X-Ray
-SDK and patches botocore, which a process that traces nothing (the local stack, tests, POWERTOOLS_TRACE_DISABLED)
-need not pay for. Where it is on, it is built at import, while Lambda initialises the function, so that the first
-request does not pay for it either.
+SDK and patches botocore and PynamoDB, which a process that traces nothing (the local stack, tests,
+POWERTOOLS_TRACE_DISABLED) need not pay for. Where it is on, it is built at import, while Lambda initialises the
+function, so that the first request does not pay for it either.
 """
 
 from __future__ import annotations
@@ -39,12 +39,14 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 # What the functions call: boto3 (every client, and Powertools' idempotency) and PynamoDB. `patch_all`, the default,
-# would also import and patch whatever else happens to be installed (sqlite3, requests in a dev venv), untraced here.
+# would also import and patch whatever else happens to be installed (sqlite3; requests in a dev venv), which the
+# functions never call.
 TRACED_MODULES = ("botocore", "pynamodb")
 
 
 def tracing_enabled() -> bool:
-    """Powertools' own rule: off with POWERTOOLS_TRACE_DISABLED, outside Lambda, and under SAM or Chalice local."""
+    """Powertools' own rule (its helper, private, so that this cannot drift from what the Tracer would decide): off
+    with POWERTOOLS_TRACE_DISABLED, outside Lambda, and under SAM or Chalice local."""
     return not Tracer._is_tracer_disabled()
 
 
