@@ -98,6 +98,10 @@ FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQ
           "DeliverPush": "DeliverPushQueue"}
 
 
+# Topic-fed functions: the topic each one subscribes to.
+FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic"}
+
+
 @dataclass(frozen=True)
 class Function:
     logical_id: str
@@ -218,9 +222,11 @@ def _role_policy(function: Function) -> dict[str, Any]:
                                "Statement": [*platform, *function.statements, AUDIT_LOG_IS_APPEND_ONLY]}}
 
 
-def fragment(dead_letter_queues: tuple[str, ...] = ()) -> dict[str, Any]:
+def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | None = None) -> dict[str, Any]:
     """The merge fragment: roles' policies, log groups, layer, concurrency and alarms for every function, and an alarm
-    on the depth of each of `dead_letter_queues` (logical ids)."""
+    on the depth of each of `dead_letter_queues` (logical ids). `names` gives the `${Prefix}-...` name of each queue
+    and topic that feeds a function (from infra/resources.yaml)."""
+    names = names or {}
     resources: dict[str, Any] = {
         "DependencyLayer": {
             "Type": "AWS::Serverless::LayerVersion",
@@ -251,12 +257,24 @@ def fragment(dead_letter_queues: tuple[str, ...] = ()) -> dict[str, Any]:
             "ReservedConcurrentExecutions": function.reserved_concurrency,
             "Timeout": quotas.timeout_of(name),
         }
-        if function.environment:
-            properties["Environment"] = {"Variables": dict(function.environment)}
-        if function.sqs_maximum_concurrency is not None:
-            properties["Events"] = {f"{name}SqsEventSource": {"Properties": {
-                "ScalingConfig": {"MaximumConcurrency": max(2, function.sqs_maximum_concurrency)}}}}
-        resources[name] = {"Properties": properties}
+        # The functions find every table, queue and secret by the stack's Prefix, and their event sources are the
+        # stack's own queues and topics (Chalice writes the default prefix into both when it packages).
+        properties["Environment"] = {"Variables": {"HEXWATCH_PREFIX": {"Ref": "Prefix"}, **function.environment}}
+        # Written as Chalice writes them (Fn::Sub), so that the merge replaces its string rather than adding a second
+        # intrinsic beside it.
+        if name in FED_BY:
+            queue = f"arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{names[FED_BY[name]]}"
+            source: dict[str, Any] = {"Queue": {"Fn::Sub": queue}}
+            if function.sqs_maximum_concurrency is not None:
+                source["ScalingConfig"] = {"MaximumConcurrency": max(2, function.sqs_maximum_concurrency)}
+            properties["Events"] = {f"{name}SqsEventSource": {"Properties": source}}
+            # An ARN in a string names no resource: say that the queue must exist before the event source mapping.
+            resources[name] = {"DependsOn": [FED_BY[name]]}
+        if name in FED_BY_TOPIC:
+            topic = f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{names[FED_BY_TOPIC[name]]}"
+            properties["Events"] = {f"{name}SnsSubscription": {"Properties": {"Topic": {"Fn::Sub": topic}}}}
+            resources[name] = {"DependsOn": [FED_BY_TOPIC[name]]}
+        resources[name] = {**resources.get(name, {}), "Properties": properties}
         resources.update(_function_alarms(name))
         resources[name]["Metadata"] = {"checkov": {"skip": _checkov_skips(name)}}
     resources["AlertsStuckSendingAlarm"] = _alarm(

@@ -59,7 +59,10 @@ def merge_template() -> dict[str, Any]:
     dead_letter_queues = tuple(lid for lid, resource in merged["Resources"].items()
                                if resource["Type"] == "AWS::SQS::Queue" and lid.endswith("DeadLetterQueue"))
     fragments = [(patch.name, load_yaml(patch)) for patch in PATCHES]
-    fragments.append(("infra/functions.py", per_function(dead_letter_queues)))
+    names = {lid: str((resource["Properties"].get("QueueName") or resource["Properties"]["TopicName"])["Fn::Sub"])
+             for lid, resource in merged["Resources"].items()
+             if resource["Type"] in ("AWS::SQS::Queue", "AWS::SNS::Topic")}
+    fragments.append(("infra/functions.py", per_function(dead_letter_queues, names)))
     for source, fragment in fragments:
         _refuse_overrides(merged, fragment, source)
         merged = deep_merge(merged, fragment)
@@ -84,7 +87,10 @@ def package(out: Path, stage: str = "dev") -> Path:
     merge_path = out / "merge.yaml"
     merge_path.write_text(yaml.safe_dump(merge_template(), sort_keys=False), encoding="utf-8")
     package_dir = out / "chalice"
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")}
+    # Chalice imports the app to find its handlers, and the app names queues and topics from HEXWATCH_* at import: the
+    # template must not depend on what the caller's shell (or a test session) happens to have set.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HEXWATCH_")}
+    env["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")
     with tempfile.TemporaryDirectory() as staging:
         # The dependencies reach every function through the layer (`make layer`), so the function package is our code
         # only: Chalice bundles whatever requirements.txt lists, so it packages a copy of functions/ without it.

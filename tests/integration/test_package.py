@@ -107,3 +107,19 @@ def test_the_template_ships_only_our_code_and_every_function_has_the_layer(packa
     for logical_id, resource in resources.items():
         if resource["Type"] == "AWS::Logs::LogGroup":
             assert "RetentionInDays" in resource["Properties"], logical_id
+
+
+def test_the_template_follows_the_stacks_prefix_not_the_packaging_shell(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEXWATCH_PREFIX", "someone-elses")
+    text = (package(tmp_path) / "sam.yaml").read_text()
+    assert "someone-elses" not in text
+    resources = yaml.safe_load(text)["Resources"]
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        assert resource["Properties"]["Environment"]["Variables"]["HEXWATCH_PREFIX"] == {"Ref": "Prefix"}, logical_id
+        for event in resource["Properties"].get("Events", {}).values():
+            source = event["Properties"].get("Queue") or event["Properties"].get("Topic")
+            if source is not None:
+                assert "${Prefix}-" in source["Fn::Sub"], logical_id
