@@ -55,11 +55,31 @@ metrics = Metrics()
 tracer: Tracer | None = Tracer(patch_modules=TRACED_MODULES) if tracing_enabled() else None
 
 
-def register_observability(app: Chalice) -> None:
-    app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
+def lambda_middleware() -> list[Any]:
+    """What wraps every Lambda entry point: the log context, a trace segment where tracing is on, and the metrics
+    flushed at the end of each invocation."""
+    middleware: list[Any] = [ConvertToMiddleware(logger.inject_lambda_context(clear_state=True))]
     if tracer is not None:
-        app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
-    app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+        middleware.append(ConvertToMiddleware(tracer.capture_lambda_handler(capture_response=False)))
+    middleware.append(ConvertToMiddleware(metrics.log_metrics))
+    return middleware
+
+
+def wrap_when_alone(*handlers: Any) -> None:
+    """Gives blueprint handlers the app's middleware when Lambda loads them on their own.
+
+    `chalice package` makes each blueprint handler its own entry point (`chalicelib.workers.alerts.deliver_email`),
+    and in Lambda nothing then imports app.py, so the app's middleware would never wrap it: no log context, and
+    metrics flushed only once 100 have piled up (aws/chalice#1566). Registering the blueprint on the app (the API
+    function, the local stack, the tests) replaces this list with the app's own, which is the same.
+    """
+    for handler in handlers:
+        handler.middleware_handlers = lambda_middleware()
+
+
+def register_observability(app: Chalice) -> None:
+    for middleware in lambda_middleware():
+        app.register_middleware(middleware)
 
     @app.middleware("http")
     def log_requests(event: Request, get_response: Any) -> Response:

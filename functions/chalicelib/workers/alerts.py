@@ -20,7 +20,7 @@ from chalice.app import SQSEvent
 from .. import config
 from ..adapters.ledger import TALLY_SLOTS
 from ..bootstrap import alert_service, fanout, services
-from ..observability import logger, metrics
+from ..observability import logger, metrics, wrap_when_alone
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -133,3 +133,7 @@ def deliver_voice(event: SQSEvent) -> dict[str, Any]:
 @alert_workers.on_sqs_message(queue=config.resource_name(config.DELIVERY_QUEUES["push"]), batch_size=2)
 def deliver_push(event: SQSEvent) -> dict[str, Any]:
     return _process(event, _deliver)
+
+
+# In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
+wrap_when_alone(target_alerts, deliver_email, deliver_sms, deliver_voice, deliver_push)

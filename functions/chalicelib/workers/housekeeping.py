@@ -11,7 +11,7 @@ from chalice.app import CloudWatchEvent
 
 from .. import config
 from ..bootstrap import sending_watch, services
-from ..observability import logger, metrics
+from ..observability import logger, metrics, wrap_when_alone
 from ..services.residents import iso
 
 housekeeping_workers = Blueprint(__name__)
@@ -34,3 +34,7 @@ def watch_sending(event: CloudWatchEvent) -> None:
     for alert in stuck:
         logger.warning("alert stuck in sending", extra={"organisation": alert.organisation, "alert_id": alert.alert_id,
                                                           "sending_for_seconds": alert.sending_for_seconds})
+
+
+# In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
+wrap_when_alone(purge_unverified, watch_sending)

@@ -25,7 +25,7 @@ from chalice.app import SNSEvent
 from .. import config
 from ..bootstrap import receipts
 from ..domain.receipts import parse_sms_logs, parse_voice_event
-from ..observability import logger
+from ..observability import logger, wrap_when_alone
 
 receipt_workers = Blueprint(__name__)
 
@@ -59,3 +59,7 @@ def sms_receipts(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.info("SMS receipts handled", extra={"receipts": len(batch.receipts), "unreadable": batch.unreadable,
                                                "outcome": outcome.counts})
     return {"receipts": len(batch.receipts), "outcome": outcome.counts}
+
+
+# In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
+wrap_when_alone(handle_voice_event, sms_receipts)

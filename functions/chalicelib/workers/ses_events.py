@@ -20,7 +20,7 @@ from chalice.app import SNSEvent
 from .. import config
 from ..bootstrap import receipts
 from ..domain.receipts import parse_ses_event
-from ..observability import logger
+from ..observability import logger, wrap_when_alone
 
 ses_event_workers = Blueprint(__name__)
 
@@ -39,3 +39,7 @@ def handle_ses_event(event: SNSEvent) -> None:
     outcome = receipts().email(feedback)
     logger.info("SES event handled", extra={"event_type": feedback.kind, "alert_id": feedback.alert_id,
                                             "message_id": feedback.message_id, "outcome": outcome.counts})
+
+
+# In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
+wrap_when_alone(handle_ses_event)

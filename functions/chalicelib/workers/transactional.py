@@ -16,7 +16,7 @@ from chalice.app import SQSEvent
 
 from .. import config
 from ..bootstrap import services
-from ..observability import logger, metrics
+from ..observability import logger, metrics, wrap_when_alone
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -70,3 +70,7 @@ def send_transactional(event: SQSEvent) -> dict[str, Any]:
     return dict(process_partial_response(event=event.to_dict(), record_handler=_handle_record,
                                          processor=BatchProcessor(event_type=EventType.SQS),
                                          context=event.context))  # type: ignore[arg-type]
+
+
+# In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
+wrap_when_alone(send_transactional)
