@@ -207,6 +207,15 @@ def alert_stack(emulator: Any, fresh_stack: Callable[..., dict[str, Any]]) -> tu
     return AlertStack(client, outputs, tokens, app), client
 
 
+def serving_alert_stack(emulator: Any, fresh_stack: Callable[..., dict[str, Any]]) -> Iterator[AlertStack]:
+    """The body of a test's `stack` fixture (`yield from serving_alert_stack(...)`): a fresh alert stack served by its
+    test client, and the wiring forgotten afterwards."""
+    alerts, client = alert_stack(emulator, fresh_stack)
+    with client:
+        yield alerts
+    bootstrap.reset()
+
+
 @contextmanager
 def module_alert_stack(emulator: Any, sender: str, site_url: str) -> Iterator[AlertStack]:
     """One alert stack for a whole test module (`fresh_stack` deploys one per test), on a prefix of its own; the

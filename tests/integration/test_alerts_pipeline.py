@@ -10,15 +10,12 @@ import pytest
 
 from chalicelib import bootstrap
 
-from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def test_a_1km_alert_reaches_exactly_the_matching_residents_once_on_each_of_their_channels(stack: AlertStack) -> None:

@@ -18,15 +18,12 @@ from chalicelib.services.receipts import ReceiptTooEarly
 from infra.local.pump import sns_record
 from tests import delivery_events as events
 
-from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def sent_alert(stack: AlertStack, channels: list[str], residents: int = 1) -> tuple[dict[str, Any], list[Any]]:

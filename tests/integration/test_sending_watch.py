@@ -11,15 +11,12 @@ from chalicelib import bootstrap
 from chalicelib.adapters.alerts_store import AlertStore
 from chalicelib.services.sending_watch import STUCK_AFTER_SECONDS, SendingWatch
 
-from .alert_helpers import STAFFORD, AlertStack, alert_stack
+from .alert_helpers import STAFFORD, AlertStack, serving_alert_stack
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def _watch_at(seconds_from_now: float) -> SendingWatch:

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 import shapely
 
-from chalicelib import bootstrap
 from chalicelib.domain.areas import IMPORT_MAX_POSITIONS, IMPORT_MAX_TOTAL_POSITIONS
 from infra.import_areas import map_properties, slug
 from infra.local.demo import DEMO_BOUNDARY
-from tests.integration.alert_helpers import AlertStack, alert_stack
+from tests.integration.alert_helpers import AlertStack, serving_alert_stack
 from tests.security.test_area_import_cost import wiggly_ring
 
 WARDS = Path(__file__).parents[1] / "events" / "ogr2ogr-wards.geojson"
@@ -31,10 +30,7 @@ DEMO_AREA_IDS = {"boundary", "stafford", "stoke-on-trent", "newcastle-under-lyme
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
     """The demo force with its boundary and town areas, and its officers signed in."""
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def wards() -> dict[str, Any]:

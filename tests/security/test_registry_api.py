@@ -11,18 +11,14 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib import bootstrap
 from chalicelib.adapters.alerts_store import AlertStore
 from chalicelib.adapters.officer_registry import OfficerRegistry
-from tests.integration.alert_helpers import AlertStack, alert_stack
+from tests.integration.alert_helpers import AlertStack, serving_alert_stack
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def body(response: Any) -> Any:
