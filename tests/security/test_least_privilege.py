@@ -128,3 +128,13 @@ def test_no_role_in_the_template_allows_every_action(template: Template) -> None
                 actions = statement.get("Action", [])
                 for action in actions if isinstance(actions, list) else [actions]:
                     assert action != "*" and not str(action).endswith(":*"), (logical_id, action)
+
+
+def test_every_function_has_its_own_role_from_infra_functions(template: Template) -> None:
+    # Chalice writes functions/.chalice/policy-dev.json (a deny of everything) into each role it generates; a function
+    # missing from infra/functions.py would keep it and could do nothing.
+    roles = {template.role_of(function) for function in template.functions()}
+    assert len(roles) == len(template.functions())
+    for function in template.functions():
+        (policy,) = template.resources[template.role_of(function)]["Properties"]["Policies"]
+        assert policy["PolicyName"] == f"{function}LeastPrivilege", function
