@@ -182,7 +182,6 @@ def alert_service() -> AlertService:
 
 
 def _channels(prefix: str) -> Channels:
-    from .adapters.alert_sms import SnsAlertSmsSender
     from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
     from .adapters.push import SnsPushSender
     from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
@@ -206,7 +205,8 @@ def _channels(prefix: str) -> Channels:
     # Each SMS worker paces itself to its share of the account's rate (20 a second by default at SNS), so that the
     # workers together stay under it; the template sets the share (infra/quotas.py).
     sms_per_second = float(os.environ.get(config.SEND_RATE_ENV) or 20)
-    sms = SnsAlertSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=1 / sms_per_second)
+    # The same sender as the transactional codes' (the one SMS Publish), paced here.
+    sms = SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=1 / sms_per_second)
     return Channels(email=email, sms=sms, voice=voice, push=SnsPushSender(sns))
 
 

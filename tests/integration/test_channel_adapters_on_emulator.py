@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib.adapters.alert_sms import SnsAlertSmsSender
+from chalicelib.adapters.messaging import SnsSmsSender
 from chalicelib.adapters.push import SnsPushSender
 from chalicelib.adapters.voice import LocalVoiceOutbox
 from chalicelib.domain.delivery import Outcome, PushMessage, SmsMessage, VoiceCall
@@ -79,7 +79,7 @@ def test_alert_sms_show_in_the_outbox(emulator: EmulatorStack) -> None:
     while numbers[1] == numbers[0]:
         numbers[1] = unique_number()
     messages = [SmsMessage(f"sms#{n}", number, f"Police alert {n}") for n, number in enumerate(numbers)]
-    results = SnsAlertSmsSender(client(emulator, "sns"), sender_id="POLICE", min_interval_s=0.01).send(messages)
+    results = SnsSmsSender(client(emulator, "sns"), sender_id="POLICE", min_interval_s=0.01).send(messages)
     assert [result.outcome for result in results] == [Outcome.ACCEPTED, Outcome.ACCEPTED]
     sent = {m["to"][0]: m for m in list_messages(emulator.endpoint, emulator.prefix)
             if m["channel"] == "sms" and m["to"][0] in numbers}

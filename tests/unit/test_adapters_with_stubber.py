@@ -14,7 +14,7 @@ from chalicelib.adapters.ledger import DeliveryLedger, LedgerUnavailable
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.models import SubscriberModel
 from chalicelib.adapters.residents_store import UNPROCESSED_PAUSES, ResidentStore, UnprocessedReads
-from chalicelib.domain.messages import RenderedSms, welcome_email
+from chalicelib.domain.messages import welcome_email
 
 
 def client(service: str):  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def test_sms_are_transactional_with_the_sender_id() -> None:
                 },
             },
         )
-        assert SnsSmsSender(sns, "POLICE").send("+447400123456", RenderedSms("Your code is 123456")) == "s-1"
+        assert SnsSmsSender(sns, "POLICE").publish("+447400123456", "Your code is 123456") == "s-1"
         stub.assert_no_pending_responses()
 
 

@@ -258,3 +258,26 @@ def test_errors_never_carry_an_address(code: str, status: int) -> None:
                               service_message="Email address is not verified: resident-1@hexwatch.example")
         results = SesBulkEmailSender(client, SENDER).send(CONTENT, [recipient(1)])
     assert all("@" not in (r.error or "") for r in results)
+
+
+def test_paused_and_over_quota_entries_answer_quota_each_on_its_own() -> None:
+    client = sesv2()
+    statuses = ["ACCOUNT_SENDING_PAUSED", "ACCOUNT_DAILY_QUOTA_EXCEEDED", "CONFIGURATION_SET_SENDING_PAUSED"]
+    with Stubber(client) as stub:
+        stub.add_response("send_bulk_email", {"BulkEmailEntryResults": [{"Status": s} for s in statuses]})
+        results = SesBulkEmailSender(client, SENDER).send(CONTENT, [recipient(n) for n in range(3)])
+    assert [(r.outcome, r.error) for r in results] == [(Outcome.QUOTA, status) for status in statuses]
+
+
+@pytest.mark.parametrize(("code", "message"), [("SendingPausedException", "Sending paused for this account"),
+                                               ("ThrottlingException", "Daily message quota exceeded")])
+def test_a_paused_account_or_a_spent_daily_quota_stops_every_chunk_as_quota(code: str, message: str) -> None:
+    client = sesv2()
+    sizes = count_entries(client)
+    with Stubber(client) as stub:
+        stub.add_client_error("send_bulk_email", service_error_code=code, service_message=message,
+                              http_status_code=400)
+        results = SesBulkEmailSender(client, SENDER).send(CONTENT, [recipient(n) for n in range(60)])
+        stub.assert_no_pending_responses()
+    assert sizes == [50]
+    assert len(results) == 60 and {(r.outcome, r.error) for r in results} == {(Outcome.QUOTA, code)}

@@ -9,7 +9,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.adapters.alert_sms import NOT_ATTEMPTED, SnsAlertSmsSender
+from chalicelib.adapters.messaging import SnsSmsSender
+from chalicelib.adapters.provider_errors import NOT_ATTEMPTED
 from chalicelib.adapters.push import SnsPushSender
 from chalicelib.adapters.voice import MAX_MESSAGE_BODY, VOICES, LocalVoiceOutbox, PinpointVoiceSender, voice_for
 from chalicelib.domain.delivery import Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
@@ -58,7 +59,7 @@ def test_alert_sms_are_published_one_by_one_with_the_type_and_sender_id() -> Non
     with Stubber(sns) as stub:
         stub.add_response("publish", {"MessageId": "s-1"}, sms_params(1))
         stub.add_response("publish", {"MessageId": "s-2"}, sms_params(2))
-        results = SnsAlertSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2)])
+        results = SnsSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2)])
         stub.assert_no_pending_responses()
     assert results == [
         SendResult("sms#1", Outcome.ACCEPTED, provider_id="s-1"),
@@ -75,7 +76,7 @@ def test_alert_sms_without_a_sender_id_send_only_the_type() -> None:
             {"PhoneNumber": "+447400123401", "Message": "Alert 1",
              "MessageAttributes": sms_attributes(sms_type="Promotional")},
         )
-        results = SnsAlertSmsSender(sns, sms_type="Promotional").send([sms(1)])
+        results = SnsSmsSender(sns, sms_type="Promotional").send([sms(1)])
         stub.assert_no_pending_responses()
     assert results == [SendResult("sms#1", Outcome.ACCEPTED, provider_id="s-1")]
 
@@ -87,7 +88,7 @@ def test_a_throttled_sms_stops_the_batch_and_the_rest_are_retryable_unattempted(
         stub.add_response("publish", {"MessageId": "s-1"}, sms_params(1))
         stub.add_client_error("publish", code, "Rate exceeded", status, expected_params=sms_params(2))
         # No more responses: a third publish would fail the Stubber.
-        results = SnsAlertSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2), sms(3), sms(4)])
+        results = SnsSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2), sms(3), sms(4)])
         stub.assert_no_pending_responses()
     assert results == [
         SendResult("sms#1", Outcome.ACCEPTED, provider_id="s-1"),
@@ -106,7 +107,7 @@ def test_a_500_is_retryable_and_a_refused_number_permanent_and_the_rest_are_stil
             expected_params=sms_params(2),
         )
         stub.add_response("publish", {"MessageId": "s-3"}, sms_params(3))
-        results = SnsAlertSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2), sms(3)])
+        results = SnsSmsSender(sns, sender_id="POLICE").send([sms(1), sms(2), sms(3)])
         stub.assert_no_pending_responses()
     assert results == [
         SendResult("sms#1", Outcome.RETRYABLE, error="InternalError"),
@@ -140,7 +141,7 @@ def published_at(sns: Any, clock: FakeClock) -> list[float]:
 def test_sms_pacing_spaces_publishes_by_the_minimum_interval() -> None:
     sns, clock = client("sns"), FakeClock()
     times = published_at(sns, clock)
-    sender = SnsAlertSmsSender(sns, sender_id="POLICE", min_interval_s=0.25, sleep=clock.sleep, clock=clock)
+    sender = SnsSmsSender(sns, sender_id="POLICE", min_interval_s=0.25, sleep=clock.sleep, clock=clock)
     with Stubber(sns) as stub:
         for n in range(1, 6):
             stub.add_response("publish", {"MessageId": f"s-{n}"}, sms_params(n))
@@ -158,7 +159,7 @@ def test_sms_pacing_spaces_publishes_by_the_minimum_interval() -> None:
 def test_sms_pacing_never_exceeds_twenty_a_second() -> None:
     sns, clock = client("sns"), FakeClock()
     times = published_at(sns, clock)
-    sender = SnsAlertSmsSender(sns, min_interval_s=1 / 20, sleep=clock.sleep, clock=clock)
+    sender = SnsSmsSender(sns, min_interval_s=1 / 20, sleep=clock.sleep, clock=clock)
     with Stubber(sns) as stub:
         for n in range(60):
             stub.add_response("publish", {"MessageId": f"s-{n}"})
@@ -175,7 +176,7 @@ def test_without_pacing_the_sender_never_sleeps() -> None:
     with Stubber(sns) as stub:
         stub.add_response("publish", {"MessageId": "s-1"})
         stub.add_response("publish", {"MessageId": "s-2"})
-        SnsAlertSmsSender(sns, sleep=clock.sleep, clock=clock).send([sms(1), sms(2)])
+        SnsSmsSender(sns, sleep=clock.sleep, clock=clock).send([sms(1), sms(2)])
     assert clock.sleeps == []
 
 
@@ -243,6 +244,21 @@ def test_voice_throttling_stops_the_batch_and_validation_errors_do_not() -> None
         SendResult("voice#2", Outcome.ACCEPTED, provider_id="v-2"),
         SendResult("voice#3", Outcome.RETRYABLE, error="ThrottlingException"),
         SendResult("voice#4", Outcome.RETRYABLE, error=NOT_ATTEMPTED),
+    ]
+
+
+def test_a_voice_spend_limit_is_quota_and_stops_the_batch() -> None:
+    voice = client("pinpoint-sms-voice-v2")
+    calls = [VoiceCall(f"voice#{n}", f"+4474001234{n:02d}", f"Alert {n}", "en") for n in range(1, 3)]
+    with Stubber(voice) as stub:
+        stub.add_client_error("send_voice_message", "ServiceQuotaExceededException",
+                              "MONTHLY_SPEND_LIMIT_REACHED_FOR_VOICE", 402,
+                              expected_params=voice_params(calls[0].to, calls[0].text, "AMY", calls[0].key))
+        results = PinpointVoiceSender(voice, ORIGIN).send(calls)
+        stub.assert_no_pending_responses()
+    assert results == [
+        SendResult("voice#1", Outcome.QUOTA, error="ServiceQuotaExceededException"),
+        SendResult("voice#2", Outcome.QUOTA, error=NOT_ATTEMPTED),
     ]
 
 

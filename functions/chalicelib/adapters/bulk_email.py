@@ -7,11 +7,12 @@ own List-Unsubscribe headers as replacement headers, so a large alert costs a fi
 
 moto (the local emulator) has no `SendBulkEmail`, so the local stack uses `LocalEmailSender`: it fills the
 placeholders itself (`fill_placeholders`, what SES does) and sends each resident a raw MIME message through
-`SendEmail`, which moto stores with every header, for infra/local/outbox.py to show.
+adapters/messaging.py's `SesEmailSender` (the one `SendEmail` sender, the transactional messages' too), which moto
+stores with every header, for infra/local/outbox.py to show.
 
 Both answer one `SendResult` per recipient, in the recipients' order, and neither logs an address or puts one into an
 error: errors are provider codes and statuses only (SES's own per-entry `Error` text is not used, as it may quote
-an address).
+an address). adapters/provider_errors.py sorts both the exceptions and the per-entry statuses.
 
 Every message names the configuration set (`ConfigurationSetName`), whose event destination publishes its bounces,
 complaints, deliveries and rejections to the SES events topic, and carries SES message tags that lead back to its
@@ -27,13 +28,13 @@ from collections.abc import Sequence
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.delivery import EmailContent, EmailRecipient, Outcome, SendResult, fill_placeholders
 from ..domain.messages import RenderedEmail
 from ..domain.receipts import ledger_tags
 from .messaging import SesEmailSender
-from .provider_errors import classify, error_code
+from .provider_errors import Provider, classify, classify_code
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -42,14 +43,7 @@ else:
 
 MAX_BULK_ENTRIES = 50  # SendBulkEmail's limit on BulkEmailEntries per call
 
-# Per-entry statuses (the BulkEmailStatus enum of the botocore sesv2 model) that may well succeed later. The others
-# (MESSAGE_REJECTED, MAIL_FROM_DOMAIN_NOT_VERIFIED, CONFIGURATION_SET_NOT_FOUND, TEMPLATE_NOT_FOUND, ACCOUNT_SUSPENDED,
-# INVALID_SENDING_POOL_NAME, INVALID_PARAMETER, FAILED and any status SES adds later) are permanent.
-SUCCESS = "SUCCESS"
-RETRYABLE_STATUSES = frozenset({
-    "ACCOUNT_THROTTLED", "TRANSIENT_FAILURE", "ACCOUNT_DAILY_QUOTA_EXCEEDED", "ACCOUNT_SENDING_PAUSED",
-    "CONFIGURATION_SET_SENDING_PAUSED",
-})
+SUCCESS = "SUCCESS"  # the one per-entry status that is not an error (the others are in provider_errors.SES)
 
 # An entry SES answered nothing for (fewer results than entries, or a result without a Status). SES may have sent
 # it, so it must never be sent again automatically (a resident would get the alert twice); it is recorded as a
@@ -66,25 +60,14 @@ def message_tags(content: EmailContent, recipient: EmailRecipient) -> list[dict[
     return _name_values({**content.tags, **ledger_tags(recipient.key)})
 
 
-def _failure(error: BotoCoreError | ClientError) -> Outcome:
-    """`classify`, except that a request botocore refused to build is permanent.
-
-    botocore's ParamValidationError is a BotoCoreError, which `classify` counts as retryable (like a dropped
-    connection), but the same request would be refused the same way on every retry.
-    """
-    if isinstance(error, ParamValidationError):
-        return Outcome.PERMANENT
-    return classify(error)
-
-
 def _entry_result(recipient: EmailRecipient, entry: dict[str, Any] | None) -> SendResult:
     status = (entry or {}).get("Status")
     if not status:
         return SendResult(recipient.key, Outcome.PERMANENT, error=MISSING_RESULT)
     if status == SUCCESS:
         return SendResult(recipient.key, Outcome.ACCEPTED, provider_id=entry.get("MessageId") if entry else None)
-    outcome = Outcome.RETRYABLE if status in RETRYABLE_STATUSES else Outcome.PERMANENT
-    return SendResult(recipient.key, outcome, error=str(status))
+    # Each entry on its own, even ACCOUNT_THROTTLED: SES has answered for the whole chunk already.
+    return SendResult(recipient.key, classify_code(str(status), Provider.SES).outcome, error=str(status))
 
 
 class SesBulkEmailSender:
@@ -104,13 +87,14 @@ class SesBulkEmailSender:
             try:
                 response = self._client.send_bulk_email(**self._request(content, chunk))
             except (BotoCoreError, ClientError) as error:
-                outcome, code = _failure(error), error_code(error)
-                if outcome is Outcome.RETRYABLE:
-                    # Throttled, 5xx or unreachable: stop here and leave this chunk and every later one to the retry
-                    # through SQS. Hammering a throttled provider with the remaining chunks only makes it worse.
-                    return results + [SendResult(r.key, Outcome.RETRYABLE, error=code) for r in recipients[start:]]
+                found = classify(error, Provider.SES)
+                if found.outcome.retried:
+                    # Throttled, 5xx, unreachable or out of quota: stop here and leave this chunk and every later one
+                    # to the retry through SQS. Hammering a throttled provider with the remaining chunks only makes
+                    # it worse.
+                    return results + [SendResult(r.key, found.outcome, error=found.code) for r in recipients[start:]]
                 # Refused for good (a bad request): the later chunks are different residents, so still try them.
-                results.extend(SendResult(r.key, outcome, error=code) for r in chunk)
+                results.extend(SendResult(r.key, found.outcome, error=found.code) for r in chunk)
                 continue
             entries = list(response.get("BulkEmailEntryResults") or [])
             # Results come back in the order of the entries.
@@ -156,16 +140,13 @@ class LocalEmailSender:
     """The local stack: each recipient's message rendered here and sent raw through `SendEmail`, one call each.
 
     It keeps every header (List-Unsubscribe included) where moto stores it, and answers results the way
-    `SesBulkEmailSender` does, stopping at the first retryable error.
+    `SesBulkEmailSender` does, stopping at the first retryable error. The request is `SesEmailSender`'s (the
+    transactional messages' sender) with the message's tags added; this class only renders and sorts results.
     """
 
     def __init__(self, client: SESV2Client, sender: str, sender_name: str = "Community Alerts",
-                 configuration_set: str | None = None, mime: SesEmailSender | None = None) -> None:
-        self._client = client
-        self._sender = sender
-        self._configuration_set = configuration_set
-        # Builds the MIME message (From with the display name, a Message-ID, text and HTML parts).
-        self._mime = mime or SesEmailSender(client, sender, sender_name, configuration_set)
+                 configuration_set: str | None = None, single: SesEmailSender | None = None) -> None:
+        self._single = single or SesEmailSender(client, sender, sender_name, configuration_set)
 
     def send(self, content: EmailContent, recipients: Sequence[EmailRecipient]) -> list[SendResult]:
         results: list[SendResult] = []
@@ -173,11 +154,11 @@ class LocalEmailSender:
             try:
                 message_id = self._send_one(content, recipient)
             except (BotoCoreError, ClientError) as error:
-                outcome, code = _failure(error), error_code(error)
-                if outcome is Outcome.RETRYABLE:
+                found = classify(error, Provider.SES)
+                if found.outcome.retried:
                     # As for the bulk sender: leave the rest to the retry rather than hammer a throttled provider.
-                    return results + [SendResult(r.key, Outcome.RETRYABLE, error=code) for r in recipients[index:]]
-                results.append(SendResult(recipient.key, outcome, error=code))
+                    return results + [SendResult(r.key, found.outcome, error=found.code) for r in recipients[index:]]
+                results.append(SendResult(recipient.key, found.outcome, error=found.code))
                 continue
             results.append(SendResult(recipient.key, Outcome.ACCEPTED, provider_id=message_id))
         return results
@@ -195,13 +176,5 @@ class LocalEmailSender:
         )
 
     def _send_one(self, content: EmailContent, recipient: EmailRecipient) -> str:
-        message = self._mime.build(recipient.address, self.render(content, recipient))
-        request: dict[str, Any] = {
-            "FromEmailAddress": self._sender,
-            "Destination": {"ToAddresses": [recipient.address]},
-            "Content": {"Raw": {"Data": message.as_bytes()}},
-            "EmailTags": message_tags(content, recipient),
-        }
-        if self._configuration_set:
-            request["ConfigurationSetName"] = self._configuration_set
-        return str(self._client.send_email(**request)["MessageId"])
+        return self._single.send(recipient.address, self.render(content, recipient),
+                                 tags=message_tags(content, recipient))

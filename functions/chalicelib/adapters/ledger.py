@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from .provider_errors import Provider, classify
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 else:
@@ -102,8 +104,11 @@ def _n(value: float) -> dict[str, str]:
     return {"N": str(value)}
 
 
-RETRYABLE = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
-                       "RequestLimitExceeded", "TransactionConflictException", "TransactionInProgressException"})
+
+
+def _retryable(error: ClientError) -> bool:
+    """Throttled, failed inside or in a conflicting transaction: DynamoDB's table in adapters/provider_errors.py."""
+    return classify(error, Provider.DYNAMODB).retryable
 
 
 class LedgerUnavailable(Exception):
@@ -165,8 +170,7 @@ class DeliveryLedger:
             try:
                 response = self._client.batch_write_item(RequestItems={self._table: pending})
             except ClientError as error:
-                if error.response["Error"]["Code"] not in ("ProvisionedThroughputExceededException",
-                                                           "ThrottlingException", "InternalServerError"):
+                if not _retryable(error):
                     raise
                 response = {"UnprocessedItems": {self._table: pending}}
             pending = response.get("UnprocessedItems", {}).get(self._table, [])
@@ -494,8 +498,7 @@ class DeliveryLedger:
             if code == "TransactionCanceledException":
                 reasons = error.response.get("CancellationReasons") or []
                 return {i: str(r.get("Code")) for i, r in enumerate(reasons) if r.get("Code") not in (None, "None")}
-            if code in ("TransactionConflictException", "ThrottlingException", "InternalServerError",
-                        "ProvisionedThroughputExceededException", "TransactionInProgressException"):
+            if _retryable(error):
                 return {i: code for i in range(len(items))}
             raise
 
@@ -515,7 +518,7 @@ class DeliveryLedger:
             try:
                 return getattr(self._client, operation)(**request)
             except ClientError as error:
-                if error.response["Error"]["Code"] not in RETRYABLE or attempt == self._attempts * 2 - 1:
+                if not _retryable(error) or attempt == self._attempts * 2 - 1:
                     raise
                 self._backoff(attempt)
         raise LedgerUnavailable(operation)

@@ -1,16 +1,25 @@
-"""Sending one-to-one messages: email through SESv2 (raw MIME), SMS through SNS, queueing through SQS.
+"""Sending messages: email through SESv2 `SendEmail` (raw MIME), SMS through SNS, queueing through SQS.
 
-Each adapter takes an injected boto3 client, so tests hand in a client pointed at the emulator or a Stubber.
+There is one sender per provider operation, used by every caller: `SesEmailSender` makes every `SendEmail` (the
+transactional messages, and each message of adapters/bulk_email.py's `LocalEmailSender`), `SnsSmsSender` every SMS
+`Publish` (the transactional codes and the alerts). Each adapter takes an injected boto3 client, so tests hand in a
+client pointed at the emulator or a Stubber.
+
+This module is loaded by every function, the API's included, so it imports nothing of the delivery side.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from ..domain.messages import RenderedEmail, RenderedSms
+from ..domain.delivery import SendResult, SmsMessage
+from ..domain.messages import RenderedEmail
+from .provider_errors import Provider, send_each
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2 import SESV2Client
@@ -46,27 +55,78 @@ class SesEmailSender:
         message.add_alternative(email.html, subtype="html")
         return message
 
-    def send(self, to: str, email: RenderedEmail) -> str:
+    def send(self, to: str, email: RenderedEmail, tags: Sequence[dict[str, str]] = ()) -> str:
+        """Sends one message and answers SES's message id; a provider error is raised, for the caller to classify.
+
+        `tags` are SES message tags ({"Name": ..., "Value": ...}): an alert's carry its ledger key, which leads the
+        message's SES events back to its ledger entry.
+        """
         request: dict[str, Any] = {
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [to]},
             "Content": {"Raw": {"Data": self.build(to, email).as_bytes()}},
         }
+        if tags:
+            request["EmailTags"] = list(tags)
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set
         return str(self._client.send_email(**request)["MessageId"])
 
 
 class SnsSmsSender:
-    def __init__(self, client: SNSClient, sender_id: str | None = None) -> None:
+    """Publishes SMS to phone numbers: one `Publish` each (SNS has no batch call for SMS to numbers).
+
+    `publish` sends one and raises what SNS raised (the transactional codes, whose SQS message is retried whole);
+    `send` sends an alert's batch and answers a `SendResult` each, accepted with SNS's message id (the SMS's provider
+    id, which the delivery-status logs name) or sorted by adapters/provider_errors.py, with a short code and never
+    the number. `Publish` takes no configuration set: delivery receipts are on for the account
+    (infra/sms_delivery_status.py).
+
+    `min_interval_s` spaces successive publishes (1 / the account's SMS rate, e.g. 0.05 for 20 messages a second), so
+    one sender never exceeds the rate; the interval holds across calls on the same instance. It cannot pace senders in
+    other Lambda invocations: the worker's concurrency bounds that. `sleep` and `clock` are injectable so tests pace
+    with a fake clock.
+    """
+
+    def __init__(
+        self,
+        client: SNSClient,
+        sender_id: str | None = None,
+        sms_type: str = "Transactional",
+        min_interval_s: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._client = client
         self._sender_id = sender_id
+        self._sms_type = sms_type
+        self._min_interval_s = max(0.0, min_interval_s)
+        self._sleep = sleep
+        self._clock = clock
+        self._last_publish: float | None = None
 
-    def send(self, to: str, sms: RenderedSms) -> str:
-        attributes: dict[str, Any] = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+    def _attributes(self) -> dict[str, Any]:
+        attributes: dict[str, Any] = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": self._sms_type}}
         if self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
-        return str(self._client.publish(PhoneNumber=to, Message=sms.text, MessageAttributes=attributes)["MessageId"])
+        return attributes
+
+    def _pace(self) -> None:
+        if self._min_interval_s and self._last_publish is not None:
+            wait = self._last_publish + self._min_interval_s - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+        self._last_publish = self._clock()
+
+    def publish(self, to: str, text: str) -> str:
+        """One SMS; answers SNS's message id, or raises."""
+        self._pace()
+        response = self._client.publish(PhoneNumber=to, Message=text, MessageAttributes=self._attributes())
+        return str(response["MessageId"])
+
+    def send(self, messages: Sequence[SmsMessage]) -> list[SendResult]:
+        """An alert's SMS, one result each in order; once SNS throttles, the rest are left for the retry."""
+        return send_each(messages, lambda message: self.publish(message.to, message.text), Provider.SNS_SMS)
 
 
 class SnsPushRegistry:

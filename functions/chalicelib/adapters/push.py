@@ -2,7 +2,8 @@
 
 Each message is published with `MessageStructure="json"`: SNS picks the payload for the endpoint's platform (GCM is
 SNS's key for FCM) and falls back to "default". A disabled or deleted endpoint answers PERMANENT with its code
-(EndpointDisabled, NotFound), so the delivery service can forget the device.
+(EndpointDisabled, NotFound: adapters/provider_errors.py's SNS push table), so the delivery service can forget the
+device.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..domain.delivery import PushMessage, SendResult
-from .alert_sms import send_each
+from .provider_errors import Provider, send_each
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -42,4 +43,4 @@ class SnsPushSender:
                                             Message=push_payload(message))
             return str(response["MessageId"])
 
-        return send_each(messages, publish)
+        return send_each(messages, publish, Provider.SNS_PUSH)

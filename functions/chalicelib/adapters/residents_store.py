@@ -23,11 +23,10 @@ from .models import (
     SubscriberModel,
     SuppressionModel,
 )
+from .provider_errors import Provider, classify
 
 BATCH_GET_LIMIT = 100  # DynamoDB's limit per BatchGetItem
 UNPROCESSED_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 0.0)  # pause before each retry (none after the last)
-RETRYABLE_READ_ERRORS = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException",
-                                   "RequestLimitExceeded", "InternalServerError"})
 
 
 class UnprocessedReads(Exception):
@@ -171,7 +170,7 @@ def _consistent_batch_get(client: Any, table: str, key_name: str, ids: Iterable[
             try:
                 response = client.batch_get_item(RequestItems=request)
             except ClientError as error:
-                if error.response["Error"]["Code"] not in RETRYABLE_READ_ERRORS:
+                if not classify(error, Provider.DYNAMODB).retryable:  # the one table of DynamoDB's codes
                     raise
                 response = {"UnprocessedKeys": request}  # throttled as a whole: the same keys again
             found.extend(response.get("Responses", {}).get(table, []))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ParamValidationError
 
 from ..domain.delivery import SendResult, VoiceCall
-from .alert_sms import send_each
+from .provider_errors import Provider, send_each
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
@@ -88,7 +88,7 @@ class PinpointVoiceSender:
                 raise ParamValidationError(report="MessageBody is blank")
             return str(self._client.send_voice_message(**self.request(call))["MessageId"])
 
-        return send_each(calls, place)
+        return send_each(calls, place, Provider.SMS_VOICE)
 
 
 class LocalVoiceOutbox:
@@ -129,4 +129,4 @@ class LocalVoiceOutbox:
                                 Body=json.dumps(document).encode("utf-8"))
             return call_id
 
-        return send_each(calls, write)
+        return send_each(calls, write, Provider.S3)

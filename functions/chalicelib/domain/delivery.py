@@ -1,9 +1,10 @@
 """What one provider call is asked to deliver, and what came of it for each recipient. Pure: no AWS here.
 
-The channel adapters (adapters/bulk_email.py, adapters/voice.py, adapters/push.py, adapters/alert_sms.py) take these
-and answer one `SendResult` per recipient, so the delivery service records every outcome in the ledger the same way
-whatever the provider. A provider call that fails as a whole (throttled, 5xx, timeout) answers a result per recipient
-too: the service never has to know which exception each SDK raises.
+The channel adapters (adapters/bulk_email.py, adapters/voice.py, adapters/push.py, adapters/messaging.py's SMS
+sender) take these and answer one `SendResult` per recipient, so the delivery service records every outcome in the
+ledger the same way whatever the provider. A provider call that fails as a whole (throttled, 5xx, timeout) answers a
+result per recipient too: the service never has to know which exception each SDK raises (adapters/provider_errors.py
+sorts them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ class Outcome(StrEnum):
     ACCEPTED = "accepted"  # the provider took it; it may still bounce later
     RETRYABLE = "retryable"  # throttled, 5xx, timeout: send again later, through SQS
     PERMANENT = "permanent"  # refused for good (invalid number, disabled endpoint): recorded as failed
+    # The account may not send for now (sending paused, daily quota or spend limit reached): no recipient's fault.
+    # The delivery service retries it as it does RETRYABLE; parking the alert belongs to the pipeline rebuild.
+    QUOTA = "quota"
+
+    @property
+    def retried(self) -> bool:
+        """Left queued for a later attempt rather than recorded (RETRYABLE and, for now, QUOTA)."""
+        return self in (Outcome.RETRYABLE, Outcome.QUOTA)
 
 
 @dataclass(frozen=True)

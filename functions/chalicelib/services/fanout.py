@@ -383,13 +383,15 @@ class Fanout:
                 pending = sendable
                 for pause in (*self._retry_pauses, None):
                     results = self._send(alert, channel, language, footage, pending)
+                    # QUOTA (sending paused, quota or spend limit reached) is retried like RETRYABLE for now; parking
+                    # the alert until the account may send again belongs to the pipeline rebuild.
                     recorded = [(r.key, SENT if r.outcome is Outcome.ACCEPTED else FAILED, r.provider_id, r.error)
-                                for r in results if r.outcome is not Outcome.RETRYABLE]
+                                for r in results if not r.outcome.retried]
                     if recorded:
                         self._ledger.record(alert_id, token, recorded, slot)
                     done += len(recorded)
                     recorded_keys.update(r[0] for r in recorded)
-                    again = {r.key for r in results if r.outcome is Outcome.RETRYABLE}
+                    again = {r.key for r in results if r.outcome.retried}
                     pending = [(e, r) for e, r in pending if e.key in again]
                     if not pending:
                         break
@@ -483,8 +485,8 @@ class Fanout:
             accepted = next((r for r in results if r.outcome is Outcome.ACCEPTED), None)
             if accepted:
                 combined.append(SendResult(entry.key, Outcome.ACCEPTED, accepted.provider_id))
-            elif any(r.outcome is Outcome.RETRYABLE for r in results):
-                combined.append(SendResult(entry.key, Outcome.RETRYABLE, error="retry"))
+            elif retried := next((r for r in results if r.outcome.retried), None):
+                combined.append(SendResult(entry.key, retried.outcome, error="retry"))
             else:
                 combined.append(SendResult(entry.key, Outcome.PERMANENT,
                                            error=results[0].error if results else "no-device"))

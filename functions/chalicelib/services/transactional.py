@@ -17,7 +17,6 @@ from ..adapters.residents_store import ResidentStore, SuppressionList
 from ..domain.contacts import ContactHasher, ContactKind
 from ..domain.messages import (
     RenderedEmail,
-    RenderedSms,
     signin_email,
     signin_sms,
     verification_email,
@@ -38,7 +37,9 @@ class EmailSender(Protocol):
 
 
 class SmsSender(Protocol):
-    def send(self, to: str, sms: RenderedSms) -> str: ...
+    # adapters/messaging.py's SnsSmsSender, which sends the alerts' SMS too. A provider error is raised: the worker
+    # fails the SQS message, which comes back and is sent again.
+    def publish(self, to: str, text: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class TransactionalSender:
             code = self._issue_code(record.hash, resident.id)
             if code is None:
                 return "skipped: another signup has claimed this number since"
-            self._sms.send(record.address, verification_sms(code) if job_type == VERIFY else signin_sms(code))
+            sms = verification_sms(code) if job_type == VERIFY else signin_sms(code)
+            self._sms.publish(record.address, sms.text)
             return f"sent {job_type} sms"
         return f"skipped: nothing to send for {job_type} to a {record.kind}"
 
