@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ def signed_up(api: ResidentApi) -> Signed:
     phone_verified = api.post("/v1/verify", {"phone": number, "code": api.code_sent_to(number)})
     assert phone_verified.status_code == 200, phone_verified.body
     phone_session = json.loads(phone_verified.body)["session"]
-    device = api.request("POST", "/v1/me/devices", email_session, {"platform": "fcm", "token": "f" * 40})
+    device = api.request("POST", "/v1/me/devices", email_session, {"platform": "fcm", "token": uuid.uuid4().hex * 2})
     assert device.status_code == 201, device.body
     resident_id = json.loads(api.request("GET", "/v1/me", email_session).body)["id"]
     wired = bootstrap.services()
