@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ulid import ULID
 
@@ -26,29 +26,18 @@ from ..adapters.ledger import (
     DeliveryLedger,
 )
 from ..domain import alerts as alert_rules
-from ..domain.alert_messages import AlertLinks, sms_text, voice_text
-from ..domain.alerts import Alert, Source, Status, utc_text
-from ..domain.audience import Audience, Filters
-from ..domain.costs import SendLimits, call_minutes, estimate, is_costly
-from ..domain.coverage import Target
+from ..domain.alert_messages import AlertLinks
+from ..domain.alerts import Alert, Status, utc_text
+from ..domain.costs import SendLimits
 from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..domain.officers import Officer, Role, can_approve
-from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
-from ..domain.sms import describe
+from ..domain.small_counts import shown_counts
+from .alert_previews import AlertPreviews, JobQueue, draft_alert
 from .alert_rendering import check_renderings
-from .targeting import LocationFinder, TargetingStats
-from .targets import TargetResolver, footage_centre
+from .targeting import LocationFinder
+from .targets import TargetResolver
 
-PREVIEW_TTL_SECONDS = 24 * 3600
 PAGE_LIMIT_DEFAULT = 25
-
-
-class JobQueue(Protocol):
-    def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None: ...
-
-
-class OverBudget(Exception):
-    """Counting did not finish within the request's time budget."""
 
 
 @dataclass(frozen=True)
@@ -68,36 +57,6 @@ def not_found(alert_id: str) -> HexwatchError:
                          "NotFound")
 
 
-def count_audience(finder: LocationFinder, target: Target, filters: Filters, deadline: float | None,
-                   clock: Callable[[], float] = time.monotonic) -> tuple[Audience, TargetingStats]:
-    """Who an alert would reach (before suppression), giving up with OverBudget past the deadline."""
-    audience, stats = Audience(), TargetingStats()
-    for index, item in enumerate(finder.inside(target, stats)):
-        audience.add_location(filters, item.attribute_values)
-        if deadline is not None and index % 200 == 0 and clock() > deadline:
-            raise OverBudget
-    if deadline is not None and clock() > deadline:
-        raise OverBudget
-    return audience, stats
-
-
-def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) -> dict[str, Any]:
-    by_channel = audience.by_channel()
-    language = next(iter(alert.content))
-    name = settings.sender_name(alert.source.organisation)
-    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
-    minutes = call_minutes(voice_text(alert, language, name), settings.limits)
-    cost = estimate(by_channel, sms.segments, minutes, settings.limits)
-    residents = audience.residents()
-    # Below SMALL_COUNT residents even a language's presence would tell something: none are listed then.
-    by_language = audience.by_language() if residents >= SMALL_COUNT else {}
-    return {"residents": shown_count(residents), "by_channel": shown_counts(by_channel, alert.channels),
-            "by_language": shown_counts(by_language), "sms": {"segments": sms.segments, "encoding": sms.encoding},
-            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": is_costly(cost, settings.limits),
-            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent. "
-                    f"Counts under {SMALL_COUNT}, and costs made from them, are not shown exactly."}
-
-
 class AlertService:
     def __init__(self, *, store: AlertStore, previews: PreviewStore, resolver: TargetResolver,
                  finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
@@ -111,6 +70,8 @@ class AlertService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
+        self._previews_service = AlertPreviews(previews=previews, resolver=resolver, finder=finder, jobs=jobs,
+                                               settings=settings, clock=clock, new_id=new_id)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -121,8 +82,7 @@ class AlertService:
                                   officer.role.group if officer else "system", utc_text(self._now()), audience, detail)
 
     def _draft(self, officer: Officer, body: dict[str, Any], alert_id: str) -> Alert:
-        source = Source("officer", officer.organisation, officer.sub)
-        return alert_rules.new_alert(alert_id, body, source, self._now())
+        return draft_alert(officer, body, alert_id, self._now())
 
     # --- API use cases ---------------------------------------------------------------------------------------------
 
@@ -136,49 +96,16 @@ class AlertService:
         return alert_rules.view(alert)
 
     def preview(self, officer: Officer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """200 with the counts when they finish within the budget; else 202 and a preview id to poll."""
-        alert = self._draft(officer, body, "0" * 26)
-        target = self._resolver.resolve(officer, alert.target)
-        filters = Filters.of(body, footage_centre(target))
-        deadline = time.monotonic() + self._settings.preview_budget_seconds
-        try:
-            audience, _ = count_audience(self._finder, target, filters, deadline)
-        except OverBudget:
-            preview_id = self._new_id()
-            self._previews.create(preview_id, officer.organisation, officer.sub, body, utc_text(self._now()),
-                                  int(self._clock()) + PREVIEW_TTL_SECONDS)
-            self._jobs.put({"type": "preview", "preview_id": preview_id})
-            return 202, {"preview_id": preview_id, "status": "counting",
-                         "poll": f"/v1/alerts/preview/{preview_id}"}
-        return 200, {"status": "done", **preview_result(alert, audience, self._settings)}
+        return self._previews_service.preview(officer, body)
 
     def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
-        """The targeting worker's half of a slow preview: no budget, the same counts."""
-        alert = self._draft(officer, body, "0" * 26)
-        # The requester's reach was checked when they asked; the worker needs only the geometry.
-        target = self._resolver.geometry(officer.organisation, alert.target)
-        audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
-        self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
+        self._previews_service.finish_preview(preview_id, officer, body)
 
     def count_slow_preview(self, preview_id: str) -> str:
-        preview = self._previews.get(preview_id)
-        if preview is None:
-            return "skipped: preview expired"
-        requester = Officer(sub=preview.requested_by, username="preview", organisation=preview.organisation,
-                            role=Role.ADMIN)  # the requester's limits were checked when they asked
-        self.finish_preview(preview_id, requester, json.loads(preview.request))
-        return "preview counted"
+        return self._previews_service.count_slow_preview(preview_id)
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
-        item = self._previews.get(preview_id)
-        # The requester's own, or any of the force's for a whole-force officer: an area-limited officer must not read
-        # counts for targets beyond their areas.
-        mine = item is not None and (item.requested_by == officer.sub or officer.whole_organisation)
-        if item is None or item.organisation != officer.organisation or not mine:
-            raise HexwatchError("There is no such preview.", [FieldError("/preview_id", "not found")], 404,
-                                "NotFound")
-        result = json.loads(item.result) if item.result else {}
-        return {"preview_id": preview_id, "status": item.status, **result}
+        return self._previews_service.get_preview(officer, preview_id)
 
     def _load(self, officer: Officer, alert_id: str) -> tuple[Alert, Any]:
         found = self._store.get(officer.organisation, alert_id)

@@ -1,0 +1,137 @@
+"""Previews: how many residents an alert would reach, on which channels and in which languages, and what it would cost,
+before anything is sent. Counted within the request when that is quick (200), else by the targeting worker (202 and a
+preview id to poll). Split from services/alerts.py, which hands its preview use cases here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..adapters.alerts_store import PreviewStore
+from ..domain import alerts as alert_rules
+from ..domain.alert_messages import sms_text, voice_text
+from ..domain.alerts import Alert, Source, utc_text
+from ..domain.audience import Audience, Filters
+from ..domain.costs import call_minutes, estimate, is_costly
+from ..domain.coverage import Target
+from ..domain.errors import FieldError, HexwatchError
+from ..domain.officers import Officer, Role
+from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
+from ..domain.sms import describe
+from .targeting import LocationFinder, TargetingStats
+from .targets import TargetResolver, footage_centre
+
+if TYPE_CHECKING:
+    from .alerts import AlertSettings
+
+PREVIEW_TTL_SECONDS = 24 * 3600
+
+
+class JobQueue(Protocol):
+    def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+def draft_alert(officer: Officer, body: dict[str, Any], alert_id: str, now: datetime) -> Alert:
+    """An officer's alert as it would be created, checked against the alert rules."""
+    return alert_rules.new_alert(alert_id, body, Source("officer", officer.organisation, officer.sub), now)
+
+
+class OverBudget(Exception):
+    """Counting did not finish within the request's time budget."""
+
+
+def count_audience(finder: LocationFinder, target: Target, filters: Filters, deadline: float | None,
+                   clock: Callable[[], float] = time.monotonic) -> tuple[Audience, TargetingStats]:
+    """Who an alert would reach (before suppression), giving up with OverBudget past the deadline."""
+    audience, stats = Audience(), TargetingStats()
+    for index, item in enumerate(finder.inside(target, stats)):
+        audience.add_location(filters, item.attribute_values)
+        if deadline is not None and index % 200 == 0 and clock() > deadline:
+            raise OverBudget
+    if deadline is not None and clock() > deadline:
+        raise OverBudget
+    return audience, stats
+
+
+def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) -> dict[str, Any]:
+    by_channel = audience.by_channel()
+    language = next(iter(alert.content))
+    name = settings.sender_name(alert.source.organisation)
+    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
+    minutes = call_minutes(voice_text(alert, language, name), settings.limits)
+    cost = estimate(by_channel, sms.segments, minutes, settings.limits)
+    residents = audience.residents()
+    # Below SMALL_COUNT residents even a language's presence would tell something: none are listed then.
+    by_language = audience.by_language() if residents >= SMALL_COUNT else {}
+    return {"residents": shown_count(residents), "by_channel": shown_counts(by_channel, alert.channels),
+            "by_language": shown_counts(by_language), "sms": {"segments": sms.segments, "encoding": sms.encoding},
+            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": is_costly(cost, settings.limits),
+            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent. "
+                    f"Counts under {SMALL_COUNT}, and costs made from them, are not shown exactly."}
+
+
+class AlertPreviews:
+    def __init__(self, *, previews: PreviewStore, resolver: TargetResolver, finder: LocationFinder, jobs: JobQueue,
+                 settings: AlertSettings, clock: Callable[[], float], new_id: Callable[[], str]) -> None:
+        self._previews = previews
+        self._resolver = resolver
+        self._finder = finder
+        self._jobs = jobs
+        self._settings = settings
+        self._clock = clock
+        self._new_id = new_id
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def _draft(self, officer: Officer, body: dict[str, Any], alert_id: str) -> Alert:
+        return draft_alert(officer, body, alert_id, self._now())
+
+    def preview(self, officer: Officer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """200 with the counts when they finish within the budget; else 202 and a preview id to poll."""
+        alert = self._draft(officer, body, "0" * 26)
+        target = self._resolver.resolve(officer, alert.target)
+        filters = Filters.of(body, footage_centre(target))
+        deadline = time.monotonic() + self._settings.preview_budget_seconds
+        try:
+            audience, _ = count_audience(self._finder, target, filters, deadline)
+        except OverBudget:
+            preview_id = self._new_id()
+            self._previews.create(preview_id, officer.organisation, officer.sub, body, utc_text(self._now()),
+                                  int(self._clock()) + PREVIEW_TTL_SECONDS)
+            self._jobs.put({"type": "preview", "preview_id": preview_id})
+            return 202, {"preview_id": preview_id, "status": "counting",
+                         "poll": f"/v1/alerts/preview/{preview_id}"}
+        return 200, {"status": "done", **preview_result(alert, audience, self._settings)}
+
+    def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
+        """The targeting worker's half of a slow preview: no budget, the same counts."""
+        alert = self._draft(officer, body, "0" * 26)
+        # The requester's reach was checked when they asked; the worker needs only the geometry.
+        target = self._resolver.geometry(officer.organisation, alert.target)
+        audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
+        self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
+
+    def count_slow_preview(self, preview_id: str) -> str:
+        preview = self._previews.get(preview_id)
+        if preview is None:
+            return "skipped: preview expired"
+        requester = Officer(sub=preview.requested_by, username="preview", organisation=preview.organisation,
+                            role=Role.ADMIN)  # the requester's limits were checked when they asked
+        self.finish_preview(preview_id, requester, json.loads(preview.request))
+        return "preview counted"
+
+    def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
+        item = self._previews.get(preview_id)
+        # The requester's own, or any of the force's for a whole-force officer: an area-limited officer must not read
+        # counts for targets beyond their areas.
+        mine = item is not None and (item.requested_by == officer.sub or officer.whole_organisation)
+        if item is None or item.organisation != officer.organisation or not mine:
+            raise HexwatchError("There is no such preview.", [FieldError("/preview_id", "not found")], 404,
+                                "NotFound")
+        result = json.loads(item.result) if item.result else {}
+        return {"preview_id": preview_id, "status": item.status, **result}
