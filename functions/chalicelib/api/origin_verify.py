@@ -27,7 +27,7 @@ from chalice import Chalice
 from chalice.app import Request, Response
 
 from .. import config
-from ..domain.errors import FieldError, forbidden
+from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..observability import logger
 from .http import VIEWER_IP_CONTEXT_KEY, error_response
 
@@ -78,6 +78,10 @@ def viewer_ip(header: str | None) -> str | None:
         return None
 
 
+class SecretUnreadable(Exception):
+    """The origin-verify secret could not be read while the check is required."""
+
+
 def _came_through_cloudfront(request: Request, load_values: SecretLoader, enforced: bool) -> bool:
     supplied = request.headers.get(HEADER)
     if not supplied:
@@ -86,7 +90,7 @@ def _came_through_cloudfront(request: Request, load_values: SecretLoader, enforc
         accepted = load_values()
     except Exception:
         if enforced:
-            raise  # fail closed: a 500 (logged), never a request let through unchecked
+            raise SecretUnreadable from None  # fail closed: never a request let through unchecked
         logger.warning("origin-verify secret unreadable; the request is treated as not from CloudFront")
         return False
     return matches(supplied, accepted)
@@ -97,7 +101,14 @@ def register_origin_verify(app: Chalice, load_values: SecretLoader = load_origin
     @app.middleware("http")
     def require_cloudfront(request: Request, get_response: Callable[[Request], Response]) -> Response:
         enforced = required()
-        if _came_through_cloudfront(request, load_values, enforced):
+        try:
+            came_through = _came_through_cloudfront(request, load_values, enforced)
+        except SecretUnreadable:
+            logger.exception("origin-verify secret unreadable; requests refused until it can be read")
+            return error_response(HexwatchError(
+                "The service cannot check where this request came from just now; try again in a minute.",
+                [FieldError("", "origin check unavailable")], 503, "ServiceUnavailable"))
+        if came_through:
             address = viewer_ip(request.headers.get(VIEWER_ADDRESS_HEADER))
             if address is not None and isinstance(request.context, dict):
                 request.context[VIEWER_IP_CONTEXT_KEY] = address
