@@ -18,7 +18,7 @@ from pathlib import Path
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 DELIVERY = ["chalicelib.services.fanout", "chalicelib.adapters.bulk_email", "chalicelib.adapters.voice",
-            "chalicelib.adapters.push", "chalicelib.adapters.alert_sms", "aws_lambda_powertools.utilities.batch"]
+            "chalicelib.adapters.push", "aws_lambda_powertools.utilities.batch"]
 
 PROBE = """
 import json, sys
