@@ -136,7 +136,7 @@ FUNCTIONS = [
         IDEMPOTENCY,
         send_to("TransactionalQueue", "TargetingQueue"),
         secrets("SigningKeysSecret", "ContactHashSecret", "OriginVerifySecret"),
-        push_endpoints("DeleteEndpoint"),
+        push_endpoints("DeleteEndpoint", "SetEndpointAttributes"),
         {"Effect": "Allow", "Action": ["sns:CreatePlatformEndpoint"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:app/*"}},
         {"Effect": "Allow", "Action": ["cognito-idp:AdminGetUser"], "Resource": _arn("OfficersUserPool")},

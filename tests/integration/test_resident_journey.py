@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from urllib.parse import unquote
 
@@ -147,6 +148,18 @@ def test_a_push_device_registers_an_sns_endpoint(api: ResidentApi) -> None:
     response = api.request("POST", "/v1/me/devices", session, {"platform": "fcm", "token": "f" * 40})
     assert response.status_code == 201
     me = json.loads(api.request("GET", "/v1/me", session).body)
+    assert me["devices"][0]["platform"] == "fcm" and "push" in me["reachable_channels"]
+
+
+def test_a_phone_handed_on_to_another_resident_registers_for_them_without_an_error(api: ResidentApi) -> None:
+    # SNS refuses a second endpoint for a token it knows with other attributes; the app takes the endpoint over.
+    token = uuid.uuid4().hex * 2
+    _, first = api.signed_up_and_verified(channels=["email", "push"])
+    assert api.request("POST", "/v1/me/devices", first, {"platform": "fcm", "token": token}).status_code == 201
+    _, second = api.signed_up_and_verified(channels=["email", "push"])
+    response = api.request("POST", "/v1/me/devices", second, {"platform": "fcm", "token": token})
+    assert response.status_code == 201, response.body
+    me = json.loads(api.request("GET", "/v1/me", second).body)
     assert me["devices"][0]["platform"] == "fcm" and "push" in me["reachable_channels"]
 
 

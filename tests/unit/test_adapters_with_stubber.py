@@ -7,11 +7,12 @@ from email import policy
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.geocoding import AmazonLocationGeocoder
 from chalicelib.adapters.ledger import DeliveryLedger, LedgerUnavailable
-from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
+from chalicelib.adapters.messaging import SesEmailSender, SnsPushRegistry, SnsSmsSender
 from chalicelib.adapters.models import SubscriberModel
 from chalicelib.adapters.residents_store import UNPROCESSED_PAUSES, ResidentStore, UnprocessedReads
 from chalicelib.domain.messages import welcome_email
@@ -176,3 +177,32 @@ def test_ledger_entries_a_busy_table_keeps_back_fail_the_message_instead_of_bein
         with pytest.raises(LedgerUnavailable):
             ledger.entries("A1", ["email#00#R0", "email#00#R1"])
         stub.assert_no_pending_responses()
+
+
+APP = "arn:aws:sns:eu-west-2:123456789012:app/GCM/hexwatch-fcm"
+HELD = "arn:aws:sns:eu-west-2:123456789012:endpoint/GCM/hexwatch-fcm/5f2e"
+
+
+def test_a_token_another_resident_registered_is_taken_over_not_an_error() -> None:
+    sns = boto3.client("sns", region_name="eu-west-2")
+    registry = SnsPushRegistry(sns, {"fcm": APP})
+    with Stubber(sns) as stub:
+        stub.add_client_error("create_platform_endpoint", "InvalidParameter", http_status_code=400,
+                              service_message=f"Invalid parameter: Token Reason: Endpoint {HELD} already exists "
+                                              "with the same Token, but different attributes.",
+                              expected_params={"PlatformApplicationArn": APP, "Token": "t" * 40,
+                                               "CustomUserData": "resident-2"})
+        stub.add_response("set_endpoint_attributes", {}, {"EndpointArn": HELD, "Attributes": {
+            "CustomUserData": "resident-2", "Enabled": "true"}})
+        assert registry.register("fcm", "t" * 40, "resident-2") == HELD
+        stub.assert_no_pending_responses()
+
+
+def test_any_other_refusal_of_a_token_is_raised() -> None:
+    sns = boto3.client("sns", region_name="eu-west-2")
+    registry = SnsPushRegistry(sns, {"fcm": APP})
+    with Stubber(sns) as stub:
+        stub.add_client_error("create_platform_endpoint", "InvalidParameter", http_status_code=400,
+                              service_message="Invalid parameter: Token Reason: malformed")
+        with pytest.raises(ClientError):
+            registry.register("fcm", "bad", "resident-2")

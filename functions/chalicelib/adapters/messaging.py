@@ -11,11 +11,14 @@ This module is loaded by every function, the API's included, so it imports nothi
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from ..domain.delivery import SendResult, SmsMessage
 from ..domain.messages import RenderedEmail
@@ -129,6 +132,9 @@ class SnsSmsSender:
         return send_each(messages, lambda message: self.publish(message.to, message.text), Provider.SNS_SMS)
 
 
+EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:aws[a-z-]*:sns:\S+) already exists with the same Token")
+
+
 class SnsPushRegistry:
     """Turns an app's device token into an SNS platform endpoint, when the platform application is configured."""
 
@@ -140,8 +146,19 @@ class SnsPushRegistry:
         application = self._platform_applications.get(platform)
         if not application:
             return None
-        response = self._client.create_platform_endpoint(PlatformApplicationArn=application, Token=token,
-                                                         CustomUserData=resident_id)
+        try:
+            response = self._client.create_platform_endpoint(PlatformApplicationArn=application, Token=token,
+                                                             CustomUserData=resident_id)
+        except ClientError as error:
+            # The device already has an endpoint, made for another resident (a shared or handed-on phone) or with
+            # other attributes: SNS names it in the message. The phone now belongs to this resident.
+            existing = EXISTING_ENDPOINT.search(str(error.response.get("Error", {}).get("Message", "")))
+            if error.response.get("Error", {}).get("Code") != "InvalidParameter" or existing is None:
+                raise
+            endpoint_arn = existing.group(1)
+            self._client.set_endpoint_attributes(EndpointArn=endpoint_arn, Attributes={
+                "CustomUserData": resident_id, "Enabled": "true"})
+            return endpoint_arn
         return str(response["EndpointArn"])
 
     def remove(self, endpoint_arn: str) -> None:
