@@ -52,7 +52,8 @@ GENEROUS_IP_LIMITS = {"signup.ip": [100_000, 3600], "verify.ip": [100_000, 3600]
 
 
 def stack_environment() -> dict[str, str]:
-    return {**os.environ, "HEXWATCH_RATE_LIMITS": json.dumps(GENEROUS_IP_LIMITS)}
+    # The origin header is enforced as deployed, whatever the developer's shell says (tests/e2e/test_origin_verify...).
+    return {**os.environ, "HEXWATCH_RATE_LIMITS": json.dumps(GENEROUS_IP_LIMITS), "HEXWATCH_ORIGIN_VERIFY": "required"}
 
 
 @pytest.fixture(scope="session")
