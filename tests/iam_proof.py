@@ -20,11 +20,12 @@ and recorded resource names (which carry each test's own prefix) are matched to 
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
+
+from infra import intrinsics
 
 REGION, ACCOUNT, PARTITION = "eu-west-2", "123456789012", "aws"
 PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION, "AWS::StackName": "hexwatch",
@@ -77,34 +78,7 @@ class Template:
 
     # --- intrinsics -------------------------------------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (key, argument), = value.items()
-            if key == "Ref":
-                return self.ref(argument)
-            if key == "Fn::GetAtt":
-                logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-                return self.attribute(logical, attribute)
-            if key == "Fn::Sub":
-                text, extra = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
-                return re.sub(r"\$\{([^}]+)\}", lambda m: str(self._sub_value(m.group(1), extra)), text)
-            if key == "Fn::Join":
-                separator, items = argument
-                return separator.join(str(self.resolve(item)) for item in items)
-            if key == "Fn::If":
-                return self.resolve(argument[1])
-        return {key: self.resolve(item) for key, item in value.items()}
-
-    def _sub_value(self, name: str, extra: dict[str, Any]) -> Any:
-        if name in extra:
-            return self.resolve(extra[name])
-        if "." in name:
-            logical, attribute = name.split(".", 1)
-            return self.attribute(logical, attribute)
-        return self.ref(name)
+        return intrinsics.resolve(value, self.ref, self.attribute)
 
     def ref(self, name: str) -> str:
         if name in PSEUDO:

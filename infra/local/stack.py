@@ -27,6 +27,7 @@ import boto3
 import yaml
 from botocore.exceptions import ClientError
 
+from infra import intrinsics
 from infra.local.emulator import REGION
 
 LOG = logging.getLogger(__name__)
@@ -56,24 +57,8 @@ class DeployContext:
         return self._clients[service]
 
     def resolve(self, value: Any) -> Any:
-        """Evaluate the long-form intrinsics the template uses (Ref, Fn::Sub, Fn::GetAtt, Fn::Join)."""
-        if isinstance(value, list):
-            return [self.resolve(item) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                return self._ref(str(arg))
-            if key == "Fn::Sub":
-                return self._sub(arg)
-            if key == "Fn::GetAtt":
-                logical, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
-                return self.attributes.get(logical, {})[attribute]
-            if key == "Fn::Join":
-                separator, items = arg
-                return str(separator).join(str(item) for item in self.resolve(items))
-        return {key: self.resolve(item) for key, item in value.items()}
+        """Evaluate the long-form intrinsics the template uses, from what has been deployed so far."""
+        return intrinsics.resolve(value, self._ref, lambda logical, attribute: self.attributes[logical][attribute])
 
     def _ref(self, name: str) -> str:
         pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}
@@ -82,20 +67,6 @@ class DeployContext:
         if name in self.parameters:
             return self.parameters[name]
         return self.physical_ids[name]
-
-    def _sub(self, arg: Any) -> str:
-        template, variables = (arg[0], arg[1]) if isinstance(arg, list) else (arg, {})
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in variables:
-                return str(self.resolve(variables[name]))
-            if "." in name:
-                logical, attribute = name.split(".", 1)
-                return self.attributes[logical][attribute]
-            return self._ref(name)
-
-        return re.sub(r"\$\{([^}!]+)\}", replace, str(template))
 
 
 Creator = Callable[[DeployContext, str, dict[str, Any]], str]
