@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import boto3
 
+from infra.deployment_args import add_deployment_arguments
+
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Services
     from chalicelib.domain.contacts import Contact, ContactHasher
@@ -50,7 +52,6 @@ FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
 
 ERASED, NOT_FOUND, REFUSED, INCOMPLETE = 0, 1, 2, 3
 CONFIRMATION_WORD = "erase"
-DEFAULT_REGION = "eu-west-2"
 # What the command points the app's wiring at for its run, and puts back afterwards (main() may run in-process).
 WIRING_ENV = ("HEXWATCH_PREFIX", "HEXWATCH_SMS_COUNTRIES", "AWS_REGION", "AWS_DEFAULT_REGION")
 
@@ -329,10 +330,7 @@ def run(services: Services, prefix: str, args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     parsing = argparse.ArgumentParser(prog="python -m infra.erase_resident", description=__doc__,
                                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    parsing.add_argument("--prefix", required=True, help="the deployment's resource prefix (the template's Prefix)")
-    parsing.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                         or DEFAULT_REGION, help=f"the deployment's region (default: the environment's, else "
-                                                 f"{DEFAULT_REGION})")
+    add_deployment_arguments(parsing)
     parsing.add_argument("--sms-countries", help="the deployment's HEXWATCH_SMS_COUNTRIES, if not GB "
                                                  "(numbers elsewhere are refused, as at signup)")
     who = parsing.add_mutually_exclusive_group(required=True)

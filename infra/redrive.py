@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +47,8 @@ from typing import Any, Protocol
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from infra.deployment_args import add_deployment_arguments
+
 FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
 if FUNCTIONS_DIR not in sys.path:
     sys.path.insert(0, FUNCTIONS_DIR)
@@ -55,7 +56,6 @@ if FUNCTIONS_DIR not in sys.path:
 from chalicelib import config  # noqa: E402  (the queue suffixes the functions use, never a copy of them)
 
 DONE, NOT_MOVED, REFUSED = 0, 1, 2
-DEFAULT_REGION = "eu-west-2"
 # The queues with a RedrivePolicy in infra/resources.yaml, by the suffix the operator names them with.
 QUEUES = (config.TRANSACTIONAL_QUEUE, config.TARGETING_QUEUE, *config.DELIVERY_QUEUES.values())
 EVENT_HANDLERS_DLQ = "event-handlers-dlq"
@@ -400,10 +400,7 @@ def suffix_of(given: str, prefix: str) -> str:
 def parser() -> argparse.ArgumentParser:
     parsing = argparse.ArgumentParser(prog="python -m infra.redrive", description=__doc__,
                                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    parsing.add_argument("--prefix", required=True, help="the deployment's resource prefix (the template's Prefix)")
-    parsing.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-                         or DEFAULT_REGION, help=f"the deployment's region (default: the environment's, else "
-                                                 f"{DEFAULT_REGION})")
+    add_deployment_arguments(parsing)
     which = parsing.add_mutually_exclusive_group(required=True)
     which.add_argument("--queue", action="append", metavar="QUEUE",
                        help=f"a source queue whose DLQ to redrive (repeatable): {', '.join(QUEUES)}")
