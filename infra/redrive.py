@@ -117,6 +117,11 @@ class Outcome:
     def ok(self) -> bool:
         return not self.failed and not self.duplicated and not self.error
 
+    @property
+    def handled(self) -> int:
+        """Every message this run took off the DLQ or tried to: what --max counts."""
+        return self.moved + self.failed + self.duplicated
+
 
 class Redrive(Protocol):
     """One way of moving a DLQ's messages back to their source queue."""
@@ -188,6 +193,13 @@ class MessageMoveTask:
         return None
 
 
+def refused_whole_batch(error: ClientError) -> bool:
+    """A 4xx other than throttling: SQS looked at the batch and took none of it."""
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 500)
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return status < 500 and status != 429 and "Throttl" not in code
+
+
 class ReceiveSendDelete:
     """Receive from the DLQ, send to the source queue, and delete from the DLQ only what was sent.
 
@@ -205,8 +217,8 @@ class ReceiveSendDelete:
     def move(self, pair: Pair, limit: int | None) -> Outcome:
         outcome = Outcome()
         seen: set[str] = set()
-        while limit is None or outcome.moved + outcome.failed < limit:
-            wanted = SQS_BATCH if limit is None else min(SQS_BATCH, limit - outcome.moved - outcome.failed)
+        while limit is None or outcome.handled < limit:
+            wanted = SQS_BATCH if limit is None else min(SQS_BATCH, limit - outcome.handled)
             try:
                 messages = self.sqs.receive_message(
                     QueueUrl=pair.dlq_url, MaxNumberOfMessages=wanted, MessageAttributeNames=["All"],
@@ -229,13 +241,19 @@ class ReceiveSendDelete:
         return outcome
 
     def copy(self, pair: Pair, batch: list[dict[str, Any]], outcome: Outcome) -> None:
+        """Sends `batch` to the source queue and deletes from the DLQ only what SQS says it took."""
         by_id = {str(index): message for index, message in enumerate(batch)}
         entries = [entry(index, message) for index, message in by_id.items()]
         try:
             answer = self.sqs.send_message_batch(QueueUrl=pair.url, Entries=entries)
-        except ClientError:
-            # SQS answered that it took none of the batch, which one bad message (too large for the source queue,
-            # say) is enough for: sending each alone again cannot duplicate, and moves all the others.
+        except ClientError as error:
+            if not refused_whole_batch(error):
+                # Throttled or a server error after botocore's retries: SQS may have taken the batch, so, as with no
+                # answer at all, nothing is deleted and nothing sent again; the messages wait for the next run.
+                outcome.failed += len(batch)
+                return
+            # SQS refused the whole batch, which one bad message (too large for the source queue, say) is enough
+            # for: sending each alone again cannot duplicate, and moves all the others.
             if len(batch) == 1:
                 outcome.failed += 1
             else:

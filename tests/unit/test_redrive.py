@@ -296,6 +296,20 @@ def test_copy_sends_each_alone_after_a_refused_batch_and_deletes_those_taken() -
     assert (outcome.moved, outcome.failed) == (1, 1)
 
 
+def test_copy_sends_nothing_again_after_a_throttled_or_failed_batch() -> None:
+    # SQS may have taken a batch it answered 5xx or throttled to: sending each again could put them in twice.
+    client = sqs_client()
+    with Stubber(client) as stub:
+        expect_receive(stub, [received(0), received(1)])
+        stub.add_client_error("send_message_batch", "RequestThrottled", "slow down", http_status_code=403)
+        expect_receive(stub, [received(2)])
+        stub.add_client_error("send_message_batch", "InternalError", "try again", http_status_code=500)
+        expect_receive(stub, [])
+        outcome = redrive.ReceiveSendDelete(client).move(pair(), None)
+        stub.assert_no_pending_responses()
+    assert (outcome.moved, outcome.failed, outcome.duplicated) == (0, 3, 0)
+
+
 def test_copy_counts_a_sent_message_it_could_not_delete_as_duplicated() -> None:
     client = sqs_client()
     with Stubber(client) as stub:

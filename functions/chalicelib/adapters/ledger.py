@@ -381,9 +381,6 @@ class DeliveryLedger:
         update.pop("TableName")
         self._call("update_item", TableName=self._table, **update)
 
-    def mark_bounced(self, alert_id: str, key: str) -> bool:
-        return self.settle(alert_id, key, BOUNCED) == BOUNCED
-
     # --- receipts --------------------------------------------------------------------------------------------------
 
     def pointer(self, channel: str, provider_id: str) -> tuple[str, str] | None:

@@ -25,6 +25,7 @@ import base64
 import binascii
 import gzip
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -223,7 +224,7 @@ def decode_logs_payload(event: Any) -> dict[str, Any] | None:
         return None
     try:
         decoded = json.loads(gzip.decompress(base64.b64decode(data, validate=True)))
-    except (binascii.Error, OSError, EOFError, ValueError):
+    except (binascii.Error, OSError, EOFError, ValueError, zlib.error):
         return None
     return decoded if isinstance(decoded, dict) else None
 
@@ -264,7 +265,8 @@ def parse_sms_logs(event: Any) -> SmsLogBatch | None:
         return SmsLogBatch([], 0, control=True)
     receipts: list[ProviderReceipt] = []
     unreadable = 0
-    for log_event in payload.get("logEvents") or []:
+    log_events = payload.get("logEvents")
+    for log_event in log_events if isinstance(log_events, list) else []:
         receipt = parse_sms_delivery_record(log_event.get("message") if isinstance(log_event, Mapping) else None)
         if receipt is None:
             unreadable += 1

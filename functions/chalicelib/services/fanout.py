@@ -50,7 +50,7 @@ from ..domain.alert_messages import (
     voice_text,
 )
 from ..domain.alerts import Alert, Status, utc_text
-from ..domain.audience import LEDGER_BUCKETS, Audience, Filters, ledger_key
+from ..domain.audience import LEDGER_BUCKETS, Audience, Filters
 from ..domain.contacts import ContactKind
 from ..domain.costs import call_minutes, estimate, is_costly
 from ..domain.coverage import cover
@@ -491,11 +491,6 @@ class Fanout:
                 combined.append(SendResult(entry.key, Outcome.PERMANENT,
                                            error=results[0].error if results else "no-device"))
         return combined
-
-    def mark_bounced(self, alert_id: str, contact_hash: str) -> bool:
-        """An alert email that bounced: its ledger entry (found through the contact's owner) becomes bounced."""
-        owner = self._residents.contact_owner(contact_hash)
-        return owner is not None and self._ledger.mark_bounced(alert_id, ledger_key("email", owner.resident_id))
 
     def _check_finished(self, job: dict[str, Any]) -> None:
         """The alert becomes sent once every release job ran and every released recipient has an outcome."""

@@ -29,8 +29,6 @@ def watch_sending(event: CloudWatchEvent) -> None:
     stuck = sending_watch().stuck()
     # Emitted every run, zero included, so that the alarm (AlertsStuckSending >= 1) sees the metric recover.
     metrics.add_metric(name="AlertsStuckSending", unit="Count", value=len(stuck))
-    # Flushed here: in Lambda this function's module is the handler, so the app's metrics middleware never wraps it.
-    metrics.flush_metrics()
     for alert in stuck:
         logger.warning("alert stuck in sending", extra={"organisation": alert.organisation, "alert_id": alert.alert_id,
                                                           "sending_for_seconds": alert.sending_for_seconds})
