@@ -7,7 +7,7 @@ import re
 from chalice import Blueprint
 from chalice.app import Response
 
-from ..bootstrap import alert_service, receipts
+from ..bootstrap import alert_service
 from ..domain.errors import FieldError, HexwatchError, invalid
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_officer, officer_authorizer
@@ -76,9 +76,7 @@ def cancel_alert(alert_id: str) -> Response:
 @alerts_api.route("/v1/alerts/{alert_id}", methods=["GET"], authorizer=officer_authorizer)
 @handles_errors
 def read_alert(alert_id: str) -> Response:
-    shown = alert_service().read(current_officer(alerts_api.current_request), _alert_id(alert_id))
-    # Each channel's progress also says how many the provider reported delivered (services/receipts.py).
-    return json_response(receipts().with_delivered(shown))
+    return json_response(alert_service().read(current_officer(alerts_api.current_request), _alert_id(alert_id)))
 
 
 @alerts_api.route("/v1/alerts", methods=["GET"], authorizer=officer_authorizer)

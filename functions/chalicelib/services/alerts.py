@@ -19,6 +19,7 @@ from ..adapters.alerts_store import AlertStore, PreviewStore
 from ..adapters.ledger import (
     BOUNCED,
     CANCELLED,
+    DELIVERED,
     FAILED,
     SENT,
     SUPPRESSED,
@@ -230,7 +231,8 @@ def audience_view(counts: dict[str, Any], channels: list[str] | tuple[str, ...] 
 
 
 def progress_view(counts: dict[str, Any], tally: dict[str, int], channels: list[str]) -> dict[str, Any]:
-    """Per channel: queued (released, not finished), sent, failed, bounced, unconfirmed, suppressed, cancelled."""
+    """Per channel: queued (released, not finished), sent, delivered (the provider says it arrived:
+    services/receipts.py), failed, bounced, unconfirmed, suppressed, cancelled."""
     progress = {}
     for channel in channels:
         def get(state: str, channel: str = channel) -> int:
@@ -241,5 +243,5 @@ def progress_view(counts: dict[str, Any], tally: dict[str, int], channels: list[
         progress[channel] = {"queued": max(0, released - finished), "sent": get(SENT) - get(BOUNCED),
                              "failed": get(FAILED), "bounced": get(BOUNCED), "unconfirmed": get(UNCONFIRMED),
                              "suppressed": get(SUPPRESSED) + int(counts.get(f"sup_{channel}", 0)),
-                             "cancelled": get(CANCELLED)}
+                             "cancelled": get(CANCELLED), "delivered": max(0, get(DELIVERED))}
     return progress

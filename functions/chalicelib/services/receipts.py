@@ -126,19 +126,6 @@ class ReceiptService:
 
     # --- the officer's progress ----------------------------------------------------------------------------------
 
-    def delivered(self, alert_id: str, channels: Iterable[str]) -> dict[str, int]:
-        tally = self._ledger.tally(alert_id)
-        return {channel: max(0, int(tally.get(f"{channel}_{DELIVERED}", 0))) for channel in channels}
-
-    def with_delivered(self, shown: dict[str, Any]) -> dict[str, Any]:
-        """An alert as the officer reads it, with `delivered` (the provider says it arrived) in each channel's
-        progress."""
-        progress = shown.get("progress")
-        if isinstance(progress, dict) and shown.get("id"):
-            for channel, count in self.delivered(str(shown["id"]), list(progress)).items():
-                progress[channel]["delivered"] = count
-        return shown
-
     def _settle(self, alert_id: str, key: str, state: str, provider_id: str | None, detail: str) -> str:
         result = self._ledger.settle(alert_id, key, state, provider_id, detail)
         if result == CLAIMED:
