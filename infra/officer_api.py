@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from infra.local.token import id_token
+from infra.local.token import TokenError, read_state, token_from_state
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser, token_help: str) -> None:
@@ -32,13 +32,11 @@ def connection(parser: argparse.ArgumentParser, args: argparse.Namespace) -> tup
 
 def local_credentials(state_file: Path, username: str) -> tuple[str, str]:
     """The local stack's API and a fresh token of one of its demo users (password and TOTP from the state file)."""
-    state = json.loads(state_file.read_text(encoding="utf-8"))
-    user = next((u for u in state["users"] if u["username"] == username), None)
-    if user is None:
-        raise SystemExit(f"{username} is not a demo user of the stack in {state_file}")
-    token = id_token(state["endpoint"], state["region"], state["user_pool_id"], state["user_pool_client_id"],
-                     user["username"], user["password"], totp_secret=user["totp_secret"])
-    return state["site_url"], token
+    try:
+        state = read_state(state_file)
+        return state["site_url"], token_from_state(state, username)
+    except TokenError as error:
+        raise SystemExit(f"{error} ({state_file})") from None
 
 
 def call(api: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
