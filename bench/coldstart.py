@@ -59,7 +59,7 @@ GOAL_RATIO = 1.5
 # Distribution name -> import name, for the floor; Chalice is the framework the app runs in.
 IMPORT_NAMES = {"aws-lambda-powertools": "aws_lambda_powertools", "pyjwt": "jwt", "python-ulid": "ulid"}
 # What the API function should not load: the delivery side (fan-out, channel adapters, batch processing) and X-Ray.
-DELIVERY_MODULES = ["chalicelib.services.fanout", "chalicelib.adapters.bulk_email", "chalicelib.adapters.voice",
+DELIVERY_MODULES = ["chalicelib.services.pipeline", "chalicelib.adapters.bulk_email", "chalicelib.adapters.voice",
                     "chalicelib.adapters.push"]
 WATCHED = [*DELIVERY_MODULES, "aws_xray_sdk.core", "aws_lambda_powertools.utilities.batch",
            "aws_lambda_powertools.utilities.idempotency"]

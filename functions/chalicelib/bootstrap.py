@@ -36,7 +36,7 @@ from .services.transactional import Links, TransactionalSender
 if TYPE_CHECKING:
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
-    from .services.fanout import Channels, Fanout
+    from .services.pipeline import Channels, Pipeline
     from .services.receipts import ReceiptService
     from .services.registry import RegistryService
     from .services.sending_watch import SendingWatch
@@ -185,7 +185,7 @@ def _channels(prefix: str) -> Channels:
     from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
     from .adapters.push import SnsPushSender
     from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
-    from .services.fanout import Channels
+    from .services.pipeline import Channels
 
     sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
     sesv2, sns = boto3.client("sesv2"), boto3.client("sns")
@@ -225,23 +225,24 @@ def receipts() -> ReceiptService:
 
 
 @cache
-def fanout() -> Fanout:
+def fanout() -> Pipeline:
+    """The delivery pipeline (services/pipeline/), for the targeting and delivery workers."""
     from .adapters.alerts_store import AlertStore
-    from .services.fanout import Fanout
+    from .services.pipeline import PARK_DELAY_SECONDS, Pipeline
     from .services.targets import TargetResolver
 
     prefix = bound_tables()
     wired = services()
     sqs = boto3.client("sqs")
     sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
-    return Fanout(
+    return Pipeline(
         store=AlertStore(), resolver=TargetResolver(), index=LocationIndex(), ledger=_ledger(prefix),
         residents=wired.store, suppressions=wired.suppressions, signer=wired.signer,
         targeting_jobs=SqsJobQueue(sqs, config.resource_name(config.TARGETING_QUEUE, prefix)),
         delivery_queues={channel: SqsJobQueue(sqs, config.resource_name(queue, prefix))
                          for channel, queue in config.DELIVERY_QUEUES.items()},
         channels=_channels(prefix), settings=_alert_settings(), reply_domain=sender.partition("@")[2] or None,
-        clock=time.time)
+        clock=time.time, park_delay_seconds=int(os.environ.get(config.PARK_DELAY_ENV) or PARK_DELAY_SECONDS))
 
 
 @cache

@@ -26,6 +26,7 @@ EMAIL_ADAPTER_ENV = "HEXWATCH_BULK_EMAIL"  # "sesv2-bulk" (production) or "sesv2
 VOICE_ORIGINATION_ENV = "HEXWATCH_VOICE_ORIGINATION"  # the phone number or pool that voice calls come from
 ORGANISATIONS_ENV = "HEXWATCH_ORGANISATIONS"  # JSON: {"<org id>": {"name": ..., "reply_domain": ...}}
 SEND_LIMITS_ENV = "HEXWATCH_SEND_LIMITS"  # JSON: over these a supervisor must approve (see domain/costs.py)
+PARK_DELAY_ENV = "HEXWATCH_PARK_DELAY_SECONDS"  # how long a provider's quota or pause parks a message (default 900)
 CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery functions' timeout (default 900)
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
 SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)

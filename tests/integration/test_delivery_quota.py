@@ -1,5 +1,6 @@
-"""A provider that may not send for now (quota, adapters/provider_errors.py) loses nobody: until the pipeline parks
-such an alert, its recipients are retried like a throttled provider's, never recorded as failed."""
+"""A provider that may not send for now (quota, adapters/provider_errors.py) loses nobody and burns no retries: the
+delivery stage parks the message (a delayed retry), shows the alert `paused` with the provider's reason, and the alert
+resumes by itself and reaches `sent` once the provider accepts again. Nothing ends in a dead-letter queue."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 
 
 @pytest.fixture
-def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
+def stack(emulator, fresh_stack, monkeypatch) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HEXWATCH_PARK_DELAY_SECONDS", "2")  # 900 s in production: SQS's longest delay
     yield from serving_alert_stack(emulator, fresh_stack)
 
 
@@ -44,3 +46,9 @@ def test_an_alert_sent_while_ses_sending_is_paused_reaches_everyone_once_when_it
     shown = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)
     assert shown["status"] == "sent" and shown["progress"]["email"]["failed"] == 0
     assert stack.dead_letters() == 0
+    moves = [(m["from"], m["to"], m.get("reason")) for m in shown["history"] if m["by"] == "system"]
+    assert ("sending", "paused", "SendingPausedException") in moves
+    assert moves[-2:] == [("paused", "sending", None), ("sending", "sent", None)]
+    actions = [entry["action"] for entry in shown["audit"]]
+    assert "pause" in actions and "resume" in actions
+

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.services.alerts import audience_view
+from chalicelib.domain.progress import Progress, audience_view
 from tests.conftest import SENDER, SITE_URL
 from tests.integration.alert_helpers import STAFFORD, AlertStack, alert_body, module_alert_stack, offset
 
@@ -127,7 +127,8 @@ def test_a_preview_reaching_3_residents_says_fewer_than_5(stack: AlertStack) -> 
 
 
 def test_an_alerts_frozen_audience_hides_counts_under_5() -> None:
-    counts = {"shards_total": 1, "done_shards": {"0"}, "aud_email": 3, "aud_sms": 12, "sup_email": 1}
-    view = audience_view(counts, ["email", "sms", "push"])
+    progress = Progress(shards_total=1, shards_done=frozenset({"0"}), audience={"email": 3, "sms": 12},
+                        suppressed={"email": 1})
+    view = audience_view(progress, ["email", "sms", "push"])
     assert view["by_channel"] == {"email": FEWER, "push": FEWER, "sms": 12}
     assert view["suppressed"] == {"email": FEWER}

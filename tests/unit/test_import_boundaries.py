@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-DELIVERY = ["chalicelib.services.fanout", "chalicelib.adapters.bulk_email", "chalicelib.adapters.voice",
+DELIVERY = ["chalicelib.services.pipeline", "chalicelib.adapters.bulk_email", "chalicelib.adapters.voice",
             "chalicelib.adapters.push", "aws_lambda_powertools.utilities.batch"]
 
 PROBE = """

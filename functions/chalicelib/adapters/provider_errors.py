@@ -9,7 +9,7 @@ SendBulkEmail), plus `COMMON`, the errors AWS documents for every API:
 - THROTTLED: retryable, and the account is being pushed back, not this one request: later requests in the same batch
   would be refused too, so the adapters stop the batch (`ProviderError.pushback`).
 - QUOTA: the account may not send at all for now (sending paused, daily quota or spend limit reached). Retrying in
-  seconds does not help; the callers still treat it like retryable (services/fanout.py says why).
+  seconds does not help; the delivery stage parks it (services/pipeline/deliver.py).
 - PERMANENT: the same request would be refused the same way (a refused parameter, a disabled endpoint).
 
 A code the table does not know is sorted by its HTTP status: 429 and 503 are throttling, other 5xx retryable, anything

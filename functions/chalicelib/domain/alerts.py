@@ -25,6 +25,7 @@ class Status(StrEnum):
     PENDING_APPROVAL = "pending_approval"
     SCHEDULED = "scheduled"
     SENDING = "sending"
+    PAUSED = "paused"  # the provider refused for quota or a sending pause: retried later, nothing lost
     SENT = "sent"
     CANCELLED = "cancelled"
 
@@ -35,7 +36,9 @@ TRANSITIONS: dict[Status, set[Status]] = {
     Status.PENDING_APPROVAL: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
     Status.SCHEDULED: {Status.SENDING, Status.CANCELLED},
     # Cancelling while sending stops what is not yet sent; a send found to be costly once targeted waits for approval.
-    Status.SENDING: {Status.SENT, Status.CANCELLED, Status.PENDING_APPROVAL},
+    Status.SENDING: {Status.SENT, Status.CANCELLED, Status.PENDING_APPROVAL, Status.PAUSED},
+    # Paused by the provider (sending paused, daily quota): it resumes by itself when a later try goes through.
+    Status.PAUSED: {Status.SENDING, Status.SENT, Status.CANCELLED},
     Status.SENT: set(),
     Status.CANCELLED: set(),
 }
@@ -85,12 +88,15 @@ class Alert:
     # (domain/scope.py); the worker sends to nobody outside it, whatever the target says.
     frozen_scope: str | None = None
 
-    def move(self, to: Status, by: str, at: datetime) -> None:
+    def move(self, to: Status, by: str, at: datetime, reason: str | None = None) -> None:
         if to not in TRANSITIONS[self.status]:
             raise HexwatchError(f"A {self.status.value} alert cannot become {to.value}.",
                                 [FieldError("/status", f"cannot go from {self.status.value} to {to.value}")],
                                 409, "Conflict")
-        self.history.append({"from": self.status.value, "to": to.value, "by": by, "at": utc_text(at)})
+        moved = {"from": self.status.value, "to": to.value, "by": by, "at": utc_text(at)}
+        if reason:
+            moved["reason"] = reason  # why the system moved it, e.g. the provider's quota error code
+        self.history.append(moved)
         self.status = to
 
 

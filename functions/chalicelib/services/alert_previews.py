@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..adapters.alerts_store import PreviewStore
 from ..domain import alerts as alert_rules
-from ..domain.alert_messages import sms_text, voice_text
 from ..domain.alerts import Alert, Source, utc_text
 from ..domain.audience import Audience, Filters
-from ..domain.costs import call_minutes, estimate, is_costly
 from ..domain.coverage import Target
 from ..domain.errors import FieldError, HexwatchError
 from ..domain.officers import Officer, Role
+from ..domain.send_cost import check_cost
 from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
-from ..domain.sms import describe
 from .targeting import LocationFinder, TargetingStats
 from .targets import TargetResolver, footage_centre
 
@@ -59,17 +57,14 @@ def count_audience(finder: LocationFinder, target: Target, filters: Filters, dea
 
 def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) -> dict[str, Any]:
     by_channel = audience.by_channel()
-    language = next(iter(alert.content))
-    name = settings.sender_name(alert.source.organisation)
-    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
-    minutes = call_minutes(voice_text(alert, language, name), settings.limits)
-    cost = estimate(by_channel, sms.segments, minutes, settings.limits)
+    checked = check_cost(alert, by_channel, settings)
+    sms, cost = checked.sms, checked.estimate
     residents = audience.residents()
     # Below SMALL_COUNT residents even a language's presence would tell something: none are listed then.
     by_language = audience.by_language() if residents >= SMALL_COUNT else {}
     return {"residents": shown_count(residents), "by_channel": shown_counts(by_channel, alert.channels),
             "by_language": shown_counts(by_language), "sms": {"segments": sms.segments, "encoding": sms.encoding},
-            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": is_costly(cost, settings.limits),
+            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": checked.costly,
             "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent. "
                     f"Counts under {SMALL_COUNT}, and costs made from them, are not shown exactly."}
 

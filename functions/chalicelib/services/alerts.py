@@ -1,7 +1,7 @@
 """Officers' alerts: create, preview, send, approve, cancel, read and list. Targeting and delivery run in workers.
 
 Every create, send, approve and cancel is written to the audit log. A send never targets inside the request: it
-moves the alert on and queues a plan job for the targeting worker (services/fanout.py).
+moves the alert on and queues a plan job for the targeting worker (services/pipeline/).
 """
 
 from __future__ import annotations
@@ -16,23 +16,15 @@ from typing import Any
 from ulid import ULID
 
 from ..adapters.alerts_store import AlertStore, PreviewStore
-from ..adapters.ledger import (
-    BOUNCED,
-    CANCELLED,
-    DELIVERED,
-    FAILED,
-    SENT,
-    SUPPRESSED,
-    UNCONFIRMED,
-    DeliveryLedger,
-)
+from ..adapters.ledger import DeliveryLedger
 from ..domain import alerts as alert_rules
 from ..domain.alert_messages import AlertLinks
 from ..domain.alerts import Alert, Status, utc_text
 from ..domain.costs import SendLimits
 from ..domain.errors import FieldError, HexwatchError, forbidden
+from ..domain.jobs import PlanJob
 from ..domain.officers import Officer, Role, can_approve
-from ..domain.small_counts import shown_counts
+from ..domain.progress import Progress, audience_view, progress_view
 from .alert_previews import AlertPreviews, JobQueue, draft_alert
 from .alert_rendering import check_renderings
 from .targeting import LocationFinder
@@ -140,14 +132,14 @@ class AlertService:
                                 "Conflict")
         reach = self._resolver.reach(officer)
         reach.check(alert.target)
-        counts = self._ledger.targeting(alert.id)
-        costly = bool(counts.get("costly"))
+        progress = Progress.from_item(self._ledger.targeting(alert.id))
+        costly = progress.costly
         now = self._now()
         alert_rules.approve(officer, alert, costly, now)
         # What reaches residents is what both the sender and the approver may reach.
         alert.frozen_scope = reach.freeze(alert.target, alert.frozen_scope)
         self._store.save(alert, item, utc_text(now))
-        self._audit(officer, alert, "approve", _audience_size(counts))
+        self._audit(officer, alert, "approve", progress.audience_size)
         self._queue_plan(alert, now)
         return alert_rules.view(alert)
 
@@ -172,9 +164,9 @@ class AlertService:
         alert, _ = self._load(officer, alert_id)
         self._resolver.reach(officer).check(alert.target)
         shown = alert_rules.view(alert)
-        counts = self._ledger.targeting(alert.id)
-        shown["audience"] = audience_view(counts, alert.channels)
-        shown["progress"] = progress_view(counts, self._ledger.tally(alert.id), alert.channels)
+        progress = Progress.from_item(self._ledger.targeting(alert.id))
+        shown["audience"] = audience_view(progress, alert.channels)
+        shown["progress"] = progress_view(progress, self._ledger.tally(alert.id), alert.channels)
         shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
         return shown
 
@@ -182,7 +174,7 @@ class AlertService:
         """What anyone with the link may read of an alert once it is being sent: the words, the reference and the
         contact, never the audience, the area or who wrote it."""
         found = self._store.get(organisation, alert_id)
-        if found is None or found[0].status not in (Status.SENDING, Status.SENT):
+        if found is None or found[0].status not in (Status.SENDING, Status.PAUSED, Status.SENT):
             raise not_found(alert_id)
         alert = found[0]
         return {"id": alert.id, "from": self._settings.sender_name(organisation), "category": alert.category,
@@ -209,39 +201,4 @@ class AlertService:
 
 
 def plan_job(alert: Alert) -> dict[str, Any]:
-    return {"type": "plan", "organisation": alert.source.organisation, "alert_id": alert.id}
-
-
-def _audience_size(counts: dict[str, Any]) -> int | None:
-    sizes = [int(v) for k, v in counts.items() if k.startswith("aud_")]
-    return sum(sizes) if sizes else None
-
-
-def audience_view(counts: dict[str, Any], channels: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """The frozen audience by channel, counts under SMALL_COUNT shown as "fewer than 5" (domain/small_counts.py)."""
-    if not counts:
-        return {"status": "not targeted yet"}
-    total, done = int(counts.get("shards_total", 0)), len(counts.get("done_shards", ()))
-    return {"status": "frozen" if total and done >= total else "targeting",
-            "shards": {"total": total, "done": done},
-            "by_channel": shown_counts({k.removeprefix("aud_"): int(v) for k, v in counts.items()
-                                        if k.startswith("aud_")}, channels),
-            "suppressed": shown_counts({k.removeprefix("sup_"): int(v) for k, v in counts.items()
-                                        if k.startswith("sup_")})}
-
-
-def progress_view(counts: dict[str, Any], tally: dict[str, int], channels: list[str]) -> dict[str, Any]:
-    """Per channel: queued (released, not finished), sent, delivered (the provider says it arrived:
-    services/receipts.py), failed, bounced, unconfirmed, suppressed, cancelled."""
-    progress = {}
-    for channel in channels:
-        def get(state: str, channel: str = channel) -> int:
-            return int(tally.get(f"{channel}_{state}", 0))
-
-        released = int(counts.get(f"rel_{channel}", 0))
-        finished = get(SENT) + get(FAILED) + get(UNCONFIRMED) + get(SUPPRESSED) + get(CANCELLED)
-        progress[channel] = {"queued": max(0, released - finished), "sent": get(SENT) - get(BOUNCED),
-                             "failed": get(FAILED), "bounced": get(BOUNCED), "unconfirmed": get(UNCONFIRMED),
-                             "suppressed": get(SUPPRESSED) + int(counts.get(f"sup_{channel}", 0)),
-                             "cancelled": get(CANCELLED), "delivered": max(0, get(DELIVERED))}
-    return progress
+    return PlanJob(alert.source.organisation, alert.id).message()

@@ -3,7 +3,7 @@
 Each SQS message is guarded by Powertools idempotency on its message id (a redelivered message that completed does
 nothing), and failures are reported per record through `BatchProcessor`, so only the failed message comes back,
 after the queue's visibility timeout: that is the backoff for throttled providers. Inside a delivery message, the
-ledger's claims keep any one recipient from being sent twice (services/fanout.py).
+ledger's claims keep any one recipient from being sent twice (services/pipeline/deliver.py).
 """
 
 from __future__ import annotations
@@ -48,16 +48,8 @@ def _remaining(context: Any) -> Callable[[], int]:
 def _target(record: dict[str, Any], context: Any = None) -> str:
     job = json.loads(record["body"])
     kind = job.get("type")
-    if kind == "plan":
-        outcome = fanout().plan(job)
-    elif kind == "shard":
-        outcome = fanout().shard(job, _remaining(context))
-    elif kind == "release":
-        outcome = fanout().release(job)
-    elif kind == "preview":
-        outcome = alert_service().count_slow_preview(str(job["preview_id"]))
-    else:
-        raise ValueError(f"unknown targeting job {kind!r}")
+    outcome = fanout().target(job, _remaining(context), lambda preview_id: alert_service().count_slow_preview(
+        preview_id))
     logger.info("targeting job done", extra={"job_type": kind, "alert_id": job.get("alert_id"), "outcome": outcome})
     return outcome
 
@@ -83,7 +75,7 @@ def _once(function: Callable[..., str], persistence: BasePersistenceLayer) -> Ca
 def _process(event: SQSEvent, function: Callable[..., str]) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
-    from ..services.fanout import RetryLater
+    from ..services.pipeline import RetryLater
 
     _idempotency().register_lambda_context(event.context)  # type: ignore[arg-type]
     guarded = _once(function, services().idempotency)

@@ -1,0 +1,148 @@
+"""The pipeline's jobs, typed: what one SQS message asks a stage to do. Pure: no AWS here.
+
+Each job knows its own message (`message()`), and `targeting_job` / `delivery_job` read one back, refusing anything
+else with ValueError (the worker reports the record as failed). The message shapes are the ones the queues have
+always carried, so messages already in flight, or moved back from a dead-letter queue, still parse.
+
+Jobs carry ids, ledger keys and H3 key ranges, never addresses: addresses are read from the subscribers table at
+delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .geo import KeyRange
+
+CHANNELS = ("email", "sms", "voice", "push")
+
+
+@dataclass(frozen=True)
+class PlanJob:
+    """Cover the alert's target, freeze the plan and queue its shards (or wait for a scheduled time)."""
+
+    organisation: str
+    alert_id: str
+
+    def message(self) -> dict[str, Any]:
+        return {"type": "plan", "organisation": self.organisation, "alert_id": self.alert_id}
+
+
+@dataclass(frozen=True)
+class ShardJob:
+    """Read some key ranges of the plan and write who they reach to the ledger; `piece` counts continuations."""
+
+    organisation: str
+    alert_id: str
+    shard: int
+    piece: int
+    ranges: tuple[KeyRange, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.shard}.{self.piece}"
+
+    def continued(self, rest: Sequence[KeyRange]) -> ShardJob:
+        return replace(self, piece=self.piece + 1, ranges=tuple(rest))
+
+    def message(self) -> dict[str, Any]:
+        return {"type": "shard", "organisation": self.organisation, "alert_id": self.alert_id, "shard": self.shard,
+                "piece": self.piece, "ranges": [[r.partition, r.low, r.high] for r in self.ranges]}
+
+
+@dataclass(frozen=True)
+class ReleaseJob:
+    """Queue the recipients of one channel in some ledger buckets for delivery."""
+
+    organisation: str
+    alert_id: str
+    channel: str
+    buckets: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"r:{self.channel}:{','.join(self.buckets)}"
+
+    def message(self) -> dict[str, Any]:
+        return {"type": "release", "organisation": self.organisation, "alert_id": self.alert_id,
+                "channel": self.channel, "buckets": list(self.buckets)}
+
+
+@dataclass(frozen=True)
+class PreviewJob:
+    """Count a preview that did not finish within its request."""
+
+    preview_id: str
+
+    def message(self) -> dict[str, Any]:
+        return {"type": "preview", "preview_id": self.preview_id}
+
+
+@dataclass(frozen=True)
+class DeliveryJob:
+    """Send to these recipients (ledger keys) of one channel; `attempt` counts re-queued remainders."""
+
+    organisation: str
+    alert_id: str
+    channel: str
+    keys: tuple[str, ...]
+    attempt: int = 0
+
+    def with_keys(self, keys: Sequence[str], attempt: int) -> DeliveryJob:
+        return replace(self, keys=tuple(keys), attempt=attempt)
+
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"organisation": self.organisation, "alert_id": self.alert_id,
+                                   "channel": self.channel, "keys": list(self.keys)}
+        if self.attempt:
+            message["attempt"] = self.attempt
+        return message
+
+
+TargetingJob = PlanJob | ShardJob | ReleaseJob | PreviewJob
+
+
+def _text(message: Mapping[str, Any], name: str) -> str:
+    value = message.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"job field {name!r} is missing or not text")
+    return value
+
+
+def _channel(message: Mapping[str, Any]) -> str:
+    channel = _text(message, "channel")
+    if channel not in CHANNELS:
+        raise ValueError(f"job channel {channel!r} is unknown")
+    return channel
+
+
+def _texts(message: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    values = message.get(name)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"job field {name!r} is not a list of text")
+    return tuple(values)
+
+
+def targeting_job(message: Mapping[str, Any]) -> TargetingJob:
+    kind = message.get("type")
+    if kind == "preview":
+        return PreviewJob(_text(message, "preview_id"))
+    organisation, alert_id = _text(message, "organisation"), _text(message, "alert_id")
+    if kind == "plan":
+        return PlanJob(organisation, alert_id)
+    if kind == "shard":
+        ranges = message.get("ranges")
+        if not isinstance(ranges, list) or not all(isinstance(r, list) and len(r) == 3 for r in ranges):
+            raise ValueError("job field 'ranges' is not a list of [partition, low, high]")
+        return ShardJob(organisation, alert_id, int(message["shard"]), int(message["piece"]),
+                        tuple(KeyRange(str(p), str(low), str(high)) for p, low, high in ranges))
+    if kind == "release":
+        return ReleaseJob(organisation, alert_id, _channel(message), _texts(message, "buckets"))
+    raise ValueError(f"unknown targeting job {kind!r}")
+
+
+def delivery_job(message: Mapping[str, Any]) -> DeliveryJob:
+    return DeliveryJob(_text(message, "organisation"), _text(message, "alert_id"), _channel(message),
+                       _texts(message, "keys"), int(message.get("attempt", 0)))

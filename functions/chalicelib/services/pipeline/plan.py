@@ -1,0 +1,67 @@
+"""Plan (one job per send): wait for a scheduled time, cover the target with H3 key ranges and queue one shard job per
+SHARD_RANGES of them, so that a whole force is read by parallel invocations. A redelivered or re-queued plan of an
+alert already planned goes on from where the alert is (the reconciler relies on it): it never re-targets."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ...domain.alerts import Status
+from ...domain.coverage import Target, cover
+from ...domain.jobs import PlanJob, ShardJob
+from .decide import DecideStage
+from .lifecycle import AlertLifecycle
+from .ports import JobSink, Ledger, Next
+
+SHARD_RANGES = 48  # key ranges per shard: a 20 km circle is a handful of shards, a small one is one
+MAX_SQS_DELAY_SECONDS = 900
+
+
+class TargetGeometry(Protocol):
+    def geometry(self, organisation: str, target: dict) -> Target: ...  # type: ignore[type-arg]
+
+
+class PlanStage:
+    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, sink: JobSink,
+                 decide: DecideStage) -> None:
+        self._lifecycle = lifecycle
+        self._ledger = ledger
+        self._resolver = resolver
+        self._sink = sink
+        self._decide = decide
+
+    def run(self, job: PlanJob) -> str:
+        found = self._lifecycle.load(job.organisation, job.alert_id)
+        if found is None:
+            return "skipped: no such alert"
+        alert, item = found
+        now = self._lifecycle.now()
+        if alert.status is Status.SCHEDULED and alert.send_at is not None:
+            wait = (alert.send_at - now).total_seconds()
+            if wait > 1:
+                # SQS delays up to 15 minutes; a later send hops through delayed messages, rereading (and so
+                # honouring a cancel) at each hop.
+                self._sink.send([Next(job, int(min(wait, MAX_SQS_DELAY_SECONDS)))])
+                return "scheduled: waiting"
+            if not self._lifecycle.move(alert, item, Status.SENDING):
+                return "skipped: alert changed"
+            self._lifecycle.audit(alert, "send", detail="scheduled time reached")
+        if alert.status not in (Status.SENDING, Status.PAUSED):
+            return f"skipped: alert is {alert.status.value}"
+        progress = self._lifecycle.progress(alert.id)
+        if progress.targeted:
+            return self._decide.run(alert, item, progress)  # targeted before: held for approval, or re-planned
+        target = self._resolver.geometry(alert.source.organisation, alert.target)
+        ranges = cover(target).ranges
+        shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]
+        if progress.planned and progress.shards_total != len(shards):
+            return "skipped: planned already with another cover"  # never mix two covers' shards in one ledger
+        self._ledger.start_plan(alert.id, len(shards))
+        if not shards:
+            return self._decide.run(alert, item, self._lifecycle.progress(alert.id))
+        # A re-plan queues again only the shards that never started: a shard that has counted a piece goes on through
+        # its own continuation message (in flight, or in the dead-letter queue for `python -m infra.redrive`).
+        started = {piece.split(".", 1)[0] for piece in progress.pieces_done}
+        self._sink.send([Next(ShardJob(job.organisation, alert.id, number, 0, tuple(shard)))
+                         for number, shard in enumerate(shards) if str(number) not in started])
+        return f"planned {len(shards)} shards, {len(ranges)} ranges"

@@ -1,0 +1,41 @@
+"""Release: read a segment of the ledger (one channel, some buckets) and queue its queued recipients for delivery,
+RECIPIENTS_PER_MESSAGE to a message. Every recipient not suppressed at targeting is counted as released, whatever its
+state (one erased since is counted by its tombstone), so that the counts the alert is finished against add up."""
+
+from __future__ import annotations
+
+from ...domain.jobs import DeliveryJob, ReleaseJob
+from ...domain.progress import QUEUED, SUPPRESSED, release_counts
+from .lifecycle import AlertLifecycle
+from .ports import JobSink, Ledger, Next
+
+RECIPIENTS_PER_MESSAGE = 100  # per delivery message: two SES bulk calls, or a worker's SMS batch
+
+
+class ReleaseStage:
+    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, sink: JobSink) -> None:
+        self._lifecycle = lifecycle
+        self._ledger = ledger
+        self._sink = sink
+
+    def run(self, job: ReleaseJob) -> str:
+        if job.name in self._lifecycle.progress(job.alert_id).pieces_done:
+            return "skipped: released already"  # a redelivered release must not queue its recipients twice
+        released = 0
+        batch: list[str] = []
+        messages: list[DeliveryJob] = []
+        for bucket in job.buckets:
+            for entry in self._ledger.segment(job.alert_id, job.channel, bucket):
+                if entry.status == SUPPRESSED:
+                    continue
+                released += 1
+                if entry.status == QUEUED:
+                    batch.append(entry.key)
+                if len(batch) == RECIPIENTS_PER_MESSAGE:
+                    messages.append(DeliveryJob(job.organisation, job.alert_id, job.channel, tuple(batch)))
+                    batch = []
+        if batch:
+            messages.append(DeliveryJob(job.organisation, job.alert_id, job.channel, tuple(batch)))
+        self._sink.send([Next(message) for message in messages])
+        self._ledger.finish_piece(job.alert_id, job.name, False, release_counts(job.channel, released))
+        return f"released {released} {job.channel} recipients in {len(messages)} messages"

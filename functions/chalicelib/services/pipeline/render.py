@@ -1,0 +1,94 @@
+"""One provider call's worth of an alert, rendered for its channel: the email content and its recipients' links, the
+SMS text, the spoken call, the push notification. Also where a recipient is reached (`contact_for`, `address_for`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ...domain.alert_messages import email_content, email_recipient_fields, push_text, sms_text, voice_text
+from ...domain.alerts import Alert
+from ...domain.contacts import ContactKind
+from ...domain.delivery import EmailRecipient, Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
+from ...domain.residents import Resident
+from ...domain.tokens import TokenSigner
+from ..resident_common import UNSUBSCRIBE
+from .ports import Channels, Entry
+
+if TYPE_CHECKING:
+    from ..alerts import AlertSettings
+
+Chunk = Sequence[tuple[Entry, Resident]]
+
+
+def contact_for(resident: Resident, channel: str) -> str | None:
+    """The contact (hash) a channel reaches this resident at, or None if it cannot."""
+    if channel not in resident.reachable_channels():
+        return None
+    if channel == "push":
+        return f"push:{resident.id}"
+    kinds = {"email": (ContactKind.EMAIL,), "sms": (ContactKind.MOBILE,),
+             "voice": (ContactKind.LANDLINE, ContactKind.MOBILE)}[channel]
+    record = next((found for kind in kinds if (found := resident.verified(kind))), None)
+    return record.hash if record else None
+
+
+def address_for(resident: Resident, contact_hash: str) -> str:
+    record = resident.contact(contact_hash)
+    return record.address if record else ""
+
+
+class Renderer:
+    """Sends one chunk of claimed recipients through their channel, rendered in their language."""
+
+    def __init__(self, channels: Channels, settings: AlertSettings, signer: TokenSigner,
+                 reply_domain: str | None) -> None:
+        self._channels = channels
+        self._settings = settings
+        self._signer = signer
+        self._reply_domain = reply_domain
+
+    def send(self, alert: Alert, channel: str, language: str, footage: bool, chunk: Chunk) -> list[SendResult]:
+        name = self._settings.sender_name(alert.source.organisation)
+        links = self._settings.links
+        if channel == "email":
+            reply_to = f"replies+{alert.id.lower()}@{self._reply_domain}" if self._reply_domain else None
+            content = email_content(alert, language, name, links, footage=footage, reply_to=reply_to)
+            recipients = []
+            for entry, resident in chunk:
+                token = self._signer.sign(UNSUBSCRIBE, {"sub": resident.id, "ch": entry.contact}, None)
+                data, headers = email_recipient_fields(links, token)
+                recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data, headers))
+            return self._channels.email.send(content, recipients)
+        if channel == "sms":
+            text = sms_text(alert, language, name, links, self._settings.sms_max_segments, footage=footage)
+            return self._channels.sms.send([SmsMessage(e.key, address_for(r, e.contact), text) for e, r in chunk])
+        if channel == "voice":
+            text = voice_text(alert, language, name, footage=footage)
+            return self._channels.voice.send([VoiceCall(e.key, address_for(r, e.contact), text, language)
+                                              for e, r in chunk])
+        return self._push(alert, language, name, chunk)
+
+    def _push(self, alert: Alert, language: str, name: str, chunk: Chunk) -> list[SendResult]:
+        """One notification per registered device; a resident counts as sent when any of their devices took it."""
+        title, body = push_text(alert, language, name)
+        data = {"alert_id": alert.id, "url": self._settings.links.full_alert(alert.source.organisation, alert.id)}
+        messages = [PushMessage(f"{entry.key}|{device.id}", str(device.endpoint_arn), title, body, data)
+                    for entry, resident in chunk for device in resident.devices if device.endpoint_arn]
+        by_resident: dict[str, list[SendResult]] = defaultdict(list)
+        for result in self._channels.push.send(messages) if messages else []:
+            by_resident[result.key.split("|", 1)[0]].append(result)
+        combined = []
+        for entry, _ in chunk:
+            results = by_resident.get(entry.key, [])
+            accepted = next((r for r in results if r.outcome is Outcome.ACCEPTED), None)
+            if accepted:
+                combined.append(SendResult(entry.key, Outcome.ACCEPTED, accepted.provider_id))
+            elif held := next((r for r in results if r.outcome.retried), None):
+                combined.append(SendResult(entry.key, held.outcome, error=held.error or "retry"))
+            else:
+                combined.append(SendResult(entry.key, Outcome.PERMANENT,
+                                           error=results[0].error if results else "no-device"))
+        return combined

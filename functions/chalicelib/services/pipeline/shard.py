@@ -1,0 +1,123 @@
+"""Shard: read a shard's key ranges, test each location exactly, filter by the residents' choices, look up each
+recipient's contact hash (and whether it is suppressed) and write the frozen audience to the delivery ledger.
+
+Work per message is bounded: a piece stops after MAX_LOCATIONS_PER_PIECE locations, or when its invocation has less
+than TIME_RESERVE_MS left, and queues the rest of its ranges as the next piece, before it writes anything, so that a
+piece that dies is retried whole and its continuation is never lost. The reads, writes and CPU of one message are
+those of at most MAX_LOCATIONS_PER_PIECE locations, whatever the audience.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
+
+from ...adapters.ledger import LedgerEntry
+from ...domain.alerts import Status
+from ...domain.audience import Audience, Filters
+from ...domain.coverage import Target
+from ...domain.geo import KeyRange
+from ...domain.jobs import ShardJob
+from ...domain.progress import QUEUED, SUPPRESSED, Progress, audience_counts
+from ...domain.scope import FrozenScope
+from ..targets import footage_centre
+from .decide import DecideStage
+from .lifecycle import AlertLifecycle
+from .ports import JobSink, Ledger, Locations, Next, Residents, Suppressions
+from .render import contact_for
+
+MAX_LOCATIONS_PER_PIECE = 4000  # about 40 resident reads of 100, and the ledger writes of their recipients
+TIME_RESERVE_MS = 20_000  # a piece stops and continues when its invocation has less left than this
+CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
+UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
+
+
+class TargetGeometry(Protocol):
+    def geometry(self, organisation: str, target: dict) -> Target: ...  # type: ignore[type-arg]
+
+
+def _remaining_forever() -> int:
+    return 10**9
+
+
+class ShardStage:
+    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, locations: Locations,
+                 residents: Residents, suppressions: Suppressions, sink: JobSink, decide: DecideStage,
+                 max_locations: int = MAX_LOCATIONS_PER_PIECE) -> None:
+        self._lifecycle = lifecycle
+        self._ledger = ledger
+        self._resolver = resolver
+        self._locations = locations
+        self._residents = residents
+        self._suppressions = suppressions
+        self._sink = sink
+        self._decide = decide
+        self._max_locations = max_locations
+
+    def run(self, job: ShardJob, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+        progress = self._lifecycle.progress(job.alert_id)
+        if job.name in progress.pieces_done:
+            if progress.targeted and not progress.decided and \
+                    (found := self._lifecycle.load(job.organisation, job.alert_id)) is not None:
+                return self._decide.run(*found, progress)  # the last piece counted, then failed before deciding
+            return "skipped: piece done already"
+        found = self._lifecycle.load(job.organisation, job.alert_id)
+        if found is None:
+            return "skipped: no such alert"
+        alert = found[0]
+        if alert.status is Status.CANCELLED:
+            return "skipped: cancelled"
+        # The officers' reach was checked at create, send and approve; the worker reads the geometry alone and, as a
+        # second line of defence, sends to nobody outside the reach frozen into the alert then (none frozen: nobody).
+        target = self._resolver.geometry(alert.source.organisation, alert.target)
+        scope = FrozenScope(alert.frozen_scope)
+        filters = Filters.of({"category": alert.category, "channels": alert.channels, "groups": alert.groups,
+                              "business_sectors": alert.business_sectors,
+                              "footage_request": alert.footage_request}, footage_centre(target))
+        audience, rest = self._read(job.ranges, target, scope, filters, remaining_ms)
+        if rest:
+            self._sink.send([Next(job.continued(rest))])
+        entries = self._entries(audience)
+        self._ledger.put_entries(job.alert_id, entries)
+        queued = Counter(e.channel for e in entries if e.status == QUEUED)
+        suppressed = Counter(e.channel for e in entries if e.status == SUPPRESSED)
+        state = self._ledger.finish_piece(job.alert_id, job.name, not rest, audience_counts(queued, suppressed))
+        if state is None:
+            return "skipped: piece counted already"
+        counted = Progress.from_item(state)
+        if not rest and counted.targeted and (found := self._lifecycle.load(job.organisation, job.alert_id)):
+            return self._decide.run(*found, counted)
+        return f"piece {job.name}: {len(entries)} recipients" + (", continues" if rest else "")
+
+    def _read(self, ranges: tuple[KeyRange, ...], target: Target, scope: FrozenScope, filters: Filters,
+              remaining_ms: Callable[[], int]) -> tuple[Audience, list[KeyRange]]:
+        """The audience of these ranges, up to the piece's bounds; and the ranges left for the next piece."""
+        audience = Audience()
+        read = 0
+        for position, key_range in enumerate(ranges):
+            for location in self._locations.in_range(key_range):
+                read += 1
+                lat, lng = float(location.lat), float(location.lng)
+                if target.contains(lat, lng) and scope.contains(lat, lng):
+                    audience.add_location(filters, location.attribute_values)
+                full = read >= self._max_locations
+                if full or (read % CLOCK_CHECK_EVERY == 0 and remaining_ms() < TIME_RESERVE_MS):
+                    # "!" sorts before every character a sort key continues with, so this resumes just after it.
+                    resume = KeyRange(key_range.partition, str(location.sk) + "!", key_range.high)
+                    return audience, [resume, *ranges[position + 1:]]
+        return audience, []
+
+    def _entries(self, audience: Audience) -> list[LedgerEntry]:
+        recipients = list(audience.recipients.values())
+        residents = self._residents.get_many(r.resident_id for r in recipients)
+        contacts: dict[str, str] = {}
+        for recipient in recipients:
+            resident = residents.get(recipient.resident_id)
+            contact = contact_for(resident, recipient.channel) if resident else None
+            if contact:
+                contacts[recipient.key] = contact
+        suppressed = self._suppressions.reasons(c for c in contacts.values() if not c.startswith("push:"))
+        return [LedgerEntry(r.key, r.resident_id, r.channel, contacts[r.key], r.language,
+                            SUPPRESSED if suppressed.get(contacts[r.key]) in UNDELIVERABLE else QUEUED, r.footage)
+                for r in recipients if r.key in contacts]
