@@ -1,0 +1,413 @@
+"""In-memory fakes behind the pipeline's ports (services/pipeline/ports.py), and a `World` that runs queued jobs
+through the real stages the way the SQS workers do, one message at a time.
+
+The fakes keep the semantics the stages rely on, not the storage: a claim is a conditional move from queued, an
+outcome is recorded only by its claimant, a piece is counted once, the tally is per channel and state, and an erased
+entry is a tombstone that nothing re-creates. Each fake counts its calls, so a bench can show one message's calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import shapely
+
+from chalicelib.adapters.ledger import LedgerEntry
+from chalicelib.domain import alerts as alert_rules
+from chalicelib.domain.alert_messages import AlertLinks
+from chalicelib.domain.alerts import Alert, Source, Status
+from chalicelib.domain.contacts import ContactHasher
+from chalicelib.domain.costs import SendLimits
+from chalicelib.domain.delivery import Outcome, SendResult
+from chalicelib.domain.errors import FieldError, HexwatchError
+from chalicelib.domain.geo import KeyRange, location_key
+from chalicelib.domain.jobs import DeliveryJob, PlanJob
+from chalicelib.domain.progress import CLAIMED, ERASED, QUEUED
+from chalicelib.domain.residents import ACTIVE, Consent, ContactRecord, Location, Resident
+from chalicelib.domain.tokens import KeyRing, TokenSigner
+from chalicelib.services.alerts import AlertSettings
+from chalicelib.services.pipeline import Pipeline
+from chalicelib.services.pipeline.ports import Channels, Next
+
+NOW = 1_800_000_000.0
+HASHER = ContactHasher(b"contact-hash-key-for-tests-only")
+SIGNER = TokenSigner(KeyRing({"k1": b"signing-key-for-tests-only"}, "k1"), lambda: NOW)
+SETTINGS = AlertSettings(limits=SendLimits(), links=AlertLinks("https://alerts.example", "https://api.example"),
+                         organisation_names={"staffs": "Staffordshire Police"})
+STAFFORD = (52.8067, -2.1207)
+
+
+class Calls(Counter[str]):
+    """Calls by operation name, as a bench reads them per message."""
+
+
+class FakeAlerts:
+    def __init__(self, calls: Calls) -> None:
+        self._alerts: dict[tuple[str, str], tuple[Alert, int]] = {}
+        self.actions: list[tuple[str, str, str | None]] = []
+        self._calls = calls
+
+    def add(self, alert: Alert) -> None:
+        self._alerts[(alert.source.organisation, alert.id)] = (copy.deepcopy(alert), 0)
+
+    def get(self, organisation: str, alert_id: str) -> tuple[Alert, Any] | None:
+        self._calls["alerts.get"] += 1
+        found = self._alerts.get((organisation, alert_id))
+        return (copy.deepcopy(found[0]), found[1]) if found else None
+
+    def save(self, alert: Alert, item: Any, at: str) -> None:
+        self._calls["alerts.save"] += 1
+        _, version = self._alerts[(alert.source.organisation, alert.id)]
+        if version != item:
+            raise HexwatchError("changed", [FieldError("/status", "changed by someone else")], 409, "Conflict")
+        self._alerts[(alert.source.organisation, alert.id)] = (copy.deepcopy(alert), version + 1)
+
+    def record_action(self, alert: Alert, action: str, actor: str, actor_role: str, at: str,
+                      audience: int | None = None, detail: str | None = None) -> None:
+        self.actions.append((alert.id, action, detail))
+
+    def status(self, organisation: str, alert_id: str) -> Status:
+        return self._alerts[(organisation, alert_id)][0].status
+
+
+@dataclass
+class FakeClaim:
+    claimed: list[str]
+    refused: list[str]
+
+
+class FakeLedger:
+    claim_timeout = 900.0
+
+    def __init__(self, calls: Calls, clock: Any = lambda: NOW) -> None:
+        self.progress: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, dict[str, dict[str, Any]]] = {}
+        self.tallies: dict[str, Counter[str]] = {}
+        self._calls = calls
+        self._clock = clock
+
+    def start_plan(self, alert_id: str, shards_total: int) -> bool:
+        self._calls["ledger.start_plan"] += 1
+        if alert_id in self.progress:
+            return False
+        self.progress[alert_id] = {"shards_total": shards_total}
+        return True
+
+    def targeting(self, alert_id: str) -> dict[str, Any]:
+        self._calls["ledger.targeting"] += 1
+        return copy.deepcopy(self.progress.get(alert_id, {}))
+
+    def put_entries(self, alert_id: str, entries: Iterable[LedgerEntry]) -> set[str]:
+        refused = set()
+        stored = self.items.setdefault(alert_id, {})
+        for entry in entries:
+            self._calls["ledger.put"] += 1
+            existing = stored.get(entry.key)
+            if existing is not None and existing.get("status") != QUEUED:
+                refused.add(entry.key)  # a tombstone, or an entry past queued: never re-created or reset
+                continue
+            stored[entry.key] = {"resident_id": entry.resident_id, "channel": entry.channel,
+                                 "contact": entry.contact, "language": entry.language, "status": entry.status,
+                                 "footage": entry.footage}
+        return refused
+
+    def finish_piece(self, alert_id: str, piece: str, shard_done: bool,
+                     counts: Mapping[str, int]) -> dict[str, Any] | None:
+        self._calls["ledger.finish_piece"] += 1
+        item = self.progress[alert_id]
+        if piece in item.get("done_pieces", []):
+            return None
+        item.setdefault("done_pieces", []).append(piece)
+        if shard_done:
+            item.setdefault("done_shards", []).append(piece.split(".", 1)[0])
+        for name, count in counts.items():
+            item[name] = item.get(name, 0) + count
+        return copy.deepcopy(item)
+
+    def add_to_targeting(self, alert_id: str, counts: Mapping[str, int]) -> None:
+        for name, count in counts.items():
+            self.progress[alert_id][name] = self.progress[alert_id].get(name, 0) + count
+
+    def set_releases(self, alert_id: str, total: int) -> None:
+        self.progress[alert_id]["releases_total"] = total
+
+    def segment(self, alert_id: str, channel: str, bucket: str) -> Iterator[LedgerEntry]:
+        self._calls["ledger.segment"] += 1
+        for key, item in sorted(self.items.get(alert_id, {}).items()):
+            if key.startswith(f"{channel}#{bucket}#"):
+                yield self._entry(key, item)
+
+    @staticmethod
+    def _entry(key: str, item: dict[str, Any]) -> LedgerEntry:
+        if "status" not in item:
+            return LedgerEntry(key, "", key.split("#", 1)[0], item["contact"], "en", ERASED)
+        return LedgerEntry(key, item["resident_id"], item["channel"], item["contact"], item["language"],
+                           item["status"], item["footage"])
+
+    def entries(self, alert_id: str, keys: Sequence[str]) -> dict[str, LedgerEntry]:
+        self._calls["ledger.entries"] += 1
+        stored = self.items.get(alert_id, {})
+        return {key: self._entry(key, stored[key]) for key in keys if key in stored}
+
+    def claim(self, alert_id: str, keys: Sequence[str], token: str) -> FakeClaim:
+        self._calls["ledger.claim"] += 1
+        claimed, refused = [], []
+        for key in keys:
+            item = self.items[alert_id].get(key)
+            if item is not None and item.get("status") == QUEUED:
+                item.update(status=CLAIMED, claim=token, claimed_at=self._clock())
+                claimed.append(key)
+            else:
+                refused.append(key)
+        return FakeClaim(claimed, refused)
+
+    def record(self, alert_id: str, token: str, outcomes: Sequence[tuple[str, str, str | None, str | None]],
+               slot: int) -> None:
+        self._calls["ledger.record"] += 1
+        for key, status, provider_id, error in outcomes:
+            item = self.items[alert_id].get(key)
+            if item is None or item.get("claim") != token:
+                continue  # tombstoned meanwhile: counted as erased by the erasure
+            if status == ERASED:
+                self.items[alert_id][key] = {"contact": item["contact"]}
+            else:
+                item.update(status=status, provider_id=provider_id, error=error)
+            self.tallies.setdefault(alert_id, Counter())[f"{key.split('#', 1)[0]}_{status}"] += 1
+
+    def release_claims(self, alert_id: str, keys: Sequence[str], token: str) -> None:
+        for key in keys:
+            item = self.items[alert_id].get(key)
+            if item is not None and item.get("claim") == token and item.get("status") == CLAIMED:
+                item.update(status=QUEUED, claim=None)
+
+    def mark_stale_unconfirmed(self, alert_id: str, keys: Sequence[str], slot: int) -> list[str]:
+        marked = []
+        for key in keys:
+            item = self.items[alert_id][key]
+            if item.get("status") == CLAIMED and item["claimed_at"] < self._clock() - self.claim_timeout:
+                item["status"] = "unconfirmed"
+                self.tallies.setdefault(alert_id, Counter())[f"{key.split('#', 1)[0]}_unconfirmed"] += 1
+                marked.append(key)
+        return marked
+
+    def set_status(self, alert_id: str, keys: Sequence[str], status: str, slot: int, only_if: str = QUEUED) -> int:
+        moved = 0
+        for key in keys:
+            item = self.items[alert_id][key]
+            if item.get("status") == only_if:
+                item["status"] = status
+                self.tallies.setdefault(alert_id, Counter())[f"{key.split('#', 1)[0]}_{status}"] += 1
+                moved += 1
+        return moved
+
+    def tally(self, alert_id: str) -> dict[str, int]:
+        self._calls["ledger.tally"] += 1
+        return dict(self.tallies.get(alert_id, Counter()))
+
+    def erase(self, alert_id: str, key: str) -> None:
+        """What erasure does to one entry: a tombstone; counted erased if it had no outcome yet."""
+        item = self.items[alert_id][key]
+        if item.get("status") in (QUEUED, CLAIMED):
+            self.tallies.setdefault(alert_id, Counter())[f"{key.split('#', 1)[0]}_erased"] += 1
+        self.items[alert_id][key] = {"contact": item["contact"]}
+
+    def states(self, alert_id: str) -> Counter[str]:
+        return Counter(item.get("status", ERASED) for item in self.items.get(alert_id, {}).values())
+
+
+class FakeLocations:
+    def __init__(self, calls: Calls) -> None:
+        self._by_partition: dict[str, list[SimpleNamespace]] = {}
+        self._calls = calls
+
+    def add(self, resident: Resident) -> None:
+        attributes = resident.targeting_attributes()
+        for location in resident.locations:
+            sk = f"{location.point_cell}#{resident.id}#{location.id}"
+            item = {"resident_id": resident.id, "lat": location.lat, "lng": location.lng,
+                    "channels": set(attributes["channels"]), "categories": set(attributes["categories"]),
+                    "groups": set(attributes["groups"]), "business_sectors": set(attributes["business_sectors"]),
+                    "language": attributes["language"]}
+            self._by_partition.setdefault(location.partition, []).append(
+                SimpleNamespace(sk=sk, lat=location.lat, lng=location.lng, attribute_values=item))
+        for items in self._by_partition.values():
+            items.sort(key=lambda found: found.sk)
+
+    def in_range(self, key_range: KeyRange) -> Iterator[SimpleNamespace]:
+        self._calls["locations.query"] += 1
+        for item in self._by_partition.get(key_range.partition, []):
+            if key_range.low <= item.sk <= key_range.high:
+                self._calls["locations.items"] += 1
+                yield item
+
+
+class FakeResidents:
+    def __init__(self, calls: Calls) -> None:
+        self.residents: dict[str, Resident] = {}
+        self._calls = calls
+
+    def get_many(self, resident_ids: Iterable[str]) -> dict[str, Resident]:
+        wanted = list(resident_ids)
+        self._calls["residents.batch_get"] += (len(wanted) + 99) // 100
+        return {i: self.residents[i] for i in wanted if i in self.residents}
+
+
+class FakeSuppressions:
+    def __init__(self) -> None:
+        self.reasons_by_hash: dict[str, str] = {}
+
+    def reasons(self, contact_hashes: Iterable[str]) -> dict[str, str]:
+        return {h: self.reasons_by_hash[h] for h in contact_hashes if h in self.reasons_by_hash}
+
+
+class FakeProvider:
+    """Every channel's provider: accepts, unless told to answer the next calls otherwise."""
+
+    def __init__(self) -> None:
+        self.received: Counter[str] = Counter()  # ledger key -> times the provider took it
+        self.calls = 0
+        self.refusals: deque[Outcome] = deque()
+        self.refusal_code = "SendingPausedException"
+
+    def _answer(self, keys: list[str]) -> list[SendResult]:
+        self.calls += 1
+        if self.refusals:
+            outcome = self.refusals.popleft()
+            return [SendResult(k, outcome, error=self.refusal_code) for k in keys]
+        self.received.update(k.split("|", 1)[0] for k in keys)
+        return [SendResult(k, Outcome.ACCEPTED, provider_id=f"id-{self.calls}-{n}") for n, k in enumerate(keys)]
+
+    def send(self, *args: Any) -> list[SendResult]:
+        batch = args[-1]
+        return self._answer([item.key for item in batch])
+
+
+class FakeQueues:
+    """Both the targeting queue and the delivery queues: jobs in order, with their delays kept for the tests."""
+
+    def __init__(self) -> None:
+        self.pending: deque[tuple[dict[str, Any], int, str]] = deque()
+
+    def queue(self, name: str) -> Any:
+        queues = self
+
+        class Queue:
+            def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None:
+                queues.pending.append((job, delay_seconds, name))
+
+            def put_many(self, jobs: list[dict[str, Any]]) -> None:
+                queues.pending.extend((job, 0, name) for job in jobs)
+
+        return Queue()
+
+
+@dataclass
+class MessageCost:
+    queue: str
+    kind: str
+    calls: int
+    cpu_ms: float
+
+
+@dataclass
+class World:
+    """A pipeline on fakes, with the means to run its queues to the end."""
+
+    calls: Calls = field(default_factory=Calls)
+    sleeps: list[float] = field(default_factory=list)
+    costs: list[MessageCost] = field(default_factory=list)
+    delays: list[tuple[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.alerts = FakeAlerts(self.calls)
+        self.ledger = FakeLedger(self.calls)
+        self.locations = FakeLocations(self.calls)
+        self.residents = FakeResidents(self.calls)
+        self.suppressions = FakeSuppressions()
+        self.provider = FakeProvider()
+        self.queues = FakeQueues()
+        channels = Channels(email=self.provider, sms=self.provider, voice=self.provider, push=self.provider)
+        self.pipeline = Pipeline(
+            store=self.alerts, resolver=SimpleNamespace(geometry=lambda _org, target: alert_rules.target_geometry(
+                target)), index=self.locations, ledger=self.ledger, residents=self.residents,
+            suppressions=self.suppressions, signer=SIGNER, targeting_jobs=self.queues.queue("targeting"),
+            delivery_queues={c: self.queues.queue(c) for c in ("email", "sms", "voice", "push")},
+            channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
+            sleep=self.sleeps.append)
+
+    def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0) -> Resident:
+        resident_id = f"01R{number:023d}"
+        key = location_key(lat, lng)
+        email = HASHER.email(f"r{number}@example.org")
+        mobile = HASHER.mobile(f"07400 {number % 1_000_000:06d}")
+        contacts = [ContactRecord("email", email.address, email.hash, "2026-01-01T00:00:00Z"),
+                    ContactRecord("mobile", mobile.address, mobile.hash, "2026-01-01T00:00:00Z")]
+        resident = Resident(id=resident_id, status=ACTIVE, language="en", channels=list(channels),
+                            categories=["crime"], business_sectors=[], groups=[],
+                            locations=[Location(f"L{number}", "home", lat, lng, "point", key.partition,
+                                                key.point_cell)],
+                            contacts=contacts, consent=Consent("2026-11", "2026-01-01T00:00:00Z"),
+                            created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")
+        self.residents.residents[resident_id] = resident
+        self.locations.add(resident)
+        return resident
+
+    def alert(self, radius_m: float = 1000, channels: Sequence[str] = ("email",), alert_id: str = "01ALERT" + "0" * 19,
+              status: Status = Status.SENDING, **overrides: Any) -> Alert:
+        body = {"title": "Burglaries in Stafford", "body": "Please lock doors and windows tonight.",
+                "category": "crime", "priority": "high", "incident_ref": "SP-2026-1234",
+                "contact": {"phone": "101"}, "channels": list(channels),
+                "target": {"type": "circle", "center": {"lat": STAFFORD[0], "lng": STAFFORD[1]},
+                           "radius_m": radius_m}, **overrides}
+        alert = alert_rules.new_alert(alert_id, body, Source("officer", "staffs", "officer-sub"),
+                                      datetime.fromtimestamp(NOW, UTC))
+        alert.status = status
+        # The whole county, frozen as the sender's reach: the second line of defence lets everyone in the bench.
+        alert.frozen_scope = _county_scope()
+        self.alerts.add(alert)
+        return alert
+
+    def send(self, alert: Alert) -> None:
+        self.queues.pending.append((PlanJob(alert.source.organisation, alert.id).message(), 0, "targeting"))
+
+    def run(self, max_messages: int | None = None, slot: int = 0) -> list[str]:
+        """Handles queued messages in order, as the workers would, until none is left or `max_messages` ran (delays
+        are not waited)."""
+        outcomes: list[str] = []
+        for _ in range(max_messages or 1_000_000):
+            if not self.queues.pending:
+                return outcomes
+            message, delay, queue = self.queues.pending.popleft()
+            if delay:
+                self.delays.append((queue, delay))
+            before, cpu = sum(self.calls.values()), time.process_time()
+            if queue == "targeting":
+                outcomes.append(self.pipeline.target(message))
+            else:
+                outcomes.append(self.pipeline.deliver(message, slot))
+            self.costs.append(MessageCost(queue, str(message.get("type", "deliver")),
+                                          sum(self.calls.values()) - before, (time.process_time() - cpu) * 1000))
+        if max_messages is None:
+            raise AssertionError("the queues never emptied")
+        return outcomes
+
+    def deliveries(self) -> list[DeliveryJob]:
+        from chalicelib.domain.jobs import delivery_job
+
+        return [delivery_job(m) for m, _, q in self.queues.pending if q != "targeting"]
+
+    def next_is(self, queued: Next) -> bool:
+        return bool(self.queues.pending) and self.queues.pending[0][0] == queued.job.message()
+
+
+def _county_scope() -> str:
+    """The frozen scope's text (domain/scope.py: WKB, base64) of a box around the county."""
+    return base64.b64encode(shapely.to_wkb(shapely.box(-3.0, 52.3, -1.5, 53.3))).decode("ascii")
