@@ -325,6 +325,7 @@ class World:
     sleeps: list[float] = field(default_factory=list)
     costs: list[MessageCost] = field(default_factory=list)
     delays: list[tuple[str, int]] = field(default_factory=list)
+    max_locations_per_piece: int = 4000
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.calls)
@@ -341,7 +342,7 @@ class World:
             suppressions=self.suppressions, signer=SIGNER, targeting_jobs=self.queues.queue("targeting"),
             delivery_queues={c: self.queues.queue(c) for c in ("email", "sms", "voice", "push")},
             channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
-            sleep=self.sleeps.append)
+            sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece)
 
     def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0) -> Resident:
         resident_id = f"01R{number:023d}"

@@ -62,8 +62,7 @@ def test_everyone_inside_gets_the_alert_once_and_it_ends_sent() -> None:
 
 
 def test_a_piece_stops_at_its_cap_and_its_continuation_finishes_the_shard_with_exact_counts() -> None:
-    world = World()
-    world.pipeline.sharder._max_locations = 50  # noqa: SLF001 - the cap, made small to see several pieces
+    world = World(max_locations_per_piece=50)  # made small, to see several pieces
     town(world, 400)
     alert = world.alert(radius_m=2000)
     world.send(alert)

@@ -27,7 +27,7 @@ from .plan import PlanStage, TargetGeometry
 from .ports import AlertRecords, Channels, Ledger, Locations, Next, Residents, Suppressions
 from .release import ReleaseStage
 from .render import Renderer
-from .shard import ShardStage
+from .shard import MAX_LOCATIONS_PER_PIECE, ShardStage
 
 if TYPE_CHECKING:
     from ..alerts import AlertSettings
@@ -76,12 +76,14 @@ class Pipeline:
                  reply_domain: str | None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
                  retry_pauses: tuple[float, ...] = (0.2, 0.8, 2.0),
-                 park_delay_seconds: int = PARK_DELAY_SECONDS) -> None:
+                 park_delay_seconds: int = PARK_DELAY_SECONDS,
+                 max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
         self.planner = PlanStage(lifecycle, ledger, resolver, sink, decide)
-        self.sharder = ShardStage(lifecycle, ledger, resolver, index, residents, suppressions, sink, decide)
+        self.sharder = ShardStage(lifecycle, ledger, resolver, index, residents, suppressions, sink, decide,
+                                  max_locations_per_piece)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,
                                       Renderer(channels, settings, signer, reply_domain), sink, sleep, retry_pauses,
