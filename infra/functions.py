@@ -199,6 +199,7 @@ FUNCTIONS = [
              statements=RECEIPTS),
     Function("WatchSending", log_name="watch-sending", reserved_concurrency=1, statements=[
         table("OrganisationsTable", SCAN), table("AlertsTable", QUERY),
+        send_to("TargetingQueue"), USE_DATA_KEY,  # reconciling plan jobs, on a queue encrypted with the data key
     ]),
     Function("PurgeUnverified", log_name="purge-unverified", reserved_concurrency=1, statements=[
         table("SubscribersTable", SCAN, GET, DELETE, CHECK), table("ContactsTable", GET, DELETE, CHECK),

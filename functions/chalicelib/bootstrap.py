@@ -278,12 +278,14 @@ def registry_service() -> RegistryService:
 
 @cache
 def sending_watch() -> SendingWatch:
-    """The five-minute check for alerts stuck in `sending` (workers/housekeeping.py)."""
+    """The five-minute check for alerts stuck in `sending`, and their reconciling (workers/housekeeping.py)."""
     from .adapters.alerts_store import AlertStore
     from .services.sending_watch import SendingWatch
 
-    bound_tables()
-    return SendingWatch(AlertStore(), lambda: [o.id for o in officer_registry().organisations()], time.time)
+    prefix = bound_tables()
+    plans = SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix))
+    return SendingWatch(AlertStore(), lambda: [o.id for o in officer_registry().organisations()], time.time,
+                        plans=plans)
 
 
 def reset() -> None:

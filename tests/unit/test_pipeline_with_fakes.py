@@ -195,3 +195,23 @@ def test_nobody_outside_the_circle_is_sent_to_even_at_its_edge() -> None:
     inside = {r.id for r in residents
               if distance_m(STAFFORD[0], STAFFORD[1], r.locations[0].lat, r.locations[0].lng) <= 1000}
     assert reached == inside and len(inside) == 2
+
+
+def test_the_reconciler_recovers_a_lost_delivery_message_and_nobody_gets_the_alert_twice() -> None:
+    world = World()
+    town(world, 250)
+    alert = world.alert()
+    world.send(alert)
+    while world.queues.pending and world.queues.pending[0][2] == "targeting":
+        world.run(max_messages=1)
+    lost = world.queues.pending.popleft()  # a delivery message lost (or dead-lettered): the alert would stay sending
+    world.run()
+    assert world.alerts.status("staffs", alert.id) is Status.SENDING
+    assert len(world.provider.received) == 250 - len(lost[0]["keys"])
+
+    world.queues.pending.append((PlanJob("staffs", alert.id, reconcile=True).message(), 0, "targeting"))
+    world.run()
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
+    assert len(world.provider.received) == 250 and set(world.provider.received.values()) == {1}
+    progress = Progress.from_item(world.ledger.targeting(alert.id))
+    assert progress.released == {"email": 250}  # the sweep counted nothing twice

@@ -25,9 +25,13 @@ class PlanJob:
 
     organisation: str
     alert_id: str
+    reconcile: bool = False  # queued by the reconciler for an alert stuck sending: also sweep what was released
 
     def message(self) -> dict[str, Any]:
-        return {"type": "plan", "organisation": self.organisation, "alert_id": self.alert_id}
+        message: dict[str, Any] = {"type": "plan", "organisation": self.organisation, "alert_id": self.alert_id}
+        if self.reconcile:
+            message["reconcile"] = True
+        return message
 
 
 @dataclass(frozen=True)
@@ -60,14 +64,18 @@ class ReleaseJob:
     alert_id: str
     channel: str
     buckets: tuple[str, ...]
+    sweep: bool = False  # the reconciler's: queue again whatever is still unsent, counting nothing
 
     @property
     def name(self) -> str:
         return f"r:{self.channel}:{','.join(self.buckets)}"
 
     def message(self) -> dict[str, Any]:
-        return {"type": "release", "organisation": self.organisation, "alert_id": self.alert_id,
-                "channel": self.channel, "buckets": list(self.buckets)}
+        message: dict[str, Any] = {"type": "release", "organisation": self.organisation, "alert_id": self.alert_id,
+                                   "channel": self.channel, "buckets": list(self.buckets)}
+        if self.sweep:
+            message["sweep"] = True
+        return message
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,7 @@ def targeting_job(message: Mapping[str, Any]) -> TargetingJob:
         return PreviewJob(_text(message, "preview_id"))
     organisation, alert_id = _text(message, "organisation"), _text(message, "alert_id")
     if kind == "plan":
-        return PlanJob(organisation, alert_id)
+        return PlanJob(organisation, alert_id, message.get("reconcile") is True)
     if kind == "shard":
         ranges = message.get("ranges")
         if not isinstance(ranges, list) or not all(isinstance(r, list) and len(r) == 3 for r in ranges):
@@ -139,7 +147,8 @@ def targeting_job(message: Mapping[str, Any]) -> TargetingJob:
         return ShardJob(organisation, alert_id, int(message["shard"]), int(message["piece"]),
                         tuple(KeyRange(str(p), str(low), str(high)) for p, low, high in ranges))
     if kind == "release":
-        return ReleaseJob(organisation, alert_id, _channel(message), _texts(message, "buckets"))
+        return ReleaseJob(organisation, alert_id, _channel(message), _texts(message, "buckets"),
+                          message.get("sweep") is True)
     raise ValueError(f"unknown targeting job {kind!r}")
 
 

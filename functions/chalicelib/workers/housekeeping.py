@@ -32,6 +32,9 @@ def watch_sending(event: CloudWatchEvent) -> None:
     for alert in stuck:
         logger.warning("alert stuck in sending", extra={"organisation": alert.organisation, "alert_id": alert.alert_id,
                                                           "sending_for_seconds": alert.sending_for_seconds})
+    reconciled = sending_watch().reconcile(stuck)
+    if reconciled:
+        logger.info("stuck alerts re-planned", extra={"count": reconciled})
 
 
 # In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).

@@ -5,6 +5,7 @@ again by a re-plan (the reconciler), when it queues only the releases that have 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ...domain import alerts as alert_rules
@@ -40,7 +41,7 @@ class DecideStage:
         self._sink = sink
         self._settings = settings
 
-    def run(self, alert: Alert, item: Any, progress: Progress) -> str:
+    def run(self, alert: Alert, item: Any, progress: Progress, reconcile: bool = False) -> str:
         if alert.status not in (Status.SENDING, Status.PAUSED):
             return f"skipped: alert is {alert.status.value}"
         audience = {channel: count for channel, count in progress.audience.items() if count}
@@ -54,11 +55,14 @@ class DecideStage:
             return "held for a supervisor"
         jobs = release_jobs(alert, audience)
         if progress.decided:
-            # A re-plan of a released alert: only the releases that never finished go again.
+            # A re-plan of a released alert: the releases that never finished go again. For the reconciler (an alert
+            # stuck sending: a delivery message lost, or dead-lettered), the finished ones are swept as well, which
+            # queues again whatever is still unsent; the ledger's claims keep anyone from getting it twice.
             pending = [job for job in jobs if job.name not in progress.pieces_done]
-            self._sink.send([Next(job) for job in pending])
+            swept = [replace(job, sweep=True) for job in jobs if job.name in progress.pieces_done] if reconcile else []
+            self._sink.send([Next(job) for job in pending + swept])
             self._lifecycle.finish_if_done(alert.source.organisation, alert.id)
-            return f"re-released {len(pending)} of {len(jobs)} jobs"
+            return f"re-released {len(pending)} of {len(jobs)} jobs, swept {len(swept)}"
         self._ledger.set_releases(alert.id, len(jobs))
         if not jobs:
             if self._lifecycle.move(alert, item, Status.SENT):

@@ -50,7 +50,8 @@ class PlanStage:
             return f"skipped: alert is {alert.status.value}"
         progress = self._lifecycle.progress(alert.id)
         if progress.targeted:
-            return self._decide.run(alert, item, progress)  # targeted before: held for approval, or re-planned
+            # Targeted before: held for approval and now approved, a redelivered plan, or the reconciler's.
+            return self._decide.run(alert, item, progress, job.reconcile)
         target = self._resolver.geometry(alert.source.organisation, alert.target)
         ranges = cover(target).ranges
         shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]

@@ -5,7 +5,7 @@ state (one erased since is counted by its tombstone), so that the counts the ale
 from __future__ import annotations
 
 from ...domain.jobs import DeliveryJob, ReleaseJob
-from ...domain.progress import QUEUED, SUPPRESSED, release_counts
+from ...domain.progress import CLAIMED, QUEUED, SUPPRESSED, release_counts
 from .lifecycle import AlertLifecycle
 from .ports import JobSink, Ledger, Next
 
@@ -19,6 +19,8 @@ class ReleaseStage:
         self._sink = sink
 
     def run(self, job: ReleaseJob) -> str:
+        if job.sweep:
+            return self._sweep(job)
         if job.name in self._lifecycle.progress(job.alert_id).pieces_done:
             return "skipped: released already"  # a redelivered release must not queue its recipients twice
         released = 0
@@ -39,3 +41,14 @@ class ReleaseStage:
         self._sink.send([Next(message) for message in messages])
         self._ledger.finish_piece(job.alert_id, job.name, False, release_counts(job.channel, released))
         return f"released {released} {job.channel} recipients in {len(messages)} messages"
+
+    def _sweep(self, job: ReleaseJob) -> str:
+        """Queues again every recipient still queued or claimed (delivery settles a stale claim as unconfirmed)."""
+        unsent = [entry.key for bucket in job.buckets
+                  for entry in self._ledger.segment(job.alert_id, job.channel, bucket)
+                  if entry.status in (QUEUED, CLAIMED)]
+        messages = [DeliveryJob(job.organisation, job.alert_id, job.channel,
+                                tuple(unsent[start:start + RECIPIENTS_PER_MESSAGE]))
+                    for start in range(0, len(unsent), RECIPIENTS_PER_MESSAGE)]
+        self._sink.send([Next(message) for message in messages])
+        return f"swept {len(unsent)} unsent {job.channel} recipients into {len(messages)} messages"
