@@ -16,8 +16,9 @@ The contact is normalised and hashed exactly as signup does (the deployment's co
 Manager), and the resident is found through the contacts table. What would be erased is shown with every address
 masked; nothing prints or logs an address or number in full. It asks for confirmation unless --yes, and refuses
 without --yes when stdin is not a terminal. The erasure removes the profile, the contact items, the location items,
-the open sessions, the push endpoints and the delivery ledger entries, and leaves only the contacts' keyed hashes on
-the suppression list (reason `erased`). It ends with a one-line receipt to keep with the request.
+the open sessions and the push endpoints, blanks the delivery ledger entries to tombstones (each keeps only its keys,
+the contact's keyed hash and its expiry, so that an alert being sent still counts it), and leaves only the contacts'
+keyed hashes on the suppression list (reason `erased`). It ends with a one-line receipt to keep with the request.
 
 A contact nobody holds: `--suppress-only` puts its hash on the suppression list, so nothing is sent to it until
 someone signs up with it and confirms it again (fresh consent lifts an `erased` suppression, as in the app).
@@ -150,8 +151,9 @@ def masked(contact_kind: str, address: str) -> str:
 
 
 def ledger_entries(prefix: str, contacts: list[str]) -> int:
-    """How many delivery ledger entries carry these contacts: counted through the same by-contact index that the
-    erasure deletes through, a page at a time (DeliveryLedger.alerts_for_contact reads only the first page)."""
+    """How many delivery ledger entries of these contacts still hold something of the resident (tombstones, what an
+    earlier erasure left, hold only the hash and are not counted): counted through the same by-contact index that the
+    erasure goes through, a page at a time (DeliveryLedger.alerts_for_contact reads only the first page)."""
     from chalicelib import config
 
     client = boto3.client("dynamodb")
@@ -160,7 +162,10 @@ def ledger_entries(prefix: str, contacts: list[str]) -> int:
     for contact in contacts:
         for page in paginator.paginate(TableName=config.resource_name(config.DELIVERIES_TABLE, prefix),
                                        IndexName="by-contact", KeyConditionExpression="contact = :c",
-                                       ExpressionAttributeValues={":c": {"S": contact}}, Select="COUNT"):
+                                       ExpressionAttributeValues={":c": {"S": contact}}, Select="COUNT",
+                                       # what a tombstone lacks (adapters/ledger.py): a resident and a status
+                                       FilterExpression="attribute_exists(resident_id) OR attribute_exists(#s)",
+                                       ExpressionAttributeNames={"#s": "status"}):
             total += int(page.get("Count", 0))
     return total
 
@@ -246,7 +251,7 @@ def suppress_only(services: Services, contact: Contact, args: argparse.Namespace
 
 def left_behind(services: Services, held: Holdings) -> list[str]:
     """What of the resident is still there after the erasure. The ledger is not checked: its by-contact index is
-    eventually consistent, so a count straight after the deletes could still see them."""
+    eventually consistent, so a count straight after the tombstones were written could still see the entries."""
     resident_id = held.resident.id
     left = []
     if services.store.get(resident_id) is not None:
@@ -264,8 +269,9 @@ def left_behind(services: Services, held: Holdings) -> list[str]:
 def erase(services: Services, prefix: str, resident: Resident, args: argparse.Namespace) -> int:
     held = holdings(services, prefix, resident)
     describe(held)
-    out("Erasure removes the profile, its contact and location items, open sessions, push endpoints and delivery "
-        "ledger entries, and keeps only the contacts' keyed hashes on the suppression list (reason erased).")
+    out("Erasure removes the profile, its contact and location items, open sessions and push endpoints, leaves of "
+        "each delivery ledger entry only its keys and the contact's keyed hash, and keeps only the contacts' keyed "
+        "hashes on the suppression list (reason erased).")
     if args.dry_run:
         out("dry run: nothing was changed")
         return ERASED

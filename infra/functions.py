@@ -132,7 +132,9 @@ FUNCTIONS = [
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
-        table("DeliveriesTable", GET, QUERY, DELETE, BATCH_WRITE, indexes=("by-contact",)),
+        # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
+        # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
+        table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),
         IDEMPOTENCY,
         send_to("TransactionalQueue", "TargetingQueue"),
         secrets("SigningKeysSecret", "ContactHashSecret", "OriginVerifySecret"),
@@ -159,7 +161,7 @@ FUNCTIONS = [
                  table("LocationsTable", QUERY),
                  table("SubscribersTable", GET, BATCH_GET),
                  table("SuppressionsTable", GET, BATCH_GET),
-                 table("DeliveriesTable", GET, QUERY, PUT, UPDATE, BATCH_WRITE, CHECK),
+                 table("DeliveriesTable", GET, QUERY, PUT, UPDATE, CHECK),  # recipients: conditional Puts
                  table("AlertsTable", GET, PUT, UPDATE, CHECK),
                  table("AuditLogTable", PUT),
                  table("PreviewsTable", GET, PUT, UPDATE),

@@ -19,6 +19,7 @@ from infra.local.pump import sns_record
 from tests import delivery_events as events
 
 from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
+from .ledger_reads import entry_item_key, ledger_entry
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def sent_alert(stack: AlertStack, channels: list[str], residents: int = 1) -> tu
 
 
 def entry(alert_id: str, key: str) -> DeliveryModel:
-    return DeliveryModel.get(alert_id, key, consistent_read=True)
+    return ledger_entry(alert_id, key)
 
 
 def progress(stack: AlertStack, alert_id: str, channel: str) -> dict[str, int]:
@@ -115,7 +116,7 @@ def test_sms_receipts_from_the_delivery_logs_mark_delivered_and_failed(stack: Al
         stack.client.lambda_.invoke("sms_receipts", payload)
     assert [entry(alert["id"], key).status for key in keys] == [DELIVERED, FAILED]
     raw = bootstrap.receipts()._ledger._client.get_item(  # the model does not map `receipt`
-        TableName=f"{stack.prefix}-deliveries", Key={"alert_id": {"S": alert["id"]}, "recipient": {"S": keys[1]}})
+        TableName=f"{stack.prefix}-deliveries", Key=entry_item_key(alert["id"], keys[1]))
     assert raw["Item"]["receipt"] == {"S": "FAILURE"} and "+44" not in json.dumps(raw["Item"])
     shown = progress(stack, alert["id"], "sms")
     assert (shown["sent"], shown["delivered"], shown["failed"], shown["queued"]) == (1, 1, 1, 0)
@@ -137,7 +138,7 @@ def test_a_receipt_that_overtakes_the_record_of_its_send_is_retried_not_lost(sta
     key = ledger_key("email", resident.id)
     ledger = bootstrap.receipts()._ledger  # put the entry back to where a worker holds it
     ledger._client.update_item(
-        TableName=f"{stack.prefix}-deliveries", Key={"alert_id": {"S": alert["id"]}, "recipient": {"S": key}},
+        TableName=f"{stack.prefix}-deliveries", Key=entry_item_key(alert["id"], key),
         UpdateExpression="SET #s = :c", ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":c": {"S": CLAIMED}})
     document = events.ses_delivery("m-early", resident.contacts[0].address, alert["id"], key)

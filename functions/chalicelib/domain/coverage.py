@@ -3,8 +3,10 @@
 A cover must miss nobody: cells are taken with "overlap" containment (a cell counts if any part of it touches the
 area), so the cover is a superset and the exact test (great-circle distance, point in polygon) runs on the stored
 point afterwards. The resolution is chosen from the area's size so that the boundary cells are small enough to keep
-the over-read low and few enough to keep the query count low (see MAX_RADIUS_IN_EDGES). Compacted cells become key
-ranges (domain/geo.py), and ranges that touch merge, because every range is one DynamoDB Query.
+the over-read low and few enough to keep the h3 work low (see MAX_RADIUS_IN_EDGES). The compacted cells are what
+must be read; the key ranges that read them (domain/geo.py), one DynamoDB Query each, are chosen for the fewest
+estimated read units (domain/read_units.py): a Query costs at least one read unit however little it reads, so ranges
+join across a gap whenever the gap's bytes, at an assumed dense population, cost less than the Query they save.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 import h3
 
 from .errors import FieldError, invalid
-from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange, ranges_for_cell
+from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange
 from .projection import LocalPlane, shape_of
+from .read_units import QUERY_BUDGET, cheapest_ranges
 
 EARTH_RADIUS_M = 6_371_008.8
 FINEST_COVER_RESOLUTION = 14
@@ -41,6 +44,10 @@ COVER_CELL_BUDGET = 1_000
 # circle's read amplification under 1.4 and a 10 km x 200 m corridor's near 3. No further, so an outline that is
 # mostly boundary (a comb) is refused rather than read as the whole rectangle around it.
 MAX_COARSER_STEPS = 2
+# Up to this equivalent radius (a town), the cover reads a little more to keep to QUERY_BUDGET Queries
+# (read_units.cheapest_plan); a larger target reads many 1 MB pages anyway, so a Query more is little latency, and the
+# gaps it would read across are whole neighbourhoods.
+FEWER_QUERIES_UP_TO_RADIUS_M = 5_000
 # Hard caps, in compacted cells (h3 work and memory) and key ranges (one DynamoDB Query each).
 MAX_COVER_CELLS = 4_000
 MAX_COVER_RANGES = 4_000
@@ -92,7 +99,7 @@ Target = Circle | Area
 class Cover:
     resolution: int
     cells: list[str]  # compacted
-    ranges: list[KeyRange]  # merged: one DynamoDB Query each
+    ranges: list[KeyRange]  # one DynamoDB Query each, reading every cell and the cheap gaps between them
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -231,13 +238,15 @@ def equivalent_radius_m(target: Target) -> float:
 
 
 def cover(target: Target, resolution: int | None = None) -> Cover:
-    """The compacted cells that overlap the target, and the merged key ranges that read them. The resolution is
-    cover_cost's; requests pass their targets through check_cover_cost first."""
+    """The compacted cells that overlap the target, and the key ranges that read them for the fewest estimated read
+    units (read_units.cheapest_ranges). The resolution is cover_cost's; requests pass their targets through
+    check_cover_cost first."""
     chosen = resolution if resolution is not None else cover_cost(target).resolution
     # A set: with overlap containment, a cell that touches two polygons of a MultiPolygon comes back twice, and
     # compact_cells refuses duplicates.
     cells = h3.compact_cells(set(h3.h3shape_to_cells_experimental(_shape(target), chosen, contain="overlap")))
-    return Cover(chosen, sorted(cells), merge_ranges(r for cell in cells for r in ranges_for_cell(cell)))
+    budget = QUERY_BUDGET if equivalent_radius_m(target) <= FEWER_QUERIES_UP_TO_RADIUS_M else None
+    return Cover(chosen, sorted(cells), cheapest_ranges(cells, budget))
 
 
 def _next_point_cell(cell: str) -> str | None:
