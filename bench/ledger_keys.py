@@ -21,7 +21,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from chalicelib.adapters.ledger import POINTER_CHANNELS, TALLY_SLOTS  # noqa: E402
 from chalicelib.domain.audience import LEDGER_BUCKETS  # noqa: E402
-from chalicelib.services.fanout import PROVIDER_CALL_SIZE  # noqa: E402
+from chalicelib.services.pipeline.deliver import PROVIDER_CALL_SIZE  # noqa: E402
 from infra import quotas  # noqa: E402
 
 DOCS = ROOT / "docs" / "performance.md"

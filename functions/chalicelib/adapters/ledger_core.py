@@ -33,7 +33,11 @@ UNCONFIRMED, SUPPRESSED, CANCELLED = "unconfirmed", "suppressed", "cancelled"
 DELIVERED = "delivered"  # the provider says it arrived (after sent; counted as sent as well)
 ERASED = "erased"  # a tombstone: the resident was erased (adapters/ledger.py's docstring)
 PROGRESS_STATES = (QUEUED, SENT, DELIVERED, FAILED, BOUNCED, UNCONFIRMED, SUPPRESSED, CANCELLED, ERASED)
-UNFINISHED = frozenset({QUEUED, CLAIMED})  # erasing these adds to the tally; a finished one is counted already
+# Erasing an entry in one of these adds `<channel>_erased` to the tally; any other is counted there already. A
+# `suppressed` entry counts too: one suppressed at targeting was never tallied, and once erased its tombstone is
+# counted released like any other, so without this the alert could never reach `sent` (one suppressed at delivery is
+# then counted twice, as suppressed and erased, which only ever errs towards finishing).
+UNFINISHED = frozenset({QUEUED, CLAIMED, SUPPRESSED})
 # What a tombstone keeps; everything else an entry may hold (resident, language, status, claim, provider id, error,
 # receipt) goes.
 TOMBSTONE_ATTRIBUTES = ("alert_id", "recipient", "contact", "expires_at")

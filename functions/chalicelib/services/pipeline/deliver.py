@@ -27,7 +27,11 @@ from .lifecycle import AlertLifecycle
 from .ports import Entry, JobSink, Ledger, Next, Residents, Suppressions
 from .render import Renderer, contact_for
 
-PROVIDER_CALL_SIZE = {"email": 50, "sms": 10, "voice": 10, "push": 10}  # recipients recorded per provider call
+# Recipients claimed, sent and recorded together. A worker that dies between a provider's answer and the record leaves
+# at most this many `unconfirmed`: one bulk email call, but one SMS or call, because SNS and SMS Voice take one message
+# per request (claiming ten would leave up to nine never sent, yet unconfirmed, after a death mid-batch).
+PROVIDER_CALL_SIZE = {"email": 50, "sms": 1, "voice": 1, "push": 10}
+TIME_RESERVE_MS = 3_000  # a message stops before a provider call with less left, and its rest goes on as a new one
 MAX_RETRY_DELAY = 300  # seconds before a partly sent message's remaining recipients are tried again
 PARK_DELAY_SECONDS = 900  # SQS's longest delay: a paused account is tried again after 7.5 to 15 minutes
 UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
@@ -50,6 +54,7 @@ class _Run:
     taken: int = 0
     retry: list[str] = field(default_factory=list)
     quota: str | None = None  # the provider's quota or pause code, when it refused for that
+    out_of_time: bool = False  # stopped before the invocation's end: the rest continues in a new message
     recorded: set[str] = field(default_factory=set)
 
 
@@ -97,13 +102,18 @@ class DeliverStage:
         size = PROVIDER_CALL_SIZE[channel]
         for (language, footage), members in sorted(groups.items()):
             for start in range(0, len(members), size):
-                if run.retry:
+                if run.retry or run.out_of_time:
                     break  # the provider pushed back: leave the rest queued for the retried message
+                if remaining_ms() < TIME_RESERVE_MS:
+                    # Work per message is bounded by the invocation's time, too: a slow provider (or the SMS pace)
+                    # hands the rest on rather than timing out with recipients claimed.
+                    run.out_of_time = True
+                    break
                 self._call(alert, channel, language, footage, members[start:start + size], slot, run, remaining_ms)
         resumed = run.done and alert.status is Status.PAUSED and not run.quota
         if resumed and self._lifecycle.move(alert, item, Status.SENDING):
             self._lifecycle.audit(alert, "resume", detail=f"{channel} provider accepted again")
-        if run.retry:
+        if run.retry or run.out_of_time:
             return self._hand_back(job, alert, item, entries, held, run)
         if held:
             # Look at them again once a claim that old would be stale, so that each one ends sent, failed or
@@ -165,6 +175,11 @@ class DeliverStage:
             delay = max(1, int(self._park_delay * self._jitter(0.5, 1.0)))
             self._sink.send([Next(job.with_keys(remaining, 0), delay)])
             return f"{job.channel}: {run.done} sent or failed, {len(remaining)} parked ({run.quota})"
+        if not run.retry:
+            rest = [key for key in remaining if key not in set(held)]
+            later = [Next(job.with_keys(held, 0), math.ceil(self._ledger.claim_timeout) + 1)] if held else []
+            self._sink.send([Next(job.with_keys(rest, job.attempt)), *later])
+            return f"{job.channel}: {run.done} sent or failed, {len(rest)} continue in a new message"
         if not run.done:
             # No progress at all: fail the message (a partial batch failure), so that SQS gives it back after its
             # visibility timeout, and a provider that keeps refusing ends in the dead-letter queue.
