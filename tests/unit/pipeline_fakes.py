@@ -295,6 +295,8 @@ class FakeQueues:
 
     def __init__(self) -> None:
         self.pending: deque[tuple[dict[str, Any], int, str]] = deque()
+        self.hops: dict[int, int] = {}  # id of a pending message -> queue hops from the send to it
+        self.current_hops = 0  # of the message being handled
 
     def queue(self, name: str) -> Any:
         queues = self
@@ -302,9 +304,11 @@ class FakeQueues:
         class Queue:
             def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None:
                 queues.pending.append((job, delay_seconds, name))
+                queues.hops[id(job)] = queues.current_hops + 1
 
             def put_many(self, jobs: list[dict[str, Any]]) -> None:
-                queues.pending.extend((job, 0, name) for job in jobs)
+                for job in jobs:
+                    self.put(job)
 
         return Queue()
 
@@ -326,6 +330,7 @@ class World:
     costs: list[MessageCost] = field(default_factory=list)
     delays: list[tuple[str, int]] = field(default_factory=list)
     max_locations_per_piece: int = 4000
+    first_provider_hops: int | None = None  # queue hops from the send to the message that made the first call
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.calls)
@@ -387,6 +392,8 @@ class World:
             if not self.queues.pending:
                 return outcomes
             message, delay, queue = self.queues.pending.popleft()
+            self.queues.current_hops = self.queues.hops.pop(id(message), 1)
+            calls_before = self.provider.calls
             if delay:
                 self.delays.append((queue, delay))
             before, cpu = sum(self.calls.values()), time.process_time()
@@ -394,6 +401,8 @@ class World:
                 outcomes.append(self.pipeline.target(message))
             else:
                 outcomes.append(self.pipeline.deliver(message, slot))
+            if self.provider.calls and not calls_before and self.first_provider_hops is None:
+                self.first_provider_hops = self.queues.current_hops
             self.costs.append(MessageCost(queue, str(message.get("type", "deliver")),
                                           sum(self.calls.values()) - before, (time.process_time() - cpu) * 1000))
         if max_messages is None:

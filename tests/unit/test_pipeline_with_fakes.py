@@ -88,6 +88,7 @@ def test_a_redelivered_plan_or_release_never_targets_or_queues_again() -> None:
     world.run()
     assert len([cost for cost in world.costs if cost.queue == "email"]) == released_messages
     assert set(world.provider.received.values()) == {1}
+    assert Progress.from_item(world.ledger.targeting(alert.id)).released == {"email": 120}  # counted once
 
 
 def test_a_costly_sms_send_by_an_officer_is_held_for_a_supervisor_and_nothing_is_sent() -> None:
@@ -215,3 +216,33 @@ def test_the_reconciler_recovers_a_lost_delivery_message_and_nobody_gets_the_ale
     assert len(world.provider.received) == 250 and set(world.provider.received.values()) == {1}
     progress = Progress.from_item(world.ledger.targeting(alert.id))
     assert progress.released == {"email": 250}  # the sweep counted nothing twice
+
+
+def test_an_email_alert_reaches_its_first_resident_three_hops_after_the_send_before_targeting_ends() -> None:
+    """No SMS or voice: no audience could need a supervisor, so each shard piece queues its own recipients."""
+    world = World(max_locations_per_piece=40)
+    town(world, 200)
+    alert = world.alert()
+    world.send(alert)
+    while not world.provider.calls:
+        world.run(max_messages=1)
+    assert world.first_provider_hops == 3  # plan, shard, delivery
+    # Later pieces of the shard are still waiting on the targeting queue when the first email goes.
+    assert any(queue == "targeting" for _, _, queue in world.queues.pending)
+    world.run()
+    assert len(world.provider.received) == 200 and set(world.provider.received.values()) == {1}
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
+    assert "release" in [action for _, action, _ in world.alerts.actions]
+
+
+def test_an_sms_alert_by_an_officer_waits_for_the_whole_audience_before_anyone_hears() -> None:
+    world = World(max_locations_per_piece=40)
+    town(world, 100, ("sms",))
+    alert = world.alert(channels=("sms",))
+    world.send(alert)
+    while any(queue == "targeting" for _, _, queue in world.queues.pending) and world.queues.pending[0][2] == \
+            "targeting":
+        world.run(max_messages=1)
+        assert world.provider.calls == 0  # nobody hears before the cost is known for the whole audience
+    world.run()
+    assert len(world.provider.received) == 100

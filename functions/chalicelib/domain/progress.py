@@ -23,6 +23,7 @@ FINISHED_STATES = (SENT, FAILED, UNCONFIRMED, SUPPRESSED, CANCELLED, ERASED)
 # Per-channel counters, stored as `<name>_<channel>`.
 AUDIENCE, SUPPRESSED_AT_TARGETING, RELEASED = "audience", "suppressed", "released"
 RELEASES_DONE, COSTLY = "releases_done", "costly"
+EARLY_RELEASE_PIECES = "early_release_pieces"  # pieces that queued their own recipients for delivery
 
 
 def counter(kind: str, channel: str) -> str:
@@ -47,6 +48,7 @@ class Progress:
     releases_total: int | None = None  # None: not decided yet (or held for a supervisor)
     releases_done: int = 0
     costly: bool = False
+    early_release_pieces: int = 0  # > 0: the shards released as they went, so there are no release jobs
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Progress:
@@ -60,7 +62,8 @@ class Progress:
                    audience=_by_channel(item, AUDIENCE), suppressed=_by_channel(item, SUPPRESSED_AT_TARGETING),
                    released=_by_channel(item, RELEASED),
                    releases_total=None if releases is None else int(releases),
-                   releases_done=int(item.get(RELEASES_DONE, 0)), costly=bool(item.get(COSTLY)))
+                   releases_done=int(item.get(RELEASES_DONE, 0)), costly=bool(item.get(COSTLY)),
+                   early_release_pieces=int(item.get(EARLY_RELEASE_PIECES, 0)))
 
     @property
     def planned(self) -> bool:
@@ -92,6 +95,13 @@ def audience_counts(audience: Mapping[str, int], suppressed: Mapping[str, int]) 
     """A shard piece's additions to the counters."""
     counts = {counter(AUDIENCE, channel): n for channel, n in audience.items() if n}
     counts.update({counter(SUPPRESSED_AT_TARGETING, channel): n for channel, n in suppressed.items() if n})
+    return counts
+
+
+def early_release_counts(released: Mapping[str, int]) -> dict[str, int]:
+    """A shard piece's additions when it queued its own recipients for delivery."""
+    counts = {counter(RELEASED, channel): n for channel, n in released.items() if n}
+    counts[EARLY_RELEASE_PIECES] = 1
     return counts
 
 

@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 RELEASE_RECIPIENTS_PER_JOB = 5000  # a release job reads about this many ledger entries (it continues past them)
 
 
+def releases_early(alert: Alert) -> bool:
+    """Whether each shard piece may queue its recipients for delivery as soon as it has written them, before the whole
+    audience is known: when no audience could make the send need a supervisor (no SMS or voice, or a sender whose role
+    covers a costly send). The first residents then hear within three queue hops of the send, not after the last
+    shard. Otherwise the decision waits for the whole audience, and release jobs follow it."""
+    if not {"sms", "voice"} & set(alert.channels):
+        return True
+    return not alert_rules.needs_supervisor(alert, costly=True)
+
+
 def release_jobs(alert: Alert, audience: dict[str, int]) -> list[ReleaseJob]:
     """The ledger's buckets of each channel, split over enough jobs to read them in parallel."""
     jobs: list[ReleaseJob] = []
@@ -53,6 +63,8 @@ class DecideStage:
             if self._lifecycle.move(alert, item, Status.PENDING_APPROVAL):
                 self._lifecycle.audit(alert, "hold", size, "over the SMS and voice limits: a supervisor must approve")
             return "held for a supervisor"
+        if progress.early_release_pieces:
+            return self._released_early(alert, progress, reconcile)
         jobs = release_jobs(alert, audience)
         if progress.decided:
             # A re-plan of a released alert: the releases that never finished go again. For the reconciler (an alert
@@ -71,3 +83,20 @@ class DecideStage:
         self._sink.send([Next(job) for job in jobs])
         self._lifecycle.audit(alert, "release", size)
         return f"released to {size} recipients in {len(jobs)} jobs"
+
+    def _released_early(self, alert: Alert, progress: Progress, reconcile: bool) -> str:
+        """The shards released their recipients as they went: no release jobs, the alert is sent once they all have
+        an outcome. The reconciler's plan sweeps every segment instead."""
+        if progress.decided:
+            swept = [replace(job, sweep=True) for job in release_jobs(alert, dict(progress.audience))] \
+                if reconcile else []
+            self._sink.send([Next(job) for job in swept])
+            self._lifecycle.finish_if_done(alert.source.organisation, alert.id)
+            return f"released early already, swept {len(swept)}"
+        self._ledger.set_releases(alert.id, 0)
+        size = sum(progress.released.values())
+        if size:
+            self._lifecycle.audit(alert, "release", size)
+        # Sent now if every recipient already has an outcome (or there were none), else by the last delivery.
+        self._lifecycle.finish_if_done(alert.source.organisation, alert.id)
+        return f"released early to {size} recipients"

@@ -4,12 +4,25 @@ state (one erased since is counted by its tombstone), so that the counts the ale
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ...domain.jobs import DeliveryJob, ReleaseJob
 from ...domain.progress import CLAIMED, QUEUED, SUPPRESSED, release_counts
 from .lifecycle import AlertLifecycle
-from .ports import JobSink, Ledger, Next
+from .ports import Entry, JobSink, Ledger, Next
 
 RECIPIENTS_PER_MESSAGE = 100  # per delivery message: two SES bulk calls, or a worker's SMS batch
+
+
+def delivery_messages(organisation: str, alert_id: str, entries: Iterable[Entry]) -> list[DeliveryJob]:
+    """The queued recipients among `entries`, RECIPIENTS_PER_MESSAGE to a delivery message, by channel."""
+    by_channel: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry.status == QUEUED:
+            by_channel.setdefault(entry.channel, []).append(entry.key)
+    return [DeliveryJob(organisation, alert_id, channel, tuple(keys[start:start + RECIPIENTS_PER_MESSAGE]))
+            for channel, keys in sorted(by_channel.items())
+            for start in range(0, len(keys), RECIPIENTS_PER_MESSAGE)]
 
 
 class ReleaseStage:
@@ -21,8 +34,11 @@ class ReleaseStage:
     def run(self, job: ReleaseJob) -> str:
         if job.sweep:
             return self._sweep(job)
-        if job.name in self._lifecycle.progress(job.alert_id).pieces_done:
+        progress = self._lifecycle.progress(job.alert_id)
+        if job.name in progress.pieces_done:
             return "skipped: released already"  # a redelivered release must not queue its recipients twice
+        if progress.early_release_pieces:
+            return "skipped: the shards released their recipients"  # counting them again would never finish
         released = 0
         batch: list[str] = []
         messages: list[DeliveryJob] = []

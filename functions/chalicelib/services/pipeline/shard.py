@@ -19,12 +19,13 @@ from ...domain.audience import Audience, Filters
 from ...domain.coverage import Target
 from ...domain.geo import KeyRange
 from ...domain.jobs import ShardJob
-from ...domain.progress import QUEUED, SUPPRESSED, Progress, audience_counts
+from ...domain.progress import QUEUED, SUPPRESSED, Progress, audience_counts, early_release_counts
 from ...domain.scope import FrozenScope
 from ..targets import footage_centre
-from .decide import DecideStage
+from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
 from .ports import JobSink, Ledger, Locations, Next, Residents, Suppressions
+from .release import delivery_messages
 from .render import contact_for
 
 MAX_LOCATIONS_PER_PIECE = 4000  # about 40 resident reads of 100, and the ledger writes of their recipients
@@ -82,7 +83,13 @@ class ShardStage:
         self._ledger.put_entries(job.alert_id, entries)
         queued = Counter(e.channel for e in entries if e.status == QUEUED)
         suppressed = Counter(e.channel for e in entries if e.status == SUPPRESSED)
-        state = self._ledger.finish_piece(job.alert_id, job.name, not rest, audience_counts(queued, suppressed))
+        counts = audience_counts(queued, suppressed)
+        if releases_early(alert):
+            # Queued before the piece is counted: a piece that dies here is retried whole, and its recipients' claims
+            # keep the repeated messages from sending anyone twice.
+            self._sink.send([Next(message) for message in delivery_messages(job.organisation, job.alert_id, entries)])
+            counts.update(early_release_counts(queued))
+        state = self._ledger.finish_piece(job.alert_id, job.name, not rest, counts)
         if state is None:
             return "skipped: piece counted already"
         counted = Progress.from_item(state)
