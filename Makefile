@@ -134,6 +134,8 @@ bench: $(RUN_STAMP)
 	$(PY) -m bench.targeting --residents 200000 --write-docs
 	$(PY) -m bench.fanout --recipients 10000 --baseline 1000 --write-docs
 	$(PY) -m bench.faults --recipients 10000 --write-docs
+	$(PY) -m bench.pipeline_model --recipients 100000 --baseline 10000 --write-docs
+	$(PY) -m bench.ledger_keys --write-docs
 	$(PY) -m bench.scope --boundary-vertices 50000 --write-docs
 	$(PY) -m bench.coldstart --write-docs
 

@@ -196,7 +196,8 @@ def load_residents(count: int, sms_every: int = 10) -> None:
 
 
 def drain(app: Any, prefix: str, meter: CallMeter, worker_seconds: dict[str, float],
-          sdk_seconds: dict[str, float], failures: Counter[str]) -> None:
+          sdk_seconds: dict[str, float], failures: Counter[str],
+          largest: dict[str, tuple[float, str]] | None = None) -> None:
     """Runs every alert queue through the app's handlers, one message per invocation, until all are empty."""
     from chalicelib import config
     from infra.local.pump import LambdaContext, sqs_record
@@ -220,8 +221,17 @@ def drain(app: Any, prefix: str, meter: CallMeter, worker_seconds: dict[str, flo
                     # CPU time of this thread: our code, the SDK's serialising and parsing, and nothing of the time
                     # spent waiting for the emulator or pacing SMS.
                     started, sdk_before = time.thread_time(), meter.sdk_cpu
+                    calls_before = sum(meter.calls.values())
                     result = app.handler_map[name](event, LambdaContext(name, timeout_seconds=900))
                     worker_seconds[name] += time.thread_time() - started
+                    if largest is not None:
+                        # The one message that did the most: its AWS requests and its CPU, each with its function.
+                        calls = sum(meter.calls.values()) - calls_before
+                        cpu = time.thread_time() - started
+                        if calls > largest.get("calls", (0, ""))[0]:
+                            largest["calls"] = (calls, name)
+                        if cpu > largest.get("cpu", (0.0, ""))[0]:
+                            largest["cpu"] = (cpu, name)
                     sdk_seconds[name] += meter.sdk_cpu - sdk_before
                     if (result or {}).get("batchItemFailures"):
                         # As Lambda would, the message comes back (here at once); the worker logged why.
@@ -327,7 +337,8 @@ def main() -> None:
     worker_seconds: dict[str, float] = defaultdict(float)
     sdk_seconds: dict[str, float] = defaultdict(float)
     failures: Counter[str] = Counter()
-    drain(app, "fanout", meter, worker_seconds, sdk_seconds, failures)
+    largest: dict[str, tuple[float, str]] = {}
+    drain(app, "fanout", meter, worker_seconds, sdk_seconds, failures, largest)
     total = time.perf_counter() - sent_at
     shown = service.read(officer, alert["id"])
     delivered = sum(p["sent"] for p in shown["progress"].values())
@@ -374,6 +385,9 @@ def main() -> None:
         f"{deliver_sdk * 1_000_000 / max(1, delivered):,.0f} ms | "
         f"{naive['sdk_seconds'] * 1_000_000 / max(1, naive['recipients']):,.0f} ms | |",
         f"| own code in targeting (plan, shards, release) | {target_own:,.2f} s | | |",
+        f"| largest message: AWS requests (store: emulator; {largest['calls'][1]}) | {largest['calls'][0]:,.0f} | | "
+        "|",
+        f"| largest message: CPU (store: emulator; {largest['cpu'][1]}) | {largest['cpu'][0] * 1000:,.0f} ms | | |",
         f"| peak memory of the workers' process | {peak_mb:,.0f} MB | | |",
         f"| messages failed and retried | {sum(failures.values()):,} | | |",
         "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,12 +60,12 @@ class FakeAlerts:
         self._alerts[(alert.source.organisation, alert.id)] = (copy.deepcopy(alert), 0)
 
     def get(self, organisation: str, alert_id: str) -> tuple[Alert, Any] | None:
-        self._calls["alerts.get"] += 1
+        self._calls["dynamodb.GetItem"] += 1
         found = self._alerts.get((organisation, alert_id))
         return (copy.deepcopy(found[0]), found[1]) if found else None
 
     def save(self, alert: Alert, item: Any, at: str) -> None:
-        self._calls["alerts.save"] += 1
+        self._calls["dynamodb.PutItem"] += 1
         _, version = self._alerts[(alert.source.organisation, alert.id)]
         if version != item:
             raise HexwatchError("changed", [FieldError("/status", "changed by someone else")], 409, "Conflict")
@@ -95,21 +96,22 @@ class FakeLedger:
         self._clock = clock
 
     def start_plan(self, alert_id: str, shards_total: int) -> bool:
-        self._calls["ledger.start_plan"] += 1
+        self._calls["dynamodb.PutItem"] += 1
         if alert_id in self.progress:
             return False
         self.progress[alert_id] = {"shards_total": shards_total}
         return True
 
     def targeting(self, alert_id: str) -> dict[str, Any]:
-        self._calls["ledger.targeting"] += 1
+        self._calls["dynamodb.GetItem"] += 1
         return copy.deepcopy(self.progress.get(alert_id, {}))
 
     def put_entries(self, alert_id: str, entries: Iterable[LedgerEntry]) -> set[str]:
         refused = set()
         stored = self.items.setdefault(alert_id, {})
+        entries = list(entries)
+        self._calls["dynamodb.TransactWriteItems"] += (len(entries) + 99) // 100  # 100 conditional puts a call
         for entry in entries:
-            self._calls["ledger.put"] += 1
             existing = stored.get(entry.key)
             if existing is not None and existing.get("status") != QUEUED:
                 refused.add(entry.key)  # a tombstone, or an entry past queued: never re-created or reset
@@ -121,7 +123,7 @@ class FakeLedger:
 
     def finish_piece(self, alert_id: str, piece: str, shard_done: bool,
                      counts: Mapping[str, int]) -> dict[str, Any] | None:
-        self._calls["ledger.finish_piece"] += 1
+        self._calls["dynamodb.UpdateItem"] += 1
         item = self.progress[alert_id]
         if piece in item.get("done_pieces", []):
             return None
@@ -140,7 +142,7 @@ class FakeLedger:
         self.progress[alert_id]["releases_total"] = total
 
     def segment(self, alert_id: str, channel: str, bucket: str) -> Iterator[LedgerEntry]:
-        self._calls["ledger.segment"] += 1
+        self._calls["dynamodb.Query"] += 1
         for key, item in sorted(self.items.get(alert_id, {}).items()):
             if key.startswith(f"{channel}#{bucket}#"):
                 yield self._entry(key, item)
@@ -153,12 +155,12 @@ class FakeLedger:
                            item["status"], item["footage"])
 
     def entries(self, alert_id: str, keys: Sequence[str]) -> dict[str, LedgerEntry]:
-        self._calls["ledger.entries"] += 1
+        self._calls["dynamodb.BatchGetItem"] += (len(keys) + 99) // 100
         stored = self.items.get(alert_id, {})
         return {key: self._entry(key, stored[key]) for key in keys if key in stored}
 
     def claim(self, alert_id: str, keys: Sequence[str], token: str) -> FakeClaim:
-        self._calls["ledger.claim"] += 1
+        self._calls["dynamodb.TransactWriteItems"] += (len(keys) + 99) // 100
         claimed, refused = [], []
         for key in keys:
             item = self.items[alert_id].get(key)
@@ -171,7 +173,7 @@ class FakeLedger:
 
     def record(self, alert_id: str, token: str, outcomes: Sequence[tuple[str, str, str | None, str | None]],
                slot: int) -> None:
-        self._calls["ledger.record"] += 1
+        self._calls["dynamodb.TransactWriteItems"] += (len(outcomes) + 98) // 99  # with the tally
         for key, status, provider_id, error in outcomes:
             item = self.items[alert_id].get(key)
             if item is None or item.get("claim") != token:
@@ -209,7 +211,7 @@ class FakeLedger:
         return moved
 
     def tally(self, alert_id: str) -> dict[str, int]:
-        self._calls["ledger.tally"] += 1
+        self._calls["dynamodb.Query"] += 1
         return dict(self.tallies.get(alert_id, Counter()))
 
     def erase(self, alert_id: str, key: str) -> None:
@@ -226,6 +228,9 @@ class FakeLedger:
 class FakeLocations:
     def __init__(self, calls: Calls) -> None:
         self._by_partition: dict[str, list[SimpleNamespace]] = {}
+        self._unsorted: set[str] = set()  # partitions to sort before the next read (sorting on each add is slow)
+        self._keys: dict[str, list[str]] = {}  # each partition's sort keys, in order
+        self.items_read = 0
         self._calls = calls
 
     def add(self, resident: Resident) -> None:
@@ -238,15 +243,20 @@ class FakeLocations:
                     "language": attributes["language"]}
             self._by_partition.setdefault(location.partition, []).append(
                 SimpleNamespace(sk=sk, lat=location.lat, lng=location.lng, attribute_values=item))
-        for items in self._by_partition.values():
-            items.sort(key=lambda found: found.sk)
+            self._unsorted.add(location.partition)
 
     def in_range(self, key_range: KeyRange) -> Iterator[SimpleNamespace]:
-        self._calls["locations.query"] += 1
-        for item in self._by_partition.get(key_range.partition, []):
-            if key_range.low <= item.sk <= key_range.high:
-                self._calls["locations.items"] += 1
-                yield item
+        self._calls["dynamodb.Query"] += 1  # one page: a shard piece reads far under 1 MB from one range
+        items = self._by_partition.get(key_range.partition, [])
+        if key_range.partition in self._unsorted:
+            items.sort(key=lambda found: found.sk)
+            self._keys[key_range.partition] = [found.sk for found in items]
+            self._unsorted.discard(key_range.partition)
+        keys = self._keys.get(key_range.partition, [])
+        # As DynamoDB's BETWEEN: found by bisection, so a fake's read costs what the matches cost, not the partition.
+        for item in items[bisect_left(keys, key_range.low):bisect_right(keys, key_range.high)]:
+            self.items_read += 1
+            yield item
 
 
 class FakeResidents:
@@ -256,29 +266,43 @@ class FakeResidents:
 
     def get_many(self, resident_ids: Iterable[str]) -> dict[str, Resident]:
         wanted = list(resident_ids)
-        self._calls["residents.batch_get"] += (len(wanted) + 99) // 100
+        self._calls["dynamodb.BatchGetItem"] += (len(wanted) + 99) // 100
         return {i: self.residents[i] for i in wanted if i in self.residents}
 
 
 class FakeSuppressions:
-    def __init__(self) -> None:
+    def __init__(self, calls: Calls) -> None:
         self.reasons_by_hash: dict[str, str] = {}
+        self._calls = calls
 
     def reasons(self, contact_hashes: Iterable[str]) -> dict[str, str]:
-        return {h: self.reasons_by_hash[h] for h in contact_hashes if h in self.reasons_by_hash}
+        wanted = list(contact_hashes)
+        self._calls["dynamodb.BatchGetItem"] += (len(wanted) + 99) // 100
+        return {h: self.reasons_by_hash[h] for h in wanted if h in self.reasons_by_hash}
 
 
 class FakeProvider:
     """Every channel's provider: accepts, unless told to answer the next calls otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: Calls) -> None:
         self.received: Counter[str] = Counter()  # ledger key -> times the provider took it
         self.calls = 0
+        self.recipients = 0  # in every call, accepted or not
+        self.calls_before_first: int | None = None  # of all AWS calls, how many came before the first provider call
+        self.message_start = 0  # AWS calls made before the message being handled began
+        self.before_in_message: int | None = None  # calls of that message before its first provider call
+        self._all = calls
         self.refusals: deque[Outcome] = deque()
         self.refusal_code = "SendingPausedException"
 
     def _answer(self, keys: list[str]) -> list[SendResult]:
+        if self.calls_before_first is None:
+            self.calls_before_first = sum(self._all.values())
+        if self.before_in_message is None:
+            self.before_in_message = sum(self._all.values()) - self.message_start
         self.calls += 1
+        self.recipients += len(keys)
+        self._all["provider"] += 1
         if self.refusals:
             outcome = self.refusals.popleft()
             return [SendResult(k, outcome, error=self.refusal_code) for k in keys]
@@ -293,32 +317,50 @@ class FakeProvider:
 class FakeQueues:
     """Both the targeting queue and the delivery queues: jobs in order, with their delays kept for the tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, calls: Calls) -> None:
         self.pending: deque[tuple[dict[str, Any], int, str]] = deque()
         self.hops: dict[int, int] = {}  # id of a pending message -> queue hops from the send to it
+        self.parents: dict[int, int] = {}  # id of a pending message -> number of the message that queued it
         self.current_hops = 0  # of the message being handled
+        self.current_number = -1
+        self._calls = calls
 
     def queue(self, name: str) -> Any:
         queues = self
 
         class Queue:
             def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None:
-                queues.pending.append((job, delay_seconds, name))
-                queues.hops[id(job)] = queues.current_hops + 1
+                queues._calls["sqs.SendMessage"] += 1
+                queues.add(job, delay_seconds, name)
 
             def put_many(self, jobs: list[dict[str, Any]]) -> None:
+                queues._calls["sqs.SendMessageBatch"] += (len(jobs) + 9) // 10
                 for job in jobs:
-                    self.put(job)
+                    queues.add(job, 0, name)
 
         return Queue()
+
+    def add(self, job: dict[str, Any], delay_seconds: int, name: str) -> None:
+        self.pending.append((job, delay_seconds, name))
+        self.hops[id(job)] = self.current_hops + 1
+        self.parents[id(job)] = self.current_number
 
 
 @dataclass
 class MessageCost:
+    """One handled message, as a bench reads it: where it came from, and what it cost."""
+
+    number: int
+    parent: int  # the message that queued it; -1 for the send's plan
+    hops: int  # queue hops from the send to this message
     queue: str
     kind: str
-    calls: int
+    calls: int  # AWS-equivalent requests, provider calls included
     cpu_ms: float
+    provider_recipients: int
+    delay_seconds: int = 0
+    by_operation: Counter[str] = field(default_factory=Counter)
+    calls_before_provider: int | None = None  # in this message, before its first provider call (None: it made none)
 
 
 @dataclass
@@ -337,9 +379,9 @@ class World:
         self.ledger = FakeLedger(self.calls)
         self.locations = FakeLocations(self.calls)
         self.residents = FakeResidents(self.calls)
-        self.suppressions = FakeSuppressions()
-        self.provider = FakeProvider()
-        self.queues = FakeQueues()
+        self.suppressions = FakeSuppressions(self.calls)
+        self.provider = FakeProvider(self.calls)
+        self.queues = FakeQueues(self.calls)
         channels = Channels(email=self.provider, sms=self.provider, voice=self.provider, push=self.provider)
         self.pipeline = Pipeline(
             store=self.alerts, resolver=SimpleNamespace(geometry=lambda _org, target: alert_rules.target_geometry(
@@ -393,7 +435,11 @@ class World:
                 return outcomes
             message, delay, queue = self.queues.pending.popleft()
             self.queues.current_hops = self.queues.hops.pop(id(message), 1)
+            parent = self.queues.parents.pop(id(message), -1)
+            self.queues.current_number = len(self.costs)
             calls_before = self.provider.calls
+            operations_before, recipients_before = Counter(self.calls), self.provider.recipients
+            self.provider.message_start, self.provider.before_in_message = sum(self.calls.values()), None
             if delay:
                 self.delays.append((queue, delay))
             before, cpu = sum(self.calls.values()), time.process_time()
@@ -403,8 +449,11 @@ class World:
                 outcomes.append(self.pipeline.deliver(message, slot))
             if self.provider.calls and not calls_before and self.first_provider_hops is None:
                 self.first_provider_hops = self.queues.current_hops
-            self.costs.append(MessageCost(queue, str(message.get("type", "deliver")),
-                                          sum(self.calls.values()) - before, (time.process_time() - cpu) * 1000))
+            self.costs.append(MessageCost(
+                len(self.costs), parent, self.queues.current_hops, queue, str(message.get("type", "deliver")),
+                sum(self.calls.values()) - before, (time.process_time() - cpu) * 1000,
+                self.provider.recipients - recipients_before, delay, Counter(self.calls) - operations_before,
+                self.provider.before_in_message))
         if max_messages is None:
             raise AssertionError("the queues never emptied")
         return outcomes

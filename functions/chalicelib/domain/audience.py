@@ -11,6 +11,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .coverage import Circle, distance_m
@@ -47,8 +48,9 @@ class Recipient:
     language: str
     footage: bool = False  # a registered CCTV operator near the incident: the footage request is added
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # Cached: a shard asks for it several times per recipient, and each time costs a hash.
         return ledger_key(self.channel, self.resident_id)
 
 
