@@ -228,6 +228,7 @@ def receipts() -> ReceiptService:
 def fanout() -> Pipeline:
     """The delivery pipeline (services/pipeline/), for the targeting and delivery workers."""
     from .adapters.alerts_store import AlertStore
+    from .adapters.plan_store import PlanStore
     from .services.pipeline import PARK_DELAY_SECONDS, Pipeline
     from .services.targets import TargetResolver
 
@@ -242,7 +243,8 @@ def fanout() -> Pipeline:
         delivery_queues={channel: SqsJobQueue(sqs, config.resource_name(queue, prefix))
                          for channel, queue in config.DELIVERY_QUEUES.items()},
         channels=_channels(prefix), settings=_alert_settings(), reply_domain=sender.partition("@")[2] or None,
-        clock=time.time, park_delay_seconds=int(os.environ.get(config.PARK_DELAY_ENV) or PARK_DELAY_SECONDS))
+        clock=time.time, park_delay_seconds=int(os.environ.get(config.PARK_DELAY_ENV) or PARK_DELAY_SECONDS),
+        plans=PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)))
 
 
 @cache

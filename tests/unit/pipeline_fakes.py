@@ -29,6 +29,7 @@ from chalicelib.domain.contacts import ContactHasher
 from chalicelib.domain.costs import SendLimits
 from chalicelib.domain.delivery import Outcome, SendResult
 from chalicelib.domain.errors import FieldError, HexwatchError
+from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.geo import KeyRange, location_key
 from chalicelib.domain.jobs import DeliveryJob, PlanJob
 from chalicelib.domain.progress import CLAIMED, ERASED, QUEUED
@@ -225,6 +226,20 @@ class FakeLedger:
         return Counter(item.get("status", ERASED) for item in self.items.get(alert_id, {}).values())
 
 
+class FakePlans:
+    def __init__(self, calls: Calls) -> None:
+        self.frozen: dict[str, bytes] = {}
+        self._calls = calls
+
+    def freeze(self, alert_id: str, target: Any) -> None:
+        self._calls["dynamodb.PutItem"] += 1
+        self.frozen[alert_id] = to_bytes(target)
+
+    def target(self, alert_id: str) -> Any:
+        self._calls["dynamodb.Query"] += 1  # a warm worker caches it; counted anyway, as a cold one reads it
+        return from_bytes(self.frozen[alert_id]) if alert_id in self.frozen else None
+
+
 class FakeLocations:
     def __init__(self, calls: Calls) -> None:
         self._by_partition: dict[str, list[SimpleNamespace]] = {}
@@ -382,6 +397,7 @@ class World:
         self.suppressions = FakeSuppressions(self.calls)
         self.provider = FakeProvider(self.calls)
         self.queues = FakeQueues(self.calls)
+        self.plans = FakePlans(self.calls)
         channels = Channels(email=self.provider, sms=self.provider, voice=self.provider, push=self.provider)
         self.pipeline = Pipeline(
             store=self.alerts, resolver=SimpleNamespace(geometry=lambda _org, target: alert_rules.target_geometry(
@@ -389,7 +405,7 @@ class World:
             suppressions=self.suppressions, signer=SIGNER, targeting_jobs=self.queues.queue("targeting"),
             delivery_queues={c: self.queues.queue(c) for c in ("email", "sms", "voice", "push")},
             channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
-            sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece)
+            sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece, plans=self.plans)
 
     def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0) -> Resident:
         resident_id = f"01R{number:023d}"

@@ -4,11 +4,13 @@ and a resident would notice (who gets the alert, how often, what the alert shows
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from chalicelib.domain.alerts import Status
-from chalicelib.domain.coverage import distance_m
+from chalicelib.domain.coverage import Area, Circle, distance_m
+from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.delivery import Outcome
 from chalicelib.domain.jobs import DeliveryJob, PlanJob, ReleaseJob, ShardJob, delivery_job, targeting_job
 from chalicelib.domain.progress import Progress
@@ -246,3 +248,24 @@ def test_an_sms_alert_by_an_officer_waits_for_the_whole_audience_before_anyone_h
         assert world.provider.calls == 0  # nobody hears before the cost is known for the whole audience
     world.run()
     assert len(world.provider.received) == 100
+
+
+def test_the_shards_read_the_geometry_the_plan_froze_even_if_the_area_changes_meanwhile() -> None:
+    world = World()
+    town(world, 50)
+    alert = world.alert(radius_m=1000)
+    world.send(alert)
+    world.run(max_messages=1)  # the plan: it covers and freezes the 1 km circle
+    world.pipeline.planner._resolver = None  # noqa: SLF001 - nothing after the plan may resolve the target again
+    tiny = {"type": "circle", "center": {"lat": 0.0, "lng": 0.0}, "radius_m": 1}
+    world.alerts.add(replace(world.alerts.get("staffs", alert.id)[0], target=tiny))  # as if the area were edited
+    world.run()
+    assert len(world.provider.received) == 50
+
+
+def test_a_frozen_target_reads_back_exactly() -> None:
+    circle = Circle(52.8, -2.1, 1234.5)
+    area = Area.from_geojson({"type": "Polygon", "coordinates": [[[-2.2, 52.7], [-2.0, 52.7], [-2.0, 52.9],
+                                                                  [-2.2, 52.7]]]})
+    assert from_bytes(to_bytes(circle)) == circle
+    assert from_bytes(to_bytes(area)).polygons == area.polygons

@@ -17,7 +17,7 @@ from ..domain.alerts import Alert, Source, utc_text
 from ..domain.audience import Audience, Filters
 from ..domain.coverage import Target
 from ..domain.errors import FieldError, HexwatchError
-from ..domain.officers import Officer, Role
+from ..domain.officers import Officer
 from ..domain.send_cost import check_cost
 from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
 from .targeting import LocationFinder, TargetingStats
@@ -103,11 +103,11 @@ class AlertPreviews:
                          "poll": f"/v1/alerts/preview/{preview_id}"}
         return 200, {"status": "done", **preview_result(alert, audience, self._settings)}
 
-    def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
-        """The targeting worker's half of a slow preview: no budget, the same counts."""
-        alert = self._draft(officer, body, "0" * 26)
-        # The requester's reach was checked when they asked; the worker needs only the geometry.
-        target = self._resolver.geometry(officer.organisation, alert.target)
+    def finish_preview(self, preview_id: str, organisation: str, requested_by: str, body: dict[str, Any]) -> None:
+        """The targeting worker's half of a slow preview: no budget, the same counts. No officer is made up for it:
+        the requester's reach was checked when they asked, and the worker needs only the geometry."""
+        alert = alert_rules.new_alert("0" * 26, body, Source("officer", organisation, requested_by), self._now())
+        target = self._resolver.geometry(organisation, alert.target)
         audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
         self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
 
@@ -115,9 +115,7 @@ class AlertPreviews:
         preview = self._previews.get(preview_id)
         if preview is None:
             return "skipped: preview expired"
-        requester = Officer(sub=preview.requested_by, username="preview", organisation=preview.organisation,
-                            role=Role.ADMIN)  # the requester's limits were checked when they asked
-        self.finish_preview(preview_id, requester, json.loads(preview.request))
+        self.finish_preview(preview_id, preview.organisation, preview.requested_by, json.loads(preview.request))
         return "preview counted"
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:

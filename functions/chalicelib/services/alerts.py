@@ -91,9 +91,6 @@ class AlertService:
     def preview(self, officer: Officer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return self._previews_service.preview(officer, body)
 
-    def finish_preview(self, preview_id: str, officer: Officer, body: dict[str, Any]) -> None:
-        self._previews_service.finish_preview(preview_id, officer, body)
-
     def count_slow_preview(self, preview_id: str) -> str:
         return self._previews_service.count_slow_preview(preview_id)
 

@@ -24,7 +24,7 @@ from .decide import DecideStage
 from .deliver import PARK_DELAY_SECONDS, DeliverStage, RetryLater
 from .lifecycle import AlertLifecycle
 from .plan import PlanStage, TargetGeometry
-from .ports import AlertRecords, Channels, Ledger, Locations, Next, Residents, Suppressions
+from .ports import AlertRecords, Channels, FrozenPlans, Ledger, Locations, Next, Residents, Suppressions
 from .release import ReleaseStage
 from .render import Renderer
 from .shard import MAX_LOCATIONS_PER_PIECE, ShardStage
@@ -77,12 +77,12 @@ class Pipeline:
                  sleep: Callable[[float], None] = time.sleep,
                  retry_pauses: tuple[float, ...] = (0.2, 0.8, 2.0),
                  park_delay_seconds: int = PARK_DELAY_SECONDS,
-                 max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE) -> None:
+                 max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
-        self.planner = PlanStage(lifecycle, ledger, resolver, sink, decide)
-        self.sharder = ShardStage(lifecycle, ledger, resolver, index, residents, suppressions, sink, decide,
+        self.planner = PlanStage(lifecycle, ledger, resolver, plans, sink, decide)
+        self.sharder = ShardStage(lifecycle, ledger, plans, index, residents, suppressions, sink, decide,
                                   max_locations_per_piece)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,

@@ -11,7 +11,7 @@ from ...domain.coverage import Target, cover
 from ...domain.jobs import PlanJob, ShardJob
 from .decide import DecideStage
 from .lifecycle import AlertLifecycle
-from .ports import JobSink, Ledger, Next
+from .ports import FrozenPlans, JobSink, Ledger, Next
 
 SHARD_RANGES = 48  # key ranges per shard: a 20 km circle is a handful of shards, a small one is one
 MAX_SQS_DELAY_SECONDS = 900
@@ -22,11 +22,12 @@ class TargetGeometry(Protocol):
 
 
 class PlanStage:
-    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, sink: JobSink,
-                 decide: DecideStage) -> None:
+    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, plans: FrozenPlans,
+                 sink: JobSink, decide: DecideStage) -> None:
         self._lifecycle = lifecycle
         self._ledger = ledger
         self._resolver = resolver
+        self._plans = plans
         self._sink = sink
         self._decide = decide
 
@@ -57,6 +58,9 @@ class PlanStage:
         shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]
         if progress.planned and progress.shards_total != len(shards):
             return "skipped: planned already with another cover"  # never mix two covers' shards in one ledger
+        # Frozen before any shard exists: every piece tests residents against this geometry, whatever happens to the
+        # named areas meanwhile, and no worker needs an officer's view of them.
+        self._plans.freeze(alert.id, target)
         self._ledger.start_plan(alert.id, len(shards))
         if not shards:
             return self._decide.run(alert, item, self._lifecycle.progress(alert.id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ...domain.alerts import Alert
+from ...domain.coverage import Target
 from ...domain.delivery import EmailContent, EmailRecipient, PushMessage, SendResult, SmsMessage, VoiceCall
 from ...domain.geo import KeyRange
 from ...domain.jobs import DeliveryJob, TargetingJob
@@ -23,6 +24,14 @@ class AlertRecords(Protocol):
 
     def record_action(self, alert: Alert, action: str, actor: str, actor_role: str, at: str,
                       audience: int | None = None, detail: str | None = None) -> None: ...
+
+
+class FrozenPlans(Protocol):
+    """The target's geometry, frozen at plan time (adapters/plan_store.py): no later stage resolves the target."""
+
+    def freeze(self, alert_id: str, target: Target) -> None: ...
+
+    def target(self, alert_id: str) -> Target | None: ...
 
 
 class Location(Protocol):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Protocol
 
 from ...adapters.ledger import LedgerEntry
 from ...domain.alerts import Status
@@ -24,7 +23,7 @@ from ...domain.scope import FrozenScope
 from ..targets import footage_centre
 from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
-from .ports import JobSink, Ledger, Locations, Next, Residents, Suppressions
+from .ports import FrozenPlans, JobSink, Ledger, Locations, Next, Residents, Suppressions
 from .release import delivery_messages
 from .render import contact_for
 
@@ -34,21 +33,17 @@ CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
 UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
 
 
-class TargetGeometry(Protocol):
-    def geometry(self, organisation: str, target: dict) -> Target: ...  # type: ignore[type-arg]
-
-
 def _remaining_forever() -> int:
     return 10**9
 
 
 class ShardStage:
-    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, locations: Locations,
+    def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, plans: FrozenPlans, locations: Locations,
                  residents: Residents, suppressions: Suppressions, sink: JobSink, decide: DecideStage,
                  max_locations: int = MAX_LOCATIONS_PER_PIECE) -> None:
         self._lifecycle = lifecycle
         self._ledger = ledger
-        self._resolver = resolver
+        self._plans = plans
         self._locations = locations
         self._residents = residents
         self._suppressions = suppressions
@@ -69,9 +64,12 @@ class ShardStage:
         alert = found[0]
         if alert.status is Status.CANCELLED:
             return "skipped: cancelled"
-        # The officers' reach was checked at create, send and approve; the worker reads the geometry alone and, as a
-        # second line of defence, sends to nobody outside the reach frozen into the alert then (none frozen: nobody).
-        target = self._resolver.geometry(alert.source.organisation, alert.target)
+        # The officers' reach was checked at create, send and approve; the worker reads the geometry the plan froze
+        # and, as a second line of defence, sends to nobody outside the reach frozen into the alert then (none frozen:
+        # nobody).
+        target = self._plans.target(job.alert_id)
+        if target is None:
+            raise LookupError(f"no frozen plan geometry for alert {job.alert_id}")  # retried, then dead-lettered
         scope = FrozenScope(alert.frozen_scope)
         filters = Filters.of({"category": alert.category, "channels": alert.channels, "groups": alert.groups,
                               "business_sectors": alert.business_sectors,
