@@ -10,8 +10,8 @@ import pytest
 
 from chalicelib.domain.alerts import Status
 from chalicelib.domain.coverage import Area, Circle, distance_m
-from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.delivery import Outcome
+from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.jobs import DeliveryJob, PlanJob, ReleaseJob, ShardJob, delivery_job, targeting_job
 from chalicelib.domain.progress import Progress
 from chalicelib.services.pipeline.deliver import PARK_DELAY_SECONDS
@@ -256,7 +256,7 @@ def test_the_shards_read_the_geometry_the_plan_froze_even_if_the_area_changes_me
     alert = world.alert(radius_m=1000)
     world.send(alert)
     world.run(max_messages=1)  # the plan: it covers and freezes the 1 km circle
-    world.pipeline.planner._resolver = None  # noqa: SLF001 - nothing after the plan may resolve the target again
+    world.pipeline.planner._resolver = None
     tiny = {"type": "circle", "center": {"lat": 0.0, "lng": 0.0}, "radius_m": 1}
     world.alerts.add(replace(world.alerts.get("staffs", alert.id)[0], target=tiny))  # as if the area were edited
     world.run()
