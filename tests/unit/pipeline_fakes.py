@@ -13,7 +13,7 @@ import copy
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -305,6 +305,7 @@ class FakeProvider:
         self.recipients = 0  # in every call, accepted or not
         self.calls_before_first: int | None = None  # of all AWS calls, how many came before the first provider call
         self.message_start = 0  # AWS calls made before the message being handled began
+        self.during_call: Callable[[], None] | None = None  # runs inside the next provider calls (erasure mid-call)
         self.before_in_message: int | None = None  # calls of that message before its first provider call
         self._all = calls
         self.refusals: deque[Outcome] = deque()
@@ -317,6 +318,8 @@ class FakeProvider:
             self.before_in_message = sum(self._all.values()) - self.message_start
         self.calls += 1
         self.recipients += len(keys)
+        if self.during_call is not None:
+            self.during_call()
         self._all["provider"] += 1
         if self.refusals:
             outcome = self.refusals.popleft()

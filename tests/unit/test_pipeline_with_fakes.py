@@ -269,3 +269,24 @@ def test_a_frozen_target_reads_back_exactly() -> None:
                                                                   [-2.2, 52.7]]]})
     assert from_bytes(to_bytes(circle)) == circle
     assert from_bytes(to_bytes(area)).polygons == area.polygons
+
+
+def test_a_resident_erased_between_claim_and_record_leaves_every_co_batched_recipient_sent() -> None:
+    world = World()
+    ids = town(world, 30)
+    alert = world.alert()
+    world.send(alert)
+    while world.queues.pending and world.queues.pending[0][2] == "targeting":
+        world.run(max_messages=1)
+    erased = next(key for key in world.ledger.items[alert.id] if key.endswith(ids[7]))
+
+    def erase_once() -> None:
+        world.provider.during_call = None
+        world.ledger.erase(alert.id, erased)  # claimed by the worker, which is calling the provider right now
+
+    world.provider.during_call = erase_once
+    world.run()
+    states = world.ledger.states(alert.id)
+    assert states == {"sent": 29, "erased": 1}
+    assert world.ledger.tally(alert.id)["email_erased"] == 1
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
