@@ -48,11 +48,10 @@ sys.path[:0] = [str(FUNCTIONS), str(ROOT)]
 
 import boto3  # noqa: E402
 
+from bench.docs_section import write_section  # noqa: E402
 from bench.fanout import EMULATOR_PROCESS, _free_port, _wait_for  # noqa: E402
 from infra.local import emulator, stack  # noqa: E402
 
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.coldstart:begin -->", "<!-- bench.coldstart:end -->"
 SITE_URL = "http://localhost:8080"
 SENDER = "alerts@hexwatch.example"
 GOAL_RATIO = 1.5
@@ -453,13 +452,7 @@ def main() -> None:
         text += (f"\n\nReproduce: `.venv/bin/python -m bench.coldstart --runs {args.runs} --write-docs` (2 cores). "
                  "Times are this machine's, each process on its own; Lambda's CPU share at 512 MB is smaller, so "
                  "the ratios carry over better than the milliseconds.")
-        current = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in current:
-            current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-        else:
-            current = current.rstrip() + "\n\n## Cold starts (`bench/coldstart.py`)\n\n" + block + "\n"
-        DOCS.write_text(current, encoding="utf-8")
+        write_section("bench.coldstart", text, "## Cold starts (`bench/coldstart.py`)")
 
 
 if __name__ == "__main__":

@@ -46,10 +46,9 @@ import pynamodb.connection.base as pynamodb_base  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
 from botocore.client import BaseClient  # noqa: E402
 
+from bench.docs_section import write_section  # noqa: E402
 from infra.local import emulator, stack  # noqa: E402
 
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.fanout:begin -->", "<!-- bench.fanout:end -->"
 PROVIDER_OPERATIONS = {("sesv2", "SendBulkEmail"), ("sns", "Publish"), ("pinpoint-sms-voice-v2", "SendVoiceMessage")}
 CENTRE = (52.8066, -2.1167)
 
@@ -399,14 +398,7 @@ def main() -> None:
         text += (f"\n\nReproduce: `.venv/bin/python -m bench.fanout --recipients {args.recipients} --baseline "
                  f"{args.baseline} --write-docs` (2 cores). SendBulkEmail is answered in-process; DynamoDB, SQS and "
                  "SNS are the emulator, whose times say little about AWS: the counts are what AWS would see.")
-        current = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in current:
-            current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-        else:
-            current = current.rstrip() + "\n\n## Fan-out: one alert to many residents (`bench/fanout.py`)\n\n" + \
-                block + "\n"
-        DOCS.write_text(current, encoding="utf-8")
+        write_section("bench.fanout", text, "## Fan-out: one alert to many residents (`bench/fanout.py`)")
     server.terminate()
 
 

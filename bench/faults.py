@@ -55,9 +55,9 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from bench.docs_section import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.faults:begin -->", "<!-- bench.faults:end -->"
 HEADING = "## Under faults: lost, duplicates and unconfirmed (`bench/faults.py`)"
 BEFORE_HEADING = "## Reach: may this officer send here?"  # the section is written just before this one
 CENTRE = (52.8066, -2.1167)
@@ -531,15 +531,7 @@ def write_docs(text: str, command: str) -> None:
              "handed on to the emulator's SES; DynamoDB, SQS and SNS are the emulator. Faults are injected through "
              "botocore event hooks (`FaultInjector`); claims go stale after 1 s (HEXWATCH_CLAIM_TIMEOUT_SECONDS) and "
              "the workers' timeout is 5 s, so that the dead workers' recipients are settled within the run.")
-    current = DOCS.read_text(encoding="utf-8")
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current and END in current:
-        current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-    else:
-        section = f"{HEADING}\n\n{block}\n\n"
-        at = current.find(f"\n{BEFORE_HEADING}")
-        current = current[:at + 1] + section + current[at + 1:] if at >= 0 else current.rstrip() + "\n\n" + section
-    DOCS.write_text(current, encoding="utf-8")
+    write_section("bench.faults", text, HEADING, before=BEFORE_HEADING)
 
 
 def main(argv: list[str] | None = None, outputs: dict[str, Any] | None = None) -> FaultResult:

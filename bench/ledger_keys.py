@@ -19,13 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.docs_section import write_section  # noqa: E402
 from chalicelib.adapters.ledger import POINTER_CHANNELS, TALLY_SLOTS  # noqa: E402
 from chalicelib.domain.audience import LEDGER_BUCKETS  # noqa: E402
 from chalicelib.services.pipeline.deliver import PROVIDER_CALL_SIZE  # noqa: E402
 from infra import quotas  # noqa: E402
 
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.ledger_keys:begin -->", "<!-- bench.ledger_keys:end -->"
 SECTION = "## Ledger: writes per partition key"
 KEY_WRITE_UNITS_PER_SECOND = 1_000  # DynamoDB's limit per partition (so per partition key)
 UNITS_PER_TRANSACTION_ITEM = 2
@@ -93,7 +92,7 @@ def report(recipients: int) -> str:
     for channel in quotas.CHANNELS:
         writes = ChannelWrites(channel, recipients)
         lines.append(f"| {channel} | {writes.entry_writes:,} | {writes.tally_updates:,} "
-                     f"({PROVIDER_CALL_SIZE[channel]} recipients a call) | {writes.pointer_puts:,} | "
+                     f"({PROVIDER_CALL_SIZE[channel]} recipient{'s' if PROVIDER_CALL_SIZE[channel] > 1 else ''} a call) | {writes.pointer_puts:,} | "
                      f"{writes.write_units:,} |")
     per_key = recipients / LEDGER_BUCKETS
     lines += ["", f"Partition keys: {LEDGER_BUCKETS} for the recipients (`<alert>#<bucket>`, about {per_key:,.0f} "
@@ -135,13 +134,7 @@ def main() -> None:
     print(text)
     if args.write_docs:
         text += f"\n\nReproduce: `.venv/bin/python -m bench.ledger_keys --recipients {args.recipients} --write-docs`."
-        current = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in current:
-            current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-        else:
-            current = current.rstrip() + f"\n\n{SECTION}\n\n{block}\n"
-        DOCS.write_text(current, encoding="utf-8")
+        write_section("bench.ledger_keys", text, SECTION)
 
 
 if __name__ == "__main__":

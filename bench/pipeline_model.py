@@ -38,12 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from bench.docs_section import write_section  # noqa: E402
 from chalicelib.services.pipeline.shard import MAX_LOCATIONS_PER_PIECE  # noqa: E402
 from infra import quotas  # noqa: E402
 from tests.unit.pipeline_fakes import STAFFORD, MessageCost, World  # noqa: E402
-
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.pipeline_model:begin -->", "<!-- bench.pipeline_model:end -->"
 
 # The latency model: one request's round trip inside an AWS region, by service (p50-ish, not a promise).
 LATENCY_MS = {"dynamodb": 8.0, "sqs": 15.0, "provider": 60.0}
@@ -215,14 +213,8 @@ def main(argv: list[str] | None = None) -> str:
         text += (f"\n\nReproduce: `.venv/bin/python -m bench.pipeline_model --recipients {args.recipients} --baseline "
                  f"{args.baseline} --write-docs`. The times are the model's, not this machine's; the requests and "
                  "hops are counted, and the CPU is this machine's.")
-        current = DOCS.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in current:
-            current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-        else:
-            current = current.rstrip() + "\n\n## The pipeline at 100,000: hops, model time and the largest message " \
-                "(`bench/pipeline_model.py`)\n\n" + block + "\n"
-        DOCS.write_text(current, encoding="utf-8")
+        write_section("bench.pipeline_model", text, "## The pipeline at 100,000: hops, model time and the largest "
+                      "message (`bench/pipeline_model.py`)", before="## Reach: may this officer send here?")
     return text
 
 

@@ -29,13 +29,11 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 import shapely  # noqa: E402
 
+from bench.docs_section import write_section  # noqa: E402
 from chalicelib.domain.coverage import Area, Circle, Target, circle_polygon  # noqa: E402
 from chalicelib.domain.projection import shape_of  # noqa: E402
 from chalicelib.domain.scope import FrozenScope, freeze, target_within  # noqa: E402
 from infra.local.demo import DEMO_BOUNDARY, DEMO_TOWNS  # noqa: E402
-
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.scope:begin -->", "<!-- bench.scope:end -->"
 
 
 def densified(ring: list[list[float]], vertices: int, wiggle_degrees: float) -> list[list[float]]:
@@ -147,15 +145,9 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        block = (f"{BEGIN}\n{text}\n\nReproduce: `.venv/bin/python -m bench.scope --boundary-vertices "
-                 f"{args.boundary_vertices} --write-docs` (2 cores; best of 5 runs each).\n{END}")
-        current = DOCS.read_text(encoding="utf-8")
-        if BEGIN in current:
-            current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-        else:
-            heading = "## Reach: may this officer send here? (`bench/scope.py`)"
-            current = current.rstrip() + f"\n\n{heading}\n\n" + block + "\n"
-        DOCS.write_text(current, encoding="utf-8")
+        write_section("bench.scope", f"{text}\n\nReproduce: `.venv/bin/python -m bench.scope --boundary-vertices "
+                      f"{args.boundary_vertices} --write-docs` (2 cores; best of 5 runs each).",
+                      "## Reach: may this officer send here? (`bench/scope.py`)")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 import h3  # noqa: E402
 
+from bench.docs_section import write_section  # noqa: E402
 from chalicelib.adapters.models import LocationModel, bind_tables  # noqa: E402
 from chalicelib.adapters.residents_store import LocationIndex  # noqa: E402
 from chalicelib.domain.coverage import (  # noqa: E402
@@ -73,8 +74,6 @@ from infra.local.demo import (  # noqa: E402
     ring,
 )
 
-DOCS = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench.targeting:begin -->", "<!-- bench.targeting:end -->"
 STAFFORD = DEMO_TOWNS["Stafford"][:2]
 BASELINE_RESOLUTION = 8  # about 0.74 km2 a cell: the fixed grid a naive design would pick for street to force
 READ_UNIT_BYTES = 4_096
@@ -390,13 +389,7 @@ def goals_table(goals: list[Goals]) -> str:
 
 
 def write_docs(text: str) -> None:
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Performance\n"
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current:
-        current = current[:current.index(BEGIN)] + block + current[current.index(END) + len(END):]
-    else:
-        current = current.rstrip() + "\n\n" + block + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    write_section("bench.targeting", text)
 
 
 def main() -> None:

@@ -477,6 +477,11 @@ class World:
             raise AssertionError("the queues never emptied")
         return outcomes
 
+    def run_targeting(self) -> None:
+        """Handles targeting messages while one is next: plan, shards, releases, up to the first delivery message."""
+        while self.queues.pending and self.queues.pending[0][2] == "targeting":
+            self.run(max_messages=1)
+
     def deliveries(self) -> list[DeliveryJob]:
         from chalicelib.domain.jobs import delivery_job
 

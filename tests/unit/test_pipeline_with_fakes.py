@@ -119,8 +119,7 @@ def test_a_duplicate_delivery_message_sends_nobody_twice() -> None:
     town(world, 30)
     alert = world.alert()
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     duplicates = list(world.queues.pending)
     world.queues.pending.extend(duplicates)
     world.run()
@@ -133,8 +132,7 @@ def test_quota_errors_park_the_message_show_the_alert_paused_and_it_resumes_to_s
     alert = world.alert()
     world.provider.refusals.extend([Outcome.QUOTA])
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     outcome = world.run(max_messages=1)[0]
     assert "parked (SendingPausedException)" in outcome
     assert world.provider.calls == 1 and world.sleeps == []  # no pauses and no retries within the invocation
@@ -164,8 +162,7 @@ def test_an_entry_erased_after_release_is_skipped_and_the_alert_still_ends_sent(
     ids = town(world, 10)
     alert = world.alert()
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     erased = next(key for key in world.ledger.items[alert.id] if key.endswith(ids[0]))
     world.ledger.erase(alert.id, erased)
     world.run()
@@ -179,8 +176,7 @@ def test_a_resident_gone_before_their_send_is_recorded_as_a_tombstone_and_never_
     ids = town(world, 10)
     alert = world.alert()
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     del world.residents.residents[ids[3]]  # erased between targeting and delivery
     world.run()
     assert len(world.provider.received) == 9
@@ -205,8 +201,7 @@ def test_the_reconciler_recovers_a_lost_delivery_message_and_nobody_gets_the_ale
     town(world, 250)
     alert = world.alert()
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     lost = world.queues.pending.popleft()  # a delivery message lost (or dead-lettered): the alert would stay sending
     world.run()
     assert world.alerts.status("staffs", alert.id) is Status.SENDING
@@ -276,8 +271,7 @@ def test_a_resident_erased_between_claim_and_record_leaves_every_co_batched_reci
     ids = town(world, 30)
     alert = world.alert()
     world.send(alert)
-    while world.queues.pending and world.queues.pending[0][2] == "targeting":
-        world.run(max_messages=1)
+    world.run_targeting()
     erased = next(key for key in world.ledger.items[alert.id] if key.endswith(ids[7]))
 
     def erase_once() -> None:
