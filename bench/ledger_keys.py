@@ -91,8 +91,9 @@ def report(recipients: int) -> str:
              "|---|---|---|---|---|"]
     for channel in quotas.CHANNELS:
         writes = ChannelWrites(channel, recipients)
+        size = PROVIDER_CALL_SIZE[channel]
         lines.append(f"| {channel} | {writes.entry_writes:,} | {writes.tally_updates:,} "
-                     f"({PROVIDER_CALL_SIZE[channel]} recipient{'s' if PROVIDER_CALL_SIZE[channel] > 1 else ''} a call) | {writes.pointer_puts:,} | "
+                     f"({size} recipient{'s' if size > 1 else ''} a call) | {writes.pointer_puts:,} | "
                      f"{writes.write_units:,} |")
     per_key = recipients / LEDGER_BUCKETS
     lines += ["", f"Partition keys: {LEDGER_BUCKETS} for the recipients (`<alert>#<bucket>`, about {per_key:,.0f} "
