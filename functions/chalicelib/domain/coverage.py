@@ -18,7 +18,9 @@ from itertools import pairwise
 from typing import Any
 
 import h3
+import shapely
 
+from .cover_band import band_cells
 from .errors import FieldError, invalid
 from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange
 from .projection import LocalPlane, shape_of
@@ -238,13 +240,18 @@ def equivalent_radius_m(target: Target) -> float:
 
 
 def cover(target: Target, resolution: int | None = None) -> Cover:
-    """The compacted cells that overlap the target, and the key ranges that read them for the fewest estimated read
-    units (read_units.cheapest_ranges). The resolution is cover_cost's; requests pass their targets through
+    """The compacted cells that overlap the target, with the finer ones along its edge that H3's inexact nesting
+    needs (cover_band.band_cells), and the key ranges that read them for the fewest estimated read units
+    (read_units.cheapest_ranges). The resolution is cover_cost's; requests pass their targets through
     check_cover_cost first."""
     chosen = resolution if resolution is not None else cover_cost(target).resolution
+    shape = _shape(target)
     # A set: with overlap containment, a cell that touches two polygons of a MultiPolygon comes back twice, and
     # compact_cells refuses duplicates.
-    cells = h3.compact_cells(set(h3.h3shape_to_cells_experimental(_shape(target), chosen, contain="overlap")))
+    overlapping = set(h3.h3shape_to_cells_experimental(shape, chosen, contain="overlap"))
+    # Plus finer cells along the edge for residents keyed under a cell just outside it (domain/cover_band.py).
+    outline = shapely.geometry.shape(h3.h3shape_to_geo(shape))
+    cells = [*h3.compact_cells(overlapping), *band_cells(outline, chosen, overlapping)]
     budget = QUERY_BUDGET if equivalent_radius_m(target) <= FEWER_QUERIES_UP_TO_RADIUS_M else None
     return Cover(chosen, sorted(cells), cheapest_ranges(cells, budget))
 
