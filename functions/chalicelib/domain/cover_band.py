@@ -59,7 +59,7 @@ def band_cells(outline: shapely.Polygon | shapely.MultiPolygon, resolution: int,
     edge = flat.boundary
     strip_width = HIERARCHY_SLACK * h3.average_hexagon_edge_length(resolution, "m")
 
-    def near_the_strip(cells: list[str], level: int) -> list[str]:
+    def near_the_strip(cells: list[str], level: int, reach_in_edges: float = 1.5) -> list[str]:
         if not cells:
             return []
         lat_lng = np.array([h3.cell_to_latlng(cell) for cell in cells])
@@ -68,10 +68,13 @@ def band_cells(outline: shapely.Polygon | shapely.MultiPolygon, resolution: int,
         beyond_strip = np.where(shapely.contains(flat, points), np.maximum(distance - strip_width, 0), distance)
         # A cell's corners lie about one edge from its centre (up to ~1.2 at H3's largest cells of a resolution),
         # and its descendants' keys stray 0.14 edge further: 1.5 edges keeps every cell that might reach the strip.
-        reach = 1.5 * h3.average_hexagon_edge_length(level, "m")
+        reach = reach_in_edges * h3.average_hexagon_edge_length(level, "m")
         return [cell for cell, beyond in zip(cells, beyond_strip, strict=True) if beyond <= reach]
 
-    candidates = near_the_strip(sorted({n for cell in cover_cells for n in h3.grid_ring(cell, 1)} - cover_cells),
+    # Only cover cells near the strip can have outside neighbours near it: neighbours' centres are about 1.7 edges
+    # apart (up to ~2.1 for a resolution's largest cells), so 1.5 + 2.5 edges.
+    edge_cells = near_the_strip(list(cover_cells), resolution, reach_in_edges=4.0)
+    candidates = near_the_strip(sorted({n for cell in edge_cells for n in h3.grid_ring(cell, 1)} - cover_cells),
                                 resolution)
     for level in range(resolution + 1, band_resolution(resolution) + 1):
         candidates = near_the_strip([child for cell in candidates for child in h3.cell_to_children(cell, level)],

@@ -121,19 +121,25 @@ def estimated_read_units(ranges: Iterable[KeyRange]) -> float:
 
 
 def _cheapest_in_partition(spans: list[Span], query_price: float) -> tuple[float, list[Span]]:
-    """Shortest path: best[j] is the cheapest way to read spans[:j]; the last Query reads spans[i:j]."""
+    """Shortest path: best[j] is the cheapest way to read spans[:j]; the last Query reads spans[i:j]. (The cost is
+    query_read_units written out: this loop is most of the cover's time.)"""
+    units_per_point = BYTES_PER_POINT_CELL / READ_UNIT_BYTES
+    firsts = [span.first for span in spans]
+    # Past a gap this costly, splitting there is cheaper than any Query across it.
+    splits = [i > 0 and (spans[i].first - spans[i - 1].last) * units_per_point > 1.5 + query_price
+              for i in range(len(spans))]
     best = [0.0] * (len(spans) + 1)
     start = [0] * (len(spans) + 1)
     for j in range(1, len(spans) + 1):
-        last = spans[j - 1].last
-        best[j], start[j] = float("inf"), j - 1
+        end = spans[j - 1].last + 1
+        cheapest, cheapest_start = float("inf"), j - 1
         for i in range(j - 1, max(-1, j - 1 - MAX_RANGES_PER_QUERY), -1):
-            cost = best[i] + query_read_units(last - spans[i].first + 1) + query_price
-            if cost < best[j]:
-                best[j], start[j] = cost, i
-            # Past a gap this costly, splitting there is cheaper than any Query across it.
-            if i and (spans[i].first - spans[i - 1].last) * BYTES_PER_POINT_CELL / READ_UNIT_BYTES > 1.5 + query_price:
+            cost = best[i] + max(1.0, (end - firsts[i]) * units_per_point + 0.5) + query_price
+            if cost < cheapest:
+                cheapest, cheapest_start = cost, i
+            if splits[i]:
                 break
+        best[j], start[j] = cheapest, cheapest_start
     chosen, j = [], len(spans)
     while j:
         i = start[j]
