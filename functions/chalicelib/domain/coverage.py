@@ -1,12 +1,14 @@
 """Which H3 cells, and so which DynamoDB key ranges, hold everyone inside a target area. Pure: no AWS here.
 
 A cover must miss nobody: cells are taken with "overlap" containment (a cell counts if any part of it touches the
-area), so the cover is a superset and the exact test (great-circle distance, point in polygon) runs on the stored
-point afterwards. The resolution is chosen from the area's size so that the boundary cells are small enough to keep
-the over-read low and few enough to keep the h3 work low (see MAX_RADIUS_IN_EDGES). The compacted cells are what
-must be read; the key ranges that read them (domain/geo.py), one DynamoDB Query each, are chosen for the fewest
-estimated read units (domain/read_units.py): a Query costs at least one read unit however little it reads, so ranges
-join across a gap whenever the gap's bytes, at an assumed dense population, cost less than the Query they save.
+area), plus finer cells along the edge because a location's key can descend from a cell just outside it (H3 does not
+nest exactly: domain/cover_band.py), so the cover is a superset and the exact test (great-circle distance, point in
+polygon) runs on the stored point afterwards. The resolution is chosen from the area's size so that the boundary
+cells are small enough to keep the over-read low and few enough to keep the h3 work low (see MAX_RADIUS_IN_EDGES).
+The compacted cells are what must be read; the key ranges that read them (domain/geo.py), one DynamoDB Query each,
+are chosen for the fewest estimated read units (domain/read_units.py): a Query costs at least one read unit however
+little it reads, so ranges join across a gap whenever the gap's bytes, at an assumed dense population, cost less than
+the Query they save.
 """
 
 from __future__ import annotations
@@ -271,7 +273,8 @@ def _next_point_cell(cell: str) -> str | None:
 
 
 def merge_ranges(ranges: Iterable[KeyRange]) -> list[KeyRange]:
-    """Joins ranges of one partition that touch: no valid resolution-15 cell lies between them."""
+    """Joins ranges of one partition that touch: no valid resolution-15 cell lies between them. The cover's ranges
+    before read units were counted; bench/targeting.py's legacy baseline still uses it."""
     merged: list[KeyRange] = []
     for key_range in sorted(set(ranges), key=lambda r: (r.partition, r.low)):
         if merged and merged[-1].partition == key_range.partition:
