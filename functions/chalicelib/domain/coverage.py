@@ -1,12 +1,14 @@
 """Which H3 cells, and so which DynamoDB key ranges, hold everyone inside a target area. Pure: no AWS here.
 
 A cover must miss nobody: cells are taken with "overlap" containment (a cell counts if any part of it touches the
-area), so the cover is a superset and the exact test (great-circle distance, point in polygon) runs on the stored
-point afterwards. The resolution is chosen from the area's size so that the boundary cells are small enough to keep
-the over-read low and few enough to keep the h3 work low (see MAX_RADIUS_IN_EDGES). The compacted cells are what
-must be read; the key ranges that read them (domain/geo.py), one DynamoDB Query each, are chosen for the fewest
-estimated read units (domain/read_units.py): a Query costs at least one read unit however little it reads, so ranges
-join across a gap whenever the gap's bytes, at an assumed dense population, cost less than the Query they save.
+area), plus finer cells along the edge because a location's key can descend from a cell just outside it (H3 does not
+nest exactly: domain/cover_band.py), so the cover is a superset and the exact test (great-circle distance, point in
+polygon) runs on the stored point afterwards. The resolution is chosen from the area's size so that the boundary
+cells are small enough to keep the over-read low and few enough to keep the h3 work low (see MAX_RADIUS_IN_EDGES).
+The compacted cells are what must be read; the key ranges that read them (domain/geo.py), one DynamoDB Query each,
+are chosen for the fewest estimated read units (domain/read_units.py): a Query costs at least one read unit however
+little it reads, so ranges join across a gap whenever the gap's bytes, at an assumed dense population, cost less than
+the Query they save.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from itertools import pairwise
 from typing import Any
 
 import h3
+import shapely
 
+from .cover_band import band_cells
 from .errors import FieldError, invalid
 from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange
 from .projection import LocalPlane, shape_of
@@ -238,13 +242,18 @@ def equivalent_radius_m(target: Target) -> float:
 
 
 def cover(target: Target, resolution: int | None = None) -> Cover:
-    """The compacted cells that overlap the target, and the key ranges that read them for the fewest estimated read
-    units (read_units.cheapest_ranges). The resolution is cover_cost's; requests pass their targets through
+    """The compacted cells that overlap the target, with the finer ones along its edge that H3's inexact nesting
+    needs (cover_band.band_cells), and the key ranges that read them for the fewest estimated read units
+    (read_units.cheapest_ranges). The resolution is cover_cost's; requests pass their targets through
     check_cover_cost first."""
     chosen = resolution if resolution is not None else cover_cost(target).resolution
+    shape = _shape(target)
     # A set: with overlap containment, a cell that touches two polygons of a MultiPolygon comes back twice, and
     # compact_cells refuses duplicates.
-    cells = h3.compact_cells(set(h3.h3shape_to_cells_experimental(_shape(target), chosen, contain="overlap")))
+    overlapping = set(h3.h3shape_to_cells_experimental(shape, chosen, contain="overlap"))
+    # Plus finer cells along the edge for residents keyed under a cell just outside it (domain/cover_band.py).
+    outline = shapely.geometry.shape(h3.h3shape_to_geo(shape))
+    cells = [*h3.compact_cells(overlapping), *band_cells(outline, chosen, overlapping)]
     budget = QUERY_BUDGET if equivalent_radius_m(target) <= FEWER_QUERIES_UP_TO_RADIUS_M else None
     return Cover(chosen, sorted(cells), cheapest_ranges(cells, budget))
 
@@ -264,7 +273,8 @@ def _next_point_cell(cell: str) -> str | None:
 
 
 def merge_ranges(ranges: Iterable[KeyRange]) -> list[KeyRange]:
-    """Joins ranges of one partition that touch: no valid resolution-15 cell lies between them."""
+    """Joins ranges of one partition that touch: no valid resolution-15 cell lies between them. The cover's ranges
+    before read units were counted; bench/targeting.py's legacy baseline still uses it."""
     merged: list[KeyRange] = []
     for key_range in sorted(set(ranges), key=lambda r: (r.partition, r.low)):
         if merged and merged[-1].partition == key_range.partition:

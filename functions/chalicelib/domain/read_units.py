@@ -10,10 +10,14 @@ extra Query they save.
 
 The cover cannot see density without reading, so it assumes a dense one: ASSUMED_LOCATIONS_PER_KM2 items of
 ASSUMED_ITEM_BYTES each, spread evenly. Assuming dense is the safe side: where fewer live, each extra Query wastes at
-most the one-unit minimum, and QUERY_BUDGET caps how many there are; assuming sparse where many live would read
-whole neighbourhoods outside the target. The bytes of a range are estimated from its length in resolution-15 cells
-(each about 0.9 m2), which h3's child positions give exactly: the positions of a partition's descendants run in the
-sort keys' order with no gaps (domain/geo.py).
+most the one-unit minimum, and QUERY_BUDGET trades a little estimated reading for fewer of them; assuming sparse
+where many live would read whole neighbourhoods outside the target. Measured on a 50 m circle, the ranges chosen at
+this density cost within 10 % of the cheapest chosen knowing every item at 10,000 and 40,000 a km2, and 1.4 times it
+at 2,000 (tests/unit/test_coverage.py, bench/targeting.py).
+
+The bytes of a range are estimated from its length in resolution-15 cells (each about 0.9 m2), which h3's child
+positions give exactly: the positions of a partition's descendants run in the sort keys' order with no gaps
+(domain/geo.py).
 
 Choosing the ranges is a shortest path over each partition's ranges in key order: a Query reads ranges i..j and the
 gaps between them, at max(1, bytes / 4 KB + 0.5) read units (the half unit is the rounding, on average) plus
@@ -35,16 +39,18 @@ from .geo import PARTITION_RESOLUTION, POINT_RESOLUTION, RANGE_END, KeyRange
 READ_UNIT_BYTES = 4_096
 # A location item as residents_store writes it: two ULIDs in the sort key and again as attributes, the partition,
 # lat/lng, precision, channels, categories, sometimes groups, language and consent version; bench/targeting.py
-# measures about 270 bytes on its items.
+# measures 250-309 bytes, 278 on average, on its items.
 ASSUMED_ITEM_BYTES = 280
-# Inner-city flats at 100 homes a hectare with everyone subscribed: more than any real force's dense centre, so the
-# cover errs towards an extra Query rather than towards reading a neighbourhood it does not need.
+# Inner-city flats at 100 homes a hectare with everyone subscribed: more than a real force's dense centre (the
+# bench's synthetic town peaks at 45,000 within 50 m), so the cover errs towards an extra Query rather than towards
+# reading a neighbourhood it does not need.
 ASSUMED_LOCATIONS_PER_KM2 = 10_000
 POINT_CELL_M2 = h3.average_hexagon_area(POINT_RESOLUTION, "m^2")
 BYTES_PER_POINT_CELL = ASSUMED_ITEM_BYTES * ASSUMED_LOCATIONS_PER_KM2 / 1e6 * POINT_CELL_M2
-# Queries a small target may be brought down to (latency: each is a round trip) when it costs little; a target
-# spanning more partitions needs one Query each at least. coverage.py decides which targets are small.
-QUERY_BUDGET = 20
+# Queries a small target is brought down to when its estimate allows (coverage.py decides which targets are small;
+# one Query a partition at least). A hedge against the assumed density: where few live, every Query costs its
+# one-unit minimum whatever it reads, so fewer Queries is what saves read units there; and fewer round trips.
+QUERY_BUDGET = 12
 # How much more, as a share of the cheapest plan's estimated read units, fewer Queries may cost.
 MAX_EXTRA_READ = 0.20
 PRICE_STEPS = 12
@@ -115,19 +121,25 @@ def estimated_read_units(ranges: Iterable[KeyRange]) -> float:
 
 
 def _cheapest_in_partition(spans: list[Span], query_price: float) -> tuple[float, list[Span]]:
-    """Shortest path: best[j] is the cheapest way to read spans[:j]; the last Query reads spans[i:j]."""
+    """Shortest path: best[j] is the cheapest way to read spans[:j]; the last Query reads spans[i:j]. (The cost is
+    query_read_units written out: this loop is most of the cover's time.)"""
+    units_per_point = BYTES_PER_POINT_CELL / READ_UNIT_BYTES
+    firsts = [span.first for span in spans]
+    # Past a gap this costly, splitting there is cheaper than any Query across it.
+    splits = [i > 0 and (spans[i].first - spans[i - 1].last) * units_per_point > 1.5 + query_price
+              for i in range(len(spans))]
     best = [0.0] * (len(spans) + 1)
     start = [0] * (len(spans) + 1)
     for j in range(1, len(spans) + 1):
-        last = spans[j - 1].last
-        best[j], start[j] = float("inf"), j - 1
+        end = spans[j - 1].last + 1
+        cheapest, cheapest_start = float("inf"), j - 1
         for i in range(j - 1, max(-1, j - 1 - MAX_RANGES_PER_QUERY), -1):
-            cost = best[i] + query_read_units(last - spans[i].first + 1) + query_price
-            if cost < best[j]:
-                best[j], start[j] = cost, i
-            # Past a gap this costly, splitting there is cheaper than any Query across it.
-            if i and (spans[i].first - spans[i - 1].last) * BYTES_PER_POINT_CELL / READ_UNIT_BYTES > 1.5 + query_price:
+            cost = best[i] + max(1.0, (end - firsts[i]) * units_per_point + 0.5) + query_price
+            if cost < cheapest:
+                cheapest, cheapest_start = cost, i
+            if splits[i]:
                 break
+        best[j], start[j] = cheapest, cheapest_start
     chosen, j = [], len(spans)
     while j:
         i = start[j]
