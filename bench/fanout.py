@@ -209,36 +209,35 @@ def drain(app: Any, prefix: str, meter: CallMeter, worker_seconds: dict[str, flo
     while idle_rounds < 3:
         handled = 0
         for suffix, name in functions.items():
-            while True:
-                messages = sqs.receive_message(QueueUrl=urls[suffix], MaxNumberOfMessages=10,
-                                               WaitTimeSeconds=0).get("Messages", [])
-                if not messages:
-                    break
-                for message in messages:
-                    handled += 1
-                    event = {"Records": [sqs_record(message, f"arn:aws:sqs:eu-west-2:123456789012:{prefix}-{suffix}")]}
-                    # CPU time of this thread: our code, the SDK's serialising and parsing, and nothing of the time
-                    # spent waiting for the emulator or pacing SMS.
-                    started, sdk_before = time.thread_time(), meter.sdk_cpu
-                    calls_before = sum(meter.calls.values())
-                    result = app.handler_map[name](event, LambdaContext(name, timeout_seconds=900))
-                    worker_seconds[name] += time.thread_time() - started
-                    if largest is not None:
-                        # The one message that did the most: its AWS requests and its CPU, each with its function.
-                        calls = sum(meter.calls.values()) - calls_before
-                        cpu = time.thread_time() - started
-                        if calls > largest.get("calls", (0, ""))[0]:
-                            largest["calls"] = (calls, name)
-                        if cpu > largest.get("cpu", (0.0, ""))[0]:
-                            largest["cpu"] = (cpu, name)
-                    sdk_seconds[name] += meter.sdk_cpu - sdk_before
-                    if (result or {}).get("batchItemFailures"):
-                        # As Lambda would, the message comes back (here at once); the worker logged why.
-                        failures[name] += 1
-                        sqs.change_message_visibility(QueueUrl=urls[suffix], ReceiptHandle=message["ReceiptHandle"],
-                                                      VisibilityTimeout=0)
-                        continue
-                    sqs.delete_message(QueueUrl=urls[suffix], ReceiptHandle=message["ReceiptHandle"])
+            # One receive per queue per round, as Lambda's pollers take from every queue at once: a delivery
+            # message queued by the first shard piece goes out before the last piece is read.
+            messages = sqs.receive_message(QueueUrl=urls[suffix], MaxNumberOfMessages=10,
+                                           WaitTimeSeconds=0).get("Messages", [])
+            for message in messages:
+                handled += 1
+                event = {"Records": [sqs_record(message, f"arn:aws:sqs:eu-west-2:123456789012:{prefix}-{suffix}")]}
+                # CPU time of this thread: our code, the SDK's serialising and parsing, and nothing of the time
+                # spent waiting for the emulator or pacing SMS.
+                started, sdk_before = time.thread_time(), meter.sdk_cpu
+                calls_before = sum(meter.calls.values())
+                result = app.handler_map[name](event, LambdaContext(name, timeout_seconds=900))
+                worker_seconds[name] += time.thread_time() - started
+                if largest is not None:
+                    # The one message that did the most: its AWS requests and its CPU, each with its function.
+                    calls = sum(meter.calls.values()) - calls_before
+                    cpu = time.thread_time() - started
+                    if calls > largest.get("calls", (0, ""))[0]:
+                        largest["calls"] = (calls, name)
+                    if cpu > largest.get("cpu", (0.0, ""))[0]:
+                        largest["cpu"] = (cpu, name)
+                sdk_seconds[name] += meter.sdk_cpu - sdk_before
+                if (result or {}).get("batchItemFailures"):
+                    # As Lambda would, the message comes back (here at once); the worker logged why.
+                    failures[name] += 1
+                    sqs.change_message_visibility(QueueUrl=urls[suffix], ReceiptHandle=message["ReceiptHandle"],
+                                                  VisibilityTimeout=0)
+                    continue
+                sqs.delete_message(QueueUrl=urls[suffix], ReceiptHandle=message["ReceiptHandle"])
         idle_rounds = idle_rounds + 1 if not handled else 0
         if not handled:
             time.sleep(0.2)

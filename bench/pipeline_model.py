@@ -66,6 +66,7 @@ class Figures:
     largest_kind: str
     messages: int
     items_read: int
+    requests_per_thousand: float  # every AWS request of the whole alert, per 1,000 deliveries
 
     @property
     def ratio(self) -> float:
@@ -162,7 +163,8 @@ def measure(recipients: int) -> Figures:
                    max(cost.cpu_ms for cost in world.costs),
                    statistics.median(cost.cpu_ms for cost in world.costs if cost.kind == "shard"),
                    f"{largest.kind} ({largest.queue})", len(world.costs),
-                   world.locations.items_read)
+                   world.locations.items_read,
+                   sum(cost.calls for cost in world.costs) * 1000 / max(1, sum(deliveries.values())))
 
 
 def table(big: Figures, small: Figures) -> str:
@@ -191,6 +193,8 @@ def table(big: Figures, small: Figures) -> str:
         f"{small.largest_cpu_ms:,.0f} ms | bounded |",
         f"| a shard piece's CPU, median (at most {MAX_LOCATIONS_PER_PIECE:,} locations each) | "
         f"{big.median_piece_cpu_ms:,.0f} ms | {small.median_piece_cpu_ms:,.0f} ms | bounded |",
+        f"| AWS requests per 1,000 deliveries, the whole alert | {big.requests_per_thousand:,.0f} | "
+        f"{small.requests_per_thousand:,.0f} | flat |",
         f"| messages handled | {big.messages:,} | {small.messages:,} | |",
         f"| deliveries | {sum(big.deliveries.values()):,} | {sum(small.deliveries.values()):,} | |",
     ]

@@ -20,3 +20,5 @@ def test_the_first_resident_is_three_hops_away_and_everyone_is_handed_over_near_
 def test_the_largest_message_does_not_grow_with_the_audience() -> None:
     small, large = pipeline_model.measure(3000), pipeline_model.measure(12000)
     assert large.largest_calls <= small.largest_calls + 10
+    # And the whole alert's requests grow with the audience, not faster.
+    assert large.requests_per_thousand <= small.requests_per_thousand * 1.1
