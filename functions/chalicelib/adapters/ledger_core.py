@@ -14,6 +14,18 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from ..domain.audience import LEDGER_BUCKETS
+from ..domain.progress import (
+    BOUNCED,
+    CANCELLED,
+    CLAIMED,
+    DELIVERED,
+    ERASED,
+    FAILED,
+    QUEUED,
+    SENT,
+    SUPPRESSED,
+    UNCONFIRMED,
+)
 from .provider_errors import Provider, classify
 
 if TYPE_CHECKING:
@@ -28,10 +40,7 @@ TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
 RETENTION_SECONDS = 90 * 24 * 3600
 CLAIM_TIMEOUT_SECONDS = 15 * 60  # longer than any worker's run: a claim this old was left by a worker that died
 
-QUEUED, CLAIMED, SENT, FAILED, BOUNCED = "queued", "claimed", "sent", "failed", "bounced"
-UNCONFIRMED, SUPPRESSED, CANCELLED = "unconfirmed", "suppressed", "cancelled"
-DELIVERED = "delivered"  # the provider says it arrived (after sent; counted as sent as well)
-ERASED = "erased"  # a tombstone: the resident was erased (adapters/ledger.py's docstring)
+# A recipient's states are the domain's (domain/progress.py), which also says which of them end a delivery.
 PROGRESS_STATES = (QUEUED, SENT, DELIVERED, FAILED, BOUNCED, UNCONFIRMED, SUPPRESSED, CANCELLED, ERASED)
 # Erasing an entry in one of these adds `<channel>_erased` to the tally; any other is counted there already. A
 # `suppressed` entry counts too: one suppressed at targeting was never tallied, and once erased its tombstone is

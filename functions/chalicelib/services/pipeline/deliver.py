@@ -25,7 +25,7 @@ from ...domain.progress import CANCELLED, CLAIMED, ERASED, FAILED, QUEUED, SENT,
 from ...domain.residents import ACTIVE, Resident
 from .lifecycle import AlertLifecycle
 from .ports import Entry, JobSink, Ledger, Next, Residents, Suppressions
-from .render import Renderer, contact_for
+from .render import UNDELIVERABLE, Renderer, contact_for
 
 # Recipients claimed, sent and recorded together. A worker that dies between a provider's answer and the record leaves
 # at most this many `unconfirmed`: one bulk email call, but one SMS or call, because SNS and SMS Voice take one message
@@ -34,7 +34,6 @@ PROVIDER_CALL_SIZE = {"email": 50, "sms": 1, "voice": 1, "push": 10}
 TIME_RESERVE_MS = 3_000  # a message stops before a provider call with less left, and its rest goes on as a new one
 MAX_RETRY_DELAY = 300  # seconds before a partly sent message's remaining recipients are tried again
 PARK_DELAY_SECONDS = 900  # SQS's longest delay: a paused account is tried again after 7.5 to 15 minutes
-UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
 
 
 class RetryLater(Exception):

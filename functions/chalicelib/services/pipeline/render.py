@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..alerts import AlertSettings
 
 Chunk = Sequence[tuple[Entry, Resident]]
+# Suppression reasons that keep a contact from being sent to (a bounce, a complaint, an opt-out, an erasure).
+UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
 
 
 def contact_for(resident: Resident, channel: str) -> str | None:

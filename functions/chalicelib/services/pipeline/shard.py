@@ -25,12 +25,11 @@ from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
 from .ports import FrozenPlans, JobSink, Ledger, Locations, Next, Residents, Suppressions
 from .release import delivery_messages
-from .render import contact_for
+from .render import UNDELIVERABLE, contact_for
 
 MAX_LOCATIONS_PER_PIECE = 4000  # about 40 resident reads of 100, and the ledger writes of their recipients
 TIME_RESERVE_MS = 20_000  # a piece stops and continues when its invocation has less left than this
 CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
-UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
 
 
 def _remaining_forever() -> int:
