@@ -141,6 +141,11 @@ def test_changing_preferences_moves_the_targeting_items(api: ResidentApi) -> Non
     after = items(LocationModel)
     assert len(after) == 2 and before.sk not in {item.sk for item in after}
     assert all(item.language == "cy" and item.business_sectors == {"agriculture"} for item in after)
+    # Each item carries both places and its own place among them, so that pieces reading the two apart count the
+    # resident once (domain/audience.py); a resident's only location carried none.
+    in_order = sorted(after, key=lambda item: item.place)
+    assert [item.place for item in in_order] == [0, 1] and before.places is None
+    assert all(item.places == [f"{float(i.lat)!r},{float(i.lng)!r}" for i in in_order] for item in in_order)
 
 
 def test_a_push_device_registers_an_sns_endpoint(api: ResidentApi) -> None:

@@ -25,6 +25,7 @@ from chalicelib.adapters.ledger import LedgerEntry
 from chalicelib.domain import alerts as alert_rules
 from chalicelib.domain.alert_messages import AlertLinks
 from chalicelib.domain.alerts import Alert, Source, Status
+from chalicelib.domain.audience import places_attributes
 from chalicelib.domain.contacts import ContactHasher
 from chalicelib.domain.costs import SendLimits
 from chalicelib.domain.delivery import Outcome, SendResult
@@ -250,12 +251,14 @@ class FakeLocations:
 
     def add(self, resident: Resident) -> None:
         attributes = resident.targeting_attributes()
-        for location in resident.locations:
+        coordinates = [(location.lat, location.lng) for location in resident.locations]
+        for index, location in enumerate(resident.locations):
             sk = f"{location.point_cell}#{resident.id}#{location.id}"
+            # As the residents store writes them (adapters/residents_store.py), `places` included.
             item = {"resident_id": resident.id, "lat": location.lat, "lng": location.lng,
                     "channels": set(attributes["channels"]), "categories": set(attributes["categories"]),
                     "groups": set(attributes["groups"]), "business_sectors": set(attributes["business_sectors"]),
-                    "language": attributes["language"]}
+                    "language": attributes["language"], **places_attributes(coordinates, index)}
             self._by_partition.setdefault(location.partition, []).append(
                 SimpleNamespace(sk=sk, lat=location.lat, lng=location.lng, attribute_values=item))
             self._unsorted.add(location.partition)
@@ -410,17 +413,19 @@ class World:
             channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
             sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece, plans=self.plans)
 
-    def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0) -> Resident:
+    def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0,
+                 elsewhere: Sequence[tuple[float, float]] = ()) -> Resident:
+        """A resident living at (lat, lng), with more locations `elsewhere` (where they work, say)."""
         resident_id = f"01R{number:023d}"
-        key = location_key(lat, lng)
         email = HASHER.email(f"r{number}@example.org")
         mobile = HASHER.mobile(f"07400 {number % 1_000_000:06d}")
         contacts = [ContactRecord("email", email.address, email.hash, "2026-01-01T00:00:00Z"),
                     ContactRecord("mobile", mobile.address, mobile.hash, "2026-01-01T00:00:00Z")]
         resident = Resident(id=resident_id, status=ACTIVE, language="en", channels=list(channels),
                             categories=["crime"], business_sectors=[], groups=[],
-                            locations=[Location(f"L{number}", "home", lat, lng, "point", key.partition,
-                                                key.point_cell)],
+                            locations=[Location(f"L{number}.{n}", "home" if n == 0 else f"place {n}", at[0], at[1],
+                                                "point", location_key(*at).partition, location_key(*at).point_cell)
+                                       for n, at in enumerate([(lat, lng), *elsewhere])],
                             contacts=contacts, consent=Consent("2026-11", "2026-01-01T00:00:00Z"),
                             created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")
         self.residents.residents[resident_id] = resident

@@ -26,6 +26,7 @@ from chalicelib.domain.audience import (
     bucket_of,
     channel_of,
     ledger_key,
+    places_attributes,
     resident_of,
 )
 from chalicelib.domain.costs import Estimate, SendLimits, call_minutes, estimate, is_costly
@@ -352,3 +353,35 @@ def test_a_supervisors_approval_or_an_admins_send_covers_a_costly_send() -> None
 def test_a_send_that_is_not_costly_never_needs_a_supervisor() -> None:
     assert not needs_supervisor(costly_alert("officer"), costly=False)
     assert not needs_supervisor(costly_alert("volunteer"), costly=False)
+
+
+# A resident with several locations, read by pieces apart -----------------------------------------------------------
+
+
+def test_pieces_that_read_a_residents_locations_apart_add_up_to_one_recipient() -> None:
+    home, shop, far = (52.8060, -2.1160), (52.8100, -2.1200), (53.5, -1.0)
+    coordinates = [far, home, shop]  # the first place lies outside the area
+
+    def item_at(index: int) -> dict[str, Any]:
+        lat, lng = coordinates[index]
+        return {**location("commuter", lat=lat, lng=lng), **places_attributes(coordinates, index)}
+
+    def inside(lat: float, lng: float) -> bool:
+        return lat < 53.0
+
+    filters = Filters.of(alert_body(channels=["email"]))
+    pieces = [Audience(), Audience()]
+    pieces[0].add_location(filters, item_at(1), inside)  # home: the first place inside counts them
+    pieces[1].add_location(filters, item_at(2), inside)  # the shop, read by another piece, adds nobody
+    assert pieces[0].counts().residents == 1 and pieces[1].counts().residents == 0
+    assert places_attributes([home], 0) == {}  # a resident's only location carries nothing more
+
+
+def test_a_cctv_operator_is_asked_for_footage_when_any_of_their_places_is_near_the_incident() -> None:
+    home, shop = (52.8300, -2.1160), (52.8061, -2.1161)  # home 2.7 km north; the shop beside the incident
+    coordinates = [home, shop]
+    item = {**location("operator", groups=("cctv",), lat=home[0], lng=home[1]), **places_attributes(coordinates, 0)}
+    filters = Filters.of(alert_body(channels=["email"], footage_request={"radius_m": 200}), CENTRE)
+    gathered = Audience()
+    gathered.add_location(filters, item, lambda lat, lng: True)  # home counts them; the shop makes them footage
+    assert [r.footage for r in gathered.recipients.values()] == [True]

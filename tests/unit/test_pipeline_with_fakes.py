@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.domain.alerts import Status
+from chalicelib.domain.audience import bucket_of
 from chalicelib.domain.coverage import Area, Circle, distance_m
 from chalicelib.domain.delivery import Outcome
 from chalicelib.domain.frozen_target import from_bytes, to_bytes
@@ -75,6 +76,35 @@ def test_a_piece_stops_at_its_cap_and_its_continuation_finishes_the_shard_with_e
     shard_messages = [cost for cost in world.costs if cost.kind == "shard"]
     # At most the cap's items read and written, one Query per range of the shard, and a few reads of the alert.
     assert max(cost.calls for cost in shard_messages) <= 2 * 50 + SHARD_RANGES + 10
+
+
+@pytest.mark.parametrize("elsewhere", [(0, 0), (100, -100), (-100, 100)])
+def test_a_resident_whose_two_locations_fall_in_different_pieces_is_counted_once_and_the_alert_ends_sent(
+        elsewhere: tuple[float, float]) -> None:
+    # Each of these places lands in another piece than the resident's home (found by trying): before the items carried
+    # the resident's places, both pieces counted them, `released` ran one over the outcomes and the alert never ended.
+    world = World(max_locations_per_piece=50)
+    town(world, 400)
+    commuter = world.resident(*offset(-140, -145), ("email",), number=5000, elsewhere=[offset(*elsewhere)])
+    alert = world.alert(radius_m=2000)
+    world.send(alert)
+    world.run()
+    progress = Progress.from_item(world.ledger.targeting(alert.id))
+    assert progress.audience == {"email": 401} and progress.released == {"email": 401}
+    assert world.provider.received[f"email#{bucket_of(commuter.id)}#{commuter.id}"] == 1
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
+
+
+def test_a_resident_with_a_place_outside_the_area_is_counted_by_the_place_inside() -> None:
+    world = World(max_locations_per_piece=50)
+    town(world, 100)
+    # Home 5 km away (outside the circle), work in town: the work item counts them, since home is not inside.
+    commuter = world.resident(*offset(5000, 0), ("email",), number=5000, elsewhere=[offset(20, 20)])
+    alert = world.alert(radius_m=1000)
+    world.send(alert)
+    world.run()
+    assert Progress.from_item(world.ledger.targeting(alert.id)).audience == {"email": 101}
+    assert world.provider.received[f"email#{bucket_of(commuter.id)}#{commuter.id}"] == 1
 
 
 def test_a_redelivered_plan_or_release_never_targets_or_queues_again() -> None:

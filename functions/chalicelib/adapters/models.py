@@ -108,6 +108,10 @@ class LocationModel(Model):
     business_sectors = UnicodeSetAttribute(null=True)
     language = UnicodeAttribute()
     consent_version = UnicodeAttribute()
+    # A resident with several locations: all of them, and this one's place among them (domain/audience.py), so that
+    # pieces reading apart count the resident once. Absent for a resident's only location.
+    places = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    place = NumberAttribute(null=True)
 
 
 class SuppressionModel(Model):

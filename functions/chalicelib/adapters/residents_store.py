@@ -11,6 +11,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from ..domain.audience import places_attributes
 from ..domain.geo import KeyRange, LocationKey
 from ..domain.residents import Consent, ContactRecord, Device, Location, Resident
 from .models import (
@@ -126,6 +127,7 @@ def _location_items(resident: Resident) -> list[LocationModel]:
     attributes = resident.targeting_attributes()
     if not attributes["channels"]:
         return []
+    coordinates = [(location.lat, location.lng) for location in resident.locations]
     return [
         LocationModel(
             cell=location.partition,
@@ -142,8 +144,9 @@ def _location_items(resident: Resident) -> list[LocationModel]:
             business_sectors=set(attributes["business_sectors"]) or None,
             language=attributes["language"],
             consent_version=attributes["consent_version"],
+            **places_attributes(coordinates, index),
         )
-        for location in resident.locations
+        for index, location in enumerate(resident.locations)
     ]
 
 

@@ -2,14 +2,16 @@
 
 A location item carries the resident's reachable channels, categories, groups and sectors (domain/residents.py), so
 the filter needs no second read. A resident with several locations inside the area is one recipient per channel:
-`Audience` keeps one entry per (resident, channel), and the ledger's key makes that hold across shards too.
+`Audience` keeps one entry per (resident, channel) within one read. Across reads (shard pieces, preview pieces) the
+items of a resident with several locations carry all of them (`places`, and their own `place` in it), so that only
+the first of them inside the area counts the resident: counts add up exactly, with no shared state between pieces.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -70,7 +72,33 @@ def channel_of(key: str) -> str:
     return key.split("#", 1)[0]
 
 
-def channels_for(filters: Filters, item: dict[str, Any]) -> list[str]:
+Inside = Callable[[float, float], bool]  # the exact test of the area (and the sender's reach) a piece applies
+PLACES, PLACE = "places", "place"  # a location item's record of its resident's locations (several only)
+
+
+def places_attributes(coordinates: Sequence[tuple[float, float]], index: int) -> dict[str, Any]:
+    """What the item of the resident's `index`-th location stores about the others; nothing when it is the only one.
+    repr() keeps each float exact, so a place tests inside exactly as that place's own item does."""
+    if len(coordinates) < 2:
+        return {}
+    return {PLACES: [f"{lat!r},{lng!r}" for lat, lng in coordinates], PLACE: index}
+
+
+def _places(item: Mapping[str, Any]) -> list[tuple[float, float]]:
+    places = item.get(PLACES)
+    if not places:
+        return [(float(item["lat"]), float(item["lng"]))]
+    return [(float(lat), float(lng)) for lat, lng in (str(text).split(",", 1) for text in places)]
+
+
+def counts_resident(item: Mapping[str, Any], inside: Inside) -> bool:
+    """Whether this location (inside the area) is the one that counts its resident: the first of the resident's
+    locations inside the area. Items stored before `places` existed count as a resident's only location."""
+    place = int(item.get(PLACE) or 0)
+    return not any(inside(lat, lng) for lat, lng in _places(item)[:place])
+
+
+def channels_for(filters: Filters, item: Mapping[str, Any]) -> list[str]:
     """The alert's channels this location's resident receives it on; empty when their choices leave them out."""
     if filters.category not in (item.get("categories") or ()):
         return []
@@ -81,10 +109,14 @@ def channels_for(filters: Filters, item: dict[str, Any]) -> list[str]:
     return sorted(filters.channels & set(item.get("channels") or ()))
 
 
-def is_footage_operator(filters: Filters, item: dict[str, Any]) -> bool:
+def is_footage_operator(filters: Filters, item: Mapping[str, Any], inside: Inside | None = None) -> bool:
+    """A CCTV operator with a location inside the footage circle: this location, or (given `inside`) any of the
+    resident's locations inside the area, since only one of their items counts them."""
     circle = filters.footage_circle
-    return (circle is not None and CCTV_GROUP in (item.get("groups") or ())
-            and distance_m(circle.lat, circle.lng, float(item["lat"]), float(item["lng"])) <= circle.radius_m)
+    if circle is None or CCTV_GROUP not in (item.get("groups") or ()):
+        return False
+    places = [p for p in _places(item) if inside(*p)] if inside else [(float(item["lat"]), float(item["lng"]))]
+    return any(distance_m(circle.lat, circle.lng, lat, lng) <= circle.radius_m for lat, lng in places)
 
 
 @dataclass
@@ -93,8 +125,12 @@ class Audience:
 
     recipients: dict[str, Recipient] = field(default_factory=dict)
 
-    def add_location(self, filters: Filters, item: dict[str, Any]) -> None:
-        footage = is_footage_operator(filters, item)
+    def add_location(self, filters: Filters, item: Mapping[str, Any], inside: Inside | None = None) -> None:
+        """Adds the recipients of one location inside the area. Given the area's test, a resident is added only by
+        the first of their locations inside it, so pieces that read apart add up without counting anyone twice."""
+        if inside is not None and not counts_resident(item, inside):
+            return
+        footage = is_footage_operator(filters, item, inside)
         for channel in channels_for(filters, item):
             recipient = Recipient(str(item["resident_id"]), channel, str(item.get("language") or "en"), footage)
             existing = self.recipients.get(recipient.key)
@@ -115,3 +151,16 @@ class Audience:
 
     def residents(self) -> int:
         return len({r.resident_id for r in self.recipients.values()})
+
+    def counts(self) -> AudienceCounts:
+        return AudienceCounts(self.residents(), self.by_channel(), self.by_language())
+
+
+@dataclass(frozen=True)
+class AudienceCounts:
+    """What a preview shows of an audience: residents, recipients by channel, residents by language. Pieces that each
+    count their residents once (Audience.add_location given the area's test) add up to the whole."""
+
+    residents: int = 0
+    by_channel: Mapping[str, int] = field(default_factory=dict)
+    by_language: Mapping[str, int] = field(default_factory=dict)

@@ -99,12 +99,17 @@ class ShardStage:
         """The audience of these ranges, up to the piece's bounds; and the ranges left for the next piece."""
         audience = Audience()
         read = 0
+
+        def inside(lat: float, lng: float) -> bool:
+            return target.contains(lat, lng) and scope.contains(lat, lng)
+
         for position, key_range in enumerate(ranges):
             for location in self._locations.in_range(key_range):
                 read += 1
-                lat, lng = float(location.lat), float(location.lng)
-                if target.contains(lat, lng) and scope.contains(lat, lng):
-                    audience.add_location(filters, location.attribute_values)
+                if inside(float(location.lat), float(location.lng)):
+                    # Given the test, a resident with several locations is added by the first inside only: a piece
+                    # that reads another of them adds nobody, so no count takes them twice.
+                    audience.add_location(filters, location.attribute_values, inside)
                 full = read >= self._max_locations
                 if full or (read % CLOCK_CHECK_EVERY == 0 and remaining_ms() < TIME_RESERVE_MS):
                     # "!" sorts before every character a sort key continues with, so this resumes just after it.
