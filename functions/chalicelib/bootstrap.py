@@ -229,7 +229,9 @@ def fanout() -> Pipeline:
     """The delivery pipeline (services/pipeline/), for the targeting and delivery workers."""
     from .adapters.alerts_store import AlertStore
     from .adapters.plan_store import PlanStore
+    from .adapters.preview_tally import PreviewTally
     from .services.pipeline import PARK_DELAY_SECONDS, Pipeline
+    from .services.pipeline.preview import PREVIEW_LOCATIONS_PER_PIECE
     from .services.targets import TargetResolver
 
     prefix = bound_tables()
@@ -244,7 +246,9 @@ def fanout() -> Pipeline:
                          for channel, queue in config.DELIVERY_QUEUES.items()},
         channels=_channels(prefix), settings=_alert_settings(), reply_domain=sender.partition("@")[2] or None,
         clock=time.time, park_delay_seconds=int(os.environ.get(config.PARK_DELAY_ENV) or PARK_DELAY_SECONDS),
-        plans=PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)))
+        plans=PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
+        previews=PreviewTally(_dynamodb(), config.resource_name(config.PREVIEWS_TABLE, prefix)),
+        preview_locations_per_piece=int(os.environ.get(config.PREVIEW_PIECE_ENV) or PREVIEW_LOCATIONS_PER_PIECE))
 
 
 @cache

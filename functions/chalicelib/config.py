@@ -29,6 +29,7 @@ SEND_LIMITS_ENV = "HEXWATCH_SEND_LIMITS"  # JSON: over these a supervisor must a
 PARK_DELAY_ENV = "HEXWATCH_PARK_DELAY_SECONDS"  # how long a provider's quota or pause parks a message (default 900)
 CLAIM_TIMEOUT_ENV = "HEXWATCH_CLAIM_TIMEOUT_SECONDS"  # longer than the delivery functions' timeout (default 900)
 PREVIEW_BUDGET_ENV = "HEXWATCH_PREVIEW_BUDGET_SECONDS"  # how long a preview may count in the request before 202
+PREVIEW_PIECE_ENV = "HEXWATCH_PREVIEW_LOCATIONS_PER_PIECE"  # locations a slow preview's piece reads (default 20,000)
 SMS_COUNTRIES_ENV = "HEXWATCH_SMS_COUNTRIES"  # ISO regions residents' phones may be in, comma-separated (default GB)
 # How many messages a second one delivery worker may send: the account's quota over the workers' concurrency cap,
 # both from infra/quotas.py, set per function by the template.

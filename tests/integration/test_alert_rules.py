@@ -168,6 +168,7 @@ def test_the_organisations_alerts_list_newest_first_a_page_at_a_time(stack: Aler
 def test_a_preview_too_big_for_the_request_is_counted_by_the_worker_and_polled(
         stack: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEXWATCH_PREVIEW_BUDGET_SECONDS", "0")
+    monkeypatch.setenv("HEXWATCH_PREVIEW_LOCATIONS_PER_PIECE", "2")  # so that the worker counts in several pieces
     bootstrap.reset()
     for step in range(5):  # five or more, so that the counts are shown exactly
         stack.resident(*offset(*STAFFORD, 100 + 20 * step, 0), ["email", "sms"])
@@ -175,9 +176,14 @@ def test_a_preview_too_big_for_the_request_is_counted_by_the_worker_and_polled(
     accepted = stack.call("POST", "/v1/alerts/preview", body=alert_body(target={"type": "organisation"}))
     assert accepted.status_code == 202, accepted.body
     poll = json.loads(accepted.body)["poll"]
+    polls: list[dict[str, Any]] = []
     assert accepted.headers["Location"] == poll
     assert json.loads(stack.call("GET", poll).body)["status"] == "counting"
-    stack.run_queue("targeting")
+    stack.run_queue("targeting", before_invoke=lambda _: polls.append(json.loads(stack.call("GET", poll).body)))
+    # The plan (the force's shards), then pieces of at most two locations, a shard's pieces continuing one another:
+    # the officer saw them go by, one more counted at each poll.
+    assert len(polls) >= 5 and polls[1]["status"] == "counting" and polls[1]["progress"]["pieces_counted"] == 0
+    assert [poll["progress"]["pieces_counted"] for poll in polls[1:]] == list(range(len(polls) - 1))
     counted = json.loads(stack.call("GET", poll).body)
     assert counted["status"] == "done"
     assert counted["residents"] == 6

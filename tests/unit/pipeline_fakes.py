@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
@@ -32,7 +33,8 @@ from chalicelib.domain.delivery import Outcome, SendResult
 from chalicelib.domain.errors import FieldError, HexwatchError
 from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.geo import KeyRange, location_key
-from chalicelib.domain.jobs import DeliveryJob, PlanJob
+from chalicelib.domain.jobs import DeliveryJob, PlanJob, PreviewJob
+from chalicelib.domain.previews import PreviewState
 from chalicelib.domain.progress import CLAIMED, ERASED, QUEUED
 from chalicelib.domain.residents import ACTIVE, Consent, ContactRecord, Location, Resident
 from chalicelib.domain.tokens import KeyRing, TokenSigner
@@ -232,13 +234,70 @@ class FakePlans:
         self.frozen: dict[str, bytes] = {}
         self._calls = calls
 
-    def freeze(self, alert_id: str, target: Any) -> None:
+    def freeze(self, alert_id: str, target: Any, expires_at: int | None = None) -> None:
         self._calls["dynamodb.PutItem"] += 1
         self.frozen[alert_id] = to_bytes(target)
 
     def target(self, alert_id: str) -> Any:
         self._calls["dynamodb.Query"] += 1  # a warm worker caches it; counted anyway, as a cold one reads it
         return from_bytes(self.frozen[alert_id]) if alert_id in self.frozen else None
+
+
+class WorkerDied(Exception):
+    """The invocation ended here (a timeout, a crash): SQS will deliver its message again."""
+
+
+class FakePreviews:
+    """The previews table's items, with the counting updates of adapters/preview_tally.py done in memory."""
+
+    def __init__(self, calls: Calls) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.die_before_counting = 0  # the next pieces' invocations die just before their counting update
+        self._calls = calls
+
+    def create(self, preview_id: str, body: dict[str, Any]) -> None:
+        self.items[preview_id] = {"organisation": "staffs", "requested_by": "officer-sub", "request": json.dumps(body),
+                                  "status": "counting", "expires_at": int(NOW) + 24 * 3600}
+
+    def get(self, preview_id: str) -> PreviewState | None:
+        self._calls["dynamodb.GetItem"] += 1
+        item = self.items.get(preview_id)
+        return PreviewState.from_item(item) if item else None
+
+    def start(self, preview_id: str, pieces: int) -> bool:
+        self._calls["dynamodb.UpdateItem"] += 1
+        item = self.items[preview_id]
+        if "pieces_open" in item:
+            return False
+        item.update(pieces_open=pieces, ends={})
+        return True
+
+    def finish_piece(self, preview_id: str, piece: str, previous: str | None, counts: Mapping[str, int],
+                     end: str | None) -> PreviewState | None:
+        if self.die_before_counting:
+            self.die_before_counting -= 1
+            raise WorkerDied(piece)
+        self._calls["dynamodb.UpdateItem"] += 1
+        item = self.items[preview_id]
+        if "pieces_open" not in item or piece in item.get("done_pieces", set()):
+            return None
+        item["pieces_open"] += (1 if end is not None else 0) - 1
+        item.setdefault("done_pieces", set()).add(piece)
+        for name, count in counts.items():
+            item[name] = item.get(name, 0) + count
+        if end is not None:
+            item["ends"][piece] = end
+        if previous is not None:
+            item["ends"].pop(previous, None)
+        return PreviewState.from_item(item)
+
+    def finish(self, preview_id: str, result: Mapping[str, Any]) -> None:
+        self._calls["dynamodb.UpdateItem"] += 1
+        self.items[preview_id].update(status="done", result=json.dumps(result))
+
+    def result(self, preview_id: str) -> dict[str, Any] | None:
+        text = self.items[preview_id].get("result")
+        return json.loads(text) if text else None
 
 
 class FakeLocations:
@@ -393,6 +452,7 @@ class World:
     costs: list[MessageCost] = field(default_factory=list)
     delays: list[tuple[str, int]] = field(default_factory=list)
     max_locations_per_piece: int = 4000
+    preview_locations_per_piece: int = 20_000
     first_provider_hops: int | None = None  # queue hops from the send to the message that made the first call
 
     def __post_init__(self) -> None:
@@ -404,6 +464,7 @@ class World:
         self.provider = FakeProvider(self.calls)
         self.queues = FakeQueues(self.calls)
         self.plans = FakePlans(self.calls)
+        self.previews = FakePreviews(self.calls)
         channels = Channels(email=self.provider, sms=self.provider, voice=self.provider, push=self.provider)
         self.pipeline = Pipeline(
             store=self.alerts, resolver=SimpleNamespace(geometry=lambda _org, target: alert_rules.target_geometry(
@@ -411,7 +472,8 @@ class World:
             suppressions=self.suppressions, signer=SIGNER, targeting_jobs=self.queues.queue("targeting"),
             delivery_queues={c: self.queues.queue(c) for c in ("email", "sms", "voice", "push")},
             channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
-            sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece, plans=self.plans)
+            sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece, plans=self.plans,
+            previews=self.previews, preview_locations_per_piece=self.preview_locations_per_piece)
 
     def resident(self, lat: float, lng: float, channels: Sequence[str] = ("email",), number: int = 0,
                  elsewhere: Sequence[tuple[float, float]] = ()) -> Resident:
@@ -446,6 +508,19 @@ class World:
         alert.frozen_scope = _county_scope()
         self.alerts.add(alert)
         return alert
+
+    def preview(self, radius_m: float = 1000, channels: Sequence[str] = ("email",),
+                preview_id: str = "01PREVIEW" + "0" * 17,
+                **overrides: Any) -> str:
+        """An officer's preview too big for its request, handed to the targeting queue as the API would."""
+        body = {"title": "Burglaries in Stafford", "body": "Please lock doors and windows tonight.",
+                "category": "crime", "priority": "high", "incident_ref": "SP-2026-1234",
+                "contact": {"phone": "101"}, "channels": list(channels),
+                "target": {"type": "circle", "center": {"lat": STAFFORD[0], "lng": STAFFORD[1]},
+                           "radius_m": radius_m}, **overrides}
+        self.previews.create(preview_id, body)
+        self.queues.pending.append((PreviewJob(preview_id).message(), 0, "targeting"))
+        return preview_id
 
     def send(self, alert: Alert) -> None:
         self.queues.pending.append((PlanJob(alert.source.organisation, alert.id).message(), 0, "targeting"))

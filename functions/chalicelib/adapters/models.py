@@ -195,6 +195,9 @@ class PreviewModel(Model):
     result = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     expires_at = NumberAttribute()
+    # The worker's counting state (adapters/preview_tally.py writes it); read here to show how far it has gone.
+    pieces_open = NumberAttribute(null=True)
+    done_pieces = UnicodeSetAttribute(null=True)
 
 
 class ByContactIndex(GlobalSecondaryIndex["DeliveryModel"]):

@@ -1,7 +1,8 @@
 """The target's geometry, frozen when an alert is planned, kept beside its progress in the delivery ledger's table:
 items `~plan#<n>` of the alert's partition, each a chunk of the compressed geometry (domain/frozen_target.py), so that
 a force's boundary fits whatever its size (an item holds at most 400 KB). Written before any shard is queued and read
-by every shard piece, with the ledger's TTL."""
+by every shard piece, with the ledger's TTL. A slow preview's geometry is frozen the same way, under the preview's id
+and with the preview's expiry."""
 
 from __future__ import annotations
 
@@ -31,11 +32,12 @@ class PlanStore:
         self._clock = clock
         self._cache: OrderedDict[str, Target] = OrderedDict()
 
-    def freeze(self, alert_id: str, target: Target) -> None:
-        """Writes the geometry. The same alert always freezes the same bytes, so a redelivered plan rewrites them."""
+    def freeze(self, alert_id: str, target: Target, expires_at: int | None = None) -> None:
+        """Writes the geometry, kept as long as the ledger unless told (a preview's is kept as long as the preview).
+        The same alert always freezes the same bytes, so a redelivered plan rewrites them."""
         data = to_bytes(target)
         chunks = [data[start:start + CHUNK_BYTES] for start in range(0, len(data), CHUNK_BYTES)] or [b""]
-        expires = str(int(self._clock()) + RETENTION_SECONDS)
+        expires = str(expires_at if expires_at is not None else int(self._clock()) + RETENTION_SECONDS)
         for number, chunk in enumerate(chunks):
             self._client.put_item(TableName=self._table, Item={
                 "alert_id": {"S": alert_id}, "recipient": {"S": f"{PLAN_PREFIX}{number:04d}"},

@@ -53,7 +53,7 @@ class ShardJob:
 
     def message(self) -> dict[str, Any]:
         return {"type": "shard", "organisation": self.organisation, "alert_id": self.alert_id, "shard": self.shard,
-                "piece": self.piece, "ranges": [[r.partition, r.low, r.high] for r in self.ranges]}
+                "piece": self.piece, "ranges": _range_lists(self.ranges)}
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,31 @@ class ReleaseJob:
 
 @dataclass(frozen=True)
 class PreviewJob:
-    """Count a preview that did not finish within its request."""
+    """Count a preview that did not finish within its request: with no shard, cover its target and queue the shards;
+    with one, count a bounded piece of the shard's key ranges (`piece` counts continuations, as a ShardJob's)."""
 
     preview_id: str
+    shard: int | None = None
+    piece: int = 0
+    ranges: tuple[KeyRange, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.shard}.{self.piece}"
+
+    @property
+    def previous(self) -> str | None:
+        """The piece this one continues, if any."""
+        return f"{self.shard}.{self.piece - 1}" if self.piece else None
+
+    def continued(self, rest: Sequence[KeyRange]) -> PreviewJob:
+        return replace(self, piece=self.piece + 1, ranges=tuple(rest))
 
     def message(self) -> dict[str, Any]:
-        return {"type": "preview", "preview_id": self.preview_id}
+        message: dict[str, Any] = {"type": "preview", "preview_id": self.preview_id}
+        if self.shard is not None:
+            message.update(shard=self.shard, piece=self.piece, ranges=_range_lists(self.ranges))
+        return message
 
 
 @dataclass(frozen=True)
@@ -119,6 +138,24 @@ def _text(message: Mapping[str, Any], name: str) -> str:
     return value
 
 
+def _whole(message: Mapping[str, Any], name: str) -> int:
+    value = message.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"job field {name!r} is not a whole number")
+    return value
+
+
+def _range_lists(ranges: Sequence[KeyRange]) -> list[list[str]]:
+    return [[r.partition, r.low, r.high] for r in ranges]
+
+
+def _ranges(message: Mapping[str, Any]) -> tuple[KeyRange, ...]:
+    ranges = message.get("ranges")
+    if not isinstance(ranges, list) or not all(isinstance(r, list) and len(r) == 3 for r in ranges):
+        raise ValueError("job field 'ranges' is not a list of [partition, low, high]")
+    return tuple(KeyRange(str(p), str(low), str(high)) for p, low, high in ranges)
+
+
 def _channel(message: Mapping[str, Any]) -> str:
     channel = _text(message, "channel")
     if channel not in CHANNELS:
@@ -136,16 +173,15 @@ def _texts(message: Mapping[str, Any], name: str) -> tuple[str, ...]:
 def targeting_job(message: Mapping[str, Any]) -> TargetingJob:
     kind = message.get("type")
     if kind == "preview":
-        return PreviewJob(_text(message, "preview_id"))
+        if "shard" not in message:
+            return PreviewJob(_text(message, "preview_id"))
+        return PreviewJob(_text(message, "preview_id"), _whole(message, "shard"), _whole(message, "piece"),
+                          _ranges(message))
     organisation, alert_id = _text(message, "organisation"), _text(message, "alert_id")
     if kind == "plan":
         return PlanJob(organisation, alert_id, message.get("reconcile") is True)
     if kind == "shard":
-        ranges = message.get("ranges")
-        if not isinstance(ranges, list) or not all(isinstance(r, list) and len(r) == 3 for r in ranges):
-            raise ValueError("job field 'ranges' is not a list of [partition, low, high]")
-        return ShardJob(organisation, alert_id, int(message["shard"]), int(message["piece"]),
-                        tuple(KeyRange(str(p), str(low), str(high)) for p, low, high in ranges))
+        return ShardJob(organisation, alert_id, _whole(message, "shard"), _whole(message, "piece"), _ranges(message))
     if kind == "release":
         return ReleaseJob(organisation, alert_id, _channel(message), _texts(message, "buckets"),
                           message.get("sweep") is True)

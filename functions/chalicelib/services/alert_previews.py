@@ -1,6 +1,7 @@
 """Previews: how many residents an alert would reach, on which channels and in which languages, and what it would cost,
-before anything is sent. Counted within the request when that is quick (200), else by the targeting worker (202 and a
-preview id to poll). Split from services/alerts.py, which hands its preview use cases here.
+before anything is sent. Counted within the request when that is quick (200), else by the targeting worker in bounded
+pieces (services/pipeline/preview.py: 202 and a preview id to poll). Split from services/alerts.py, which hands its
+preview use cases here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from ..domain.audience import Audience, Filters
 from ..domain.coverage import Target
 from ..domain.errors import FieldError, HexwatchError
 from ..domain.officers import Officer
-from ..domain.send_cost import check_cost
-from ..domain.small_counts import SMALL_COUNT, shown_count, shown_counts, shown_estimate
+from ..domain.previews import COUNTING, preview_result
 from .targeting import LocationFinder, TargetingStats
 from .targets import TargetResolver, footage_centre
 
@@ -55,20 +55,6 @@ def count_audience(finder: LocationFinder, target: Target, filters: Filters, dea
     return audience, stats
 
 
-def preview_result(alert: Alert, audience: Audience, settings: AlertSettings) -> dict[str, Any]:
-    by_channel = audience.by_channel()
-    checked = check_cost(alert, by_channel, settings)
-    sms, cost = checked.sms, checked.estimate
-    residents = audience.residents()
-    # Below SMALL_COUNT residents even a language's presence would tell something: none are listed then.
-    by_language = audience.by_language() if residents >= SMALL_COUNT else {}
-    return {"residents": shown_count(residents), "by_channel": shown_counts(by_channel, alert.channels),
-            "by_language": shown_counts(by_language), "sms": {"segments": sms.segments, "encoding": sms.encoding},
-            "estimate": shown_estimate(cost, settings.limits), "needs_supervisor": checked.costly,
-            "note": "Counts are before suppressed contacts are removed, which happens when the alert is sent. "
-                    f"Counts under {SMALL_COUNT}, and costs made from them, are not shown exactly."}
-
-
 class AlertPreviews:
     def __init__(self, *, previews: PreviewStore, resolver: TargetResolver, finder: LocationFinder, jobs: JobQueue,
                  settings: AlertSettings, clock: Callable[[], float], new_id: Callable[[], str]) -> None:
@@ -101,22 +87,7 @@ class AlertPreviews:
             self._jobs.put({"type": "preview", "preview_id": preview_id})
             return 202, {"preview_id": preview_id, "status": "counting",
                          "poll": f"/v1/alerts/preview/{preview_id}"}
-        return 200, {"status": "done", **preview_result(alert, audience, self._settings)}
-
-    def finish_preview(self, preview_id: str, organisation: str, requested_by: str, body: dict[str, Any]) -> None:
-        """The targeting worker's half of a slow preview: no budget, the same counts. No officer is made up for it:
-        the requester's reach was checked when they asked, and the worker needs only the geometry."""
-        alert = alert_rules.new_alert("0" * 26, body, Source("officer", organisation, requested_by), self._now())
-        target = self._resolver.geometry(organisation, alert.target)
-        audience, _ = count_audience(self._finder, target, Filters.of(body, footage_centre(target)), None)
-        self._previews.finish(preview_id, preview_result(alert, audience, self._settings))
-
-    def count_slow_preview(self, preview_id: str) -> str:
-        preview = self._previews.get(preview_id)
-        if preview is None:
-            return "skipped: preview expired"
-        self.finish_preview(preview_id, preview.organisation, preview.requested_by, json.loads(preview.request))
-        return "preview counted"
+        return 200, {"status": "done", **preview_result(alert, audience.counts(), self._settings)}
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         item = self._previews.get(preview_id)
@@ -127,4 +98,9 @@ class AlertPreviews:
             raise HexwatchError("There is no such preview.", [FieldError("/preview_id", "not found")], 404,
                                 "NotFound")
         result = json.loads(item.result) if item.result else {}
-        return {"preview_id": preview_id, "status": item.status, **result}
+        shown: dict[str, Any] = {"preview_id": preview_id, "status": item.status, **result}
+        if item.status == COUNTING and item.pieces_open is not None:
+            # How far the worker has gone: pieces counted, and pieces counting or queued (a piece that stops early
+            # opens its continuation, so the second number can grow before it falls to nothing).
+            shown["progress"] = {"pieces_counted": len(item.done_pieces or ()), "pieces_open": int(item.pieces_open)}
+        return shown

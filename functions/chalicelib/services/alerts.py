@@ -91,9 +91,6 @@ class AlertService:
     def preview(self, officer: Officer, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return self._previews_service.preview(officer, body)
 
-    def count_slow_preview(self, preview_id: str) -> str:
-        return self._previews_service.count_slow_preview(preview_id)
-
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         return self._previews_service.get_preview(officer, preview_id)
 

@@ -19,7 +19,7 @@ from chalice.app import SQSEvent
 
 from .. import config
 from ..adapters.ledger import TALLY_SLOTS
-from ..bootstrap import alert_service, fanout, services
+from ..bootstrap import fanout, services
 from ..observability import logger, metrics, wrap_when_alone
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def _remaining(context: Any) -> Callable[[], int]:
 def _target(record: dict[str, Any], context: Any = None) -> str:
     job = json.loads(record["body"])
     kind = job.get("type")
-    outcome = fanout().target(job, _remaining(context), lambda preview_id: alert_service().count_slow_preview(
-        preview_id))
+    outcome = fanout().target(job, _remaining(context))
     logger.info("targeting job done", extra={"job_type": kind, "alert_id": job.get("alert_id"), "outcome": outcome})
     return outcome
 

@@ -8,6 +8,8 @@
 4. **release** (release.py): read a segment of the ledger and queue its recipients, many per delivery message;
 5. **deliver** (deliver.py, rendering in render.py): claim, send, record; park on quota errors.
 
+A preview too big for its request is counted on the targeting queue too (preview.py), in pieces read as shards are.
+
 The alert's progress is one typed object (domain/progress.py); the alert's moves and the final "sent" are in
 lifecycle.py. Every stage depends on small ports (ports.py), so tests drive each with in-memory fakes.
 """
@@ -24,7 +26,18 @@ from .decide import DecideStage
 from .deliver import PARK_DELAY_SECONDS, DeliverStage, RetryLater
 from .lifecycle import AlertLifecycle
 from .plan import PlanStage, TargetGeometry
-from .ports import AlertRecords, Channels, FrozenPlans, Ledger, Locations, Next, Residents, Suppressions
+from .ports import (
+    AlertRecords,
+    Channels,
+    FrozenPlans,
+    Ledger,
+    Locations,
+    Next,
+    PreviewTally,
+    Residents,
+    Suppressions,
+)
+from .preview import PREVIEW_LOCATIONS_PER_PIECE, PreviewStage
 from .release import ReleaseStage
 from .render import Renderer
 from .shard import MAX_LOCATIONS_PER_PIECE, ShardStage
@@ -77,7 +90,8 @@ class Pipeline:
                  sleep: Callable[[float], None] = time.sleep,
                  retry_pauses: tuple[float, ...] = (0.2, 0.8, 2.0),
                  park_delay_seconds: int = PARK_DELAY_SECONDS,
-                 max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans) -> None:
+                 max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans, previews: PreviewTally,
+                 preview_locations_per_piece: int = PREVIEW_LOCATIONS_PER_PIECE) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
@@ -85,12 +99,13 @@ class Pipeline:
         self.sharder = ShardStage(lifecycle, ledger, plans, index, residents, suppressions, sink, decide,
                                   max_locations_per_piece)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
+        self.previewer = PreviewStage(previews, resolver, plans, index, sink, settings, clock,
+                                      preview_locations_per_piece)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,
                                       Renderer(channels, settings, signer, reply_domain), sink, sleep, retry_pauses,
                                       park_delay_seconds=park_delay_seconds)
 
-    def target(self, message: dict[str, Any], remaining_ms: Callable[[], int] = _remaining_forever,
-               count_preview: Callable[[str], str] | None = None) -> str:
+    def target(self, message: dict[str, Any], remaining_ms: Callable[[], int] = _remaining_forever) -> str:
         """One targeting-queue message: a plan, a shard piece, a release, or a slow preview."""
         job = targeting_job(message)
         if isinstance(job, PlanJob):
@@ -99,10 +114,8 @@ class Pipeline:
             return self.sharder.run(job, remaining_ms)
         if isinstance(job, ReleaseJob):
             return self.releaser.run(job)
-        if count_preview is None:
-            raise ValueError("no preview counter wired")
         assert isinstance(job, PreviewJob)
-        return count_preview(job.preview_id)
+        return self.previewer.run(job, remaining_ms)
 
     # The stages by name, for the benches and tests that drive one message at a time.
     def plan(self, message: dict[str, Any]) -> str:

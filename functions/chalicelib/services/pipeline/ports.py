@@ -12,6 +12,7 @@ from ...domain.coverage import Target
 from ...domain.delivery import EmailContent, EmailRecipient, PushMessage, SendResult, SmsMessage, VoiceCall
 from ...domain.geo import KeyRange
 from ...domain.jobs import DeliveryJob, TargetingJob
+from ...domain.previews import PreviewState
 from ...domain.residents import Resident
 
 
@@ -29,7 +30,7 @@ class AlertRecords(Protocol):
 class FrozenPlans(Protocol):
     """The target's geometry, frozen at plan time (adapters/plan_store.py): no later stage resolves the target."""
 
-    def freeze(self, alert_id: str, target: Target) -> None: ...
+    def freeze(self, alert_id: str, target: Target, expires_at: int | None = None) -> None: ...
 
     def target(self, alert_id: str) -> Target | None: ...
 
@@ -155,6 +156,19 @@ class Next:
 
     job: TargetingJob | DeliveryJob
     delay_seconds: int = 0
+
+
+class PreviewTally(Protocol):
+    """A slow preview's counting state (adapters/preview_tally.py): pieces add their counts exactly once."""
+
+    def get(self, preview_id: str) -> PreviewState | None: ...
+
+    def start(self, preview_id: str, pieces: int) -> bool: ...
+
+    def finish_piece(self, preview_id: str, piece: str, previous: str | None, counts: Mapping[str, int],
+                     end: str | None) -> PreviewState | None: ...
+
+    def finish(self, preview_id: str, result: Mapping[str, Any]) -> None: ...
 
 
 class JobSink(Protocol):

@@ -10,11 +10,12 @@ those of at most MAX_LOCATIONS_PER_PIECE locations, whatever the audience.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ...adapters.ledger import LedgerEntry
 from ...domain.alerts import Status
-from ...domain.audience import Audience, Filters
+from ...domain.audience import Audience, Filters, Inside
 from ...domain.coverage import Target
 from ...domain.geo import KeyRange
 from ...domain.jobs import ShardJob
@@ -34,6 +35,27 @@ CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
 
 def _remaining_forever() -> int:
     return 10**9
+
+
+def read_bounded(locations: Locations, ranges: Sequence[KeyRange], inside: Inside,
+                 add: Callable[[Mapping[str, Any]], None], max_locations: int,
+                 out_of_time: Callable[[], bool]) -> list[KeyRange]:
+    """Reads the ranges in order, handing `add` each location inside, until `max_locations` were read or time runs
+    out; answers the ranges left (none when all were read). A piece of a send or of a preview is read this way.
+
+    Given the test, a resident with several locations is added by the first inside only (domain/audience.py): a
+    piece that reads another of them adds nobody, so pieces add up without counting anyone twice."""
+    read = 0
+    for position, key_range in enumerate(ranges):
+        for location in locations.in_range(key_range):
+            read += 1
+            if inside(float(location.lat), float(location.lng)):
+                add(location.attribute_values)
+            if read >= max_locations or (read % CLOCK_CHECK_EVERY == 0 and out_of_time()):
+                # "!" sorts before every character a sort key continues with, so this resumes just after it.
+                resume = KeyRange(key_range.partition, str(location.sk) + "!", key_range.high)
+                return [resume, *ranges[position + 1:]]
+    return []
 
 
 class ShardStage:
@@ -98,24 +120,13 @@ class ShardStage:
               remaining_ms: Callable[[], int]) -> tuple[Audience, list[KeyRange]]:
         """The audience of these ranges, up to the piece's bounds; and the ranges left for the next piece."""
         audience = Audience()
-        read = 0
 
         def inside(lat: float, lng: float) -> bool:
             return target.contains(lat, lng) and scope.contains(lat, lng)
 
-        for position, key_range in enumerate(ranges):
-            for location in self._locations.in_range(key_range):
-                read += 1
-                if inside(float(location.lat), float(location.lng)):
-                    # Given the test, a resident with several locations is added by the first inside only: a piece
-                    # that reads another of them adds nobody, so no count takes them twice.
-                    audience.add_location(filters, location.attribute_values, inside)
-                full = read >= self._max_locations
-                if full or (read % CLOCK_CHECK_EVERY == 0 and remaining_ms() < TIME_RESERVE_MS):
-                    # "!" sorts before every character a sort key continues with, so this resumes just after it.
-                    resume = KeyRange(key_range.partition, str(location.sk) + "!", key_range.high)
-                    return audience, [resume, *ranges[position + 1:]]
-        return audience, []
+        rest = read_bounded(self._locations, ranges, inside, lambda item: audience.add_location(filters, item, inside),
+                            self._max_locations, lambda: remaining_ms() < TIME_RESERVE_MS)
+        return audience, rest
 
     def _entries(self, audience: Audience) -> list[LedgerEntry]:
         recipients = list(audience.recipients.values())
