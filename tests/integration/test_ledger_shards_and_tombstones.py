@@ -181,3 +181,18 @@ def test_writing_entries_again_never_brings_back_an_erased_one_nor_resets_one_th
     states = Counter(e.status for e in ledger.entries(ALERT, [e.key for e in [*entries, late]]).values())
     assert states == {QUEUED: 148, SENT: 1, ERASED: 1, "claimed": 1}
     assert ledger.tally(ALERT) == {"email_sent": 1, "email_erased": 1}
+
+
+def test_a_piece_records_where_it_stopped_until_its_continuation_counts(table: Table) -> None:
+    """What a redelivered piece reads to queue the same continuation again (services/pipeline/shard.py)."""
+    from chalicelib.domain.progress import Progress
+
+    ledger = table.ledger
+    assert ledger.start_plan(ALERT, 1)
+    first = ledger.finish_piece(ALERT, "0.0", False, {"audience_email": 3}, end='[2, "8f1!"]')
+    assert first is not None and Progress.from_item(first).ends == {"0.0": '[2, "8f1!"]'}
+    assert ledger.finish_piece(ALERT, "0.0", False, {"audience_email": 3}, end='[2, "8f1!"]') is None  # once only
+    last = ledger.finish_piece(ALERT, "0.1", True, {"audience_email": 2}, previous="0.0")
+    assert last is not None
+    progress = Progress.from_item(last)
+    assert progress.ends == {} and progress.audience == {"email": 5} and progress.targeted

@@ -35,7 +35,7 @@ from chalicelib.domain.frozen_target import from_bytes, to_bytes
 from chalicelib.domain.geo import KeyRange, location_key
 from chalicelib.domain.jobs import DeliveryJob, PlanJob, PreviewJob
 from chalicelib.domain.previews import PreviewState
-from chalicelib.domain.progress import CLAIMED, ERASED, QUEUED
+from chalicelib.domain.progress import CLAIMED, ERASED, QUEUED, piece_end_attribute
 from chalicelib.domain.residents import ACTIVE, Consent, ContactRecord, Location, Resident
 from chalicelib.domain.tokens import KeyRing, TokenSigner
 from chalicelib.services.alerts import AlertSettings
@@ -96,6 +96,7 @@ class FakeLedger:
         self.progress: dict[str, dict[str, Any]] = {}
         self.items: dict[str, dict[str, dict[str, Any]]] = {}
         self.tallies: dict[str, Counter[str]] = {}
+        self.die_before_counting = 0  # the next pieces' invocations die just before their counting update
         self._calls = calls
         self._clock = clock
 
@@ -125,8 +126,11 @@ class FakeLedger:
                                  "footage": entry.footage}
         return refused
 
-    def finish_piece(self, alert_id: str, piece: str, shard_done: bool,
-                     counts: Mapping[str, int]) -> dict[str, Any] | None:
+    def finish_piece(self, alert_id: str, piece: str, shard_done: bool, counts: Mapping[str, int],
+                     end: str | None = None, previous: str | None = None) -> dict[str, Any] | None:
+        if self.die_before_counting:
+            self.die_before_counting -= 1
+            raise WorkerDied(piece)
         self._calls["dynamodb.UpdateItem"] += 1
         item = self.progress[alert_id]
         if piece in item.get("done_pieces", []):
@@ -136,6 +140,10 @@ class FakeLedger:
             item.setdefault("done_shards", []).append(piece.split(".", 1)[0])
         for name, count in counts.items():
             item[name] = item.get(name, 0) + count
+        if end is not None:
+            item[piece_end_attribute(piece)] = end
+        if previous is not None:
+            item.pop(piece_end_attribute(previous), None)
         return copy.deepcopy(item)
 
     def add_to_targeting(self, alert_id: str, counts: Mapping[str, int]) -> None:

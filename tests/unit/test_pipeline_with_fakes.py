@@ -19,7 +19,7 @@ from chalicelib.services.pipeline.deliver import PARK_DELAY_SECONDS
 from chalicelib.services.pipeline.plan import SHARD_RANGES
 from chalicelib.services.pipeline.release import RECIPIENTS_PER_MESSAGE
 
-from .pipeline_fakes import STAFFORD, World
+from .pipeline_fakes import STAFFORD, WorkerDied, World
 
 
 def offset(metres_north: float, metres_east: float) -> tuple[float, float]:
@@ -313,4 +313,44 @@ def test_a_resident_erased_between_claim_and_record_leaves_every_co_batched_reci
     states = world.ledger.states(alert.id)
     assert states == {"sent": 29, "erased": 1}
     assert world.ledger.tally(alert.id)["email_erased"] == 1
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
+
+
+def test_a_shard_piece_that_dies_before_counting_is_retried_whole_and_never_overlaps_its_successor() -> None:
+    world = World()
+    town(world, 400)
+    alert = world.alert(radius_m=2000)
+    world.send(alert)
+    world.run(max_messages=1)  # the plan: one shard
+    piece, _, _ = world.queues.pending.popleft()
+    # First try: short of time it stops after 100 locations, queues their deliveries, and dies before counting. Had it
+    # queued its continuation first, the retry (with time to read the whole shard) and that continuation would both
+    # count the locations after the 100th.
+    world.ledger.die_before_counting = 1
+    with pytest.raises(WorkerDied):
+        world.pipeline.target(piece, remaining_ms=lambda: 0)
+    assert not any(message.get("type") == "shard" for message, _, _ in world.queues.pending)
+    world.queues.pending.append((piece, 0, "targeting"))  # SQS delivers it again
+    world.run()
+    progress = Progress.from_item(world.ledger.targeting(alert.id))
+    assert progress.audience == {"email": 400} and progress.released == {"email": 400}
+    assert set(world.provider.received.values()) == {1} and len(world.provider.received) == 400
+    assert world.alerts.status("staffs", alert.id) is Status.SENT
+
+
+def test_a_shard_piece_redelivered_after_counting_queues_the_same_continuation_and_counts_nothing_twice() -> None:
+    world = World(max_locations_per_piece=50)
+    town(world, 300)
+    alert = world.alert(radius_m=2000)
+    world.send(alert)
+    world.run(max_messages=1)
+    piece = world.queues.pending[0][0]
+    world.run(max_messages=1)
+    continuation = next(m for m, _, _ in world.queues.pending if m.get("type") == "shard")
+    # SQS delivers the counted piece again (its worker died before deleting the message).
+    assert world.pipeline.target(piece) == "skipped: piece done already"
+    assert world.queues.pending[-1][0] == continuation  # queued again: the first might never have reached SQS
+    world.run()
+    progress = Progress.from_item(world.ledger.targeting(alert.id))
+    assert progress.audience == {"email": 300} and progress.ends == {}
     assert world.alerts.status("staffs", alert.id) is Status.SENT

@@ -40,6 +40,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..domain.progress import piece_end_attribute
 from .ledger_core import (
     BOUNCED,
     CANCELLED,
@@ -142,10 +143,11 @@ class DeliveryLedger(LedgerAfterSend):
             not_written.update(keys[start + i] for i in refused)
         return not_written
 
-    def finish_piece(self, alert_id: str, piece: str, shard_done: bool,
-                     counts: Mapping[str, int]) -> dict[str, Any] | None:
+    def finish_piece(self, alert_id: str, piece: str, shard_done: bool, counts: Mapping[str, int],
+                     end: str | None = None, previous: str | None = None) -> dict[str, Any] | None:
         """Adds a finished piece's counts exactly once; answers the targeting item after it, or None if the piece had
-        been counted already (its job was delivered twice)."""
+        been counted already (its job was delivered twice). With them it records where the piece stopped (`end`),
+        and forgets where the piece it continues stopped, that continuation (this piece) having counted."""
         names = {"#pieces": "done_pieces"}
         values: dict[str, Any] = {":piece": {"SS": [piece]}}
         additions = ["#pieces :piece"]
@@ -158,10 +160,17 @@ class DeliveryLedger(LedgerAfterSend):
             values[f":c{index}"] = _n(count)
             additions.append(f"#c{index} :c{index}")
         values[":one"] = _s(piece)
+        expression = "ADD " + ", ".join(additions)
+        if end is not None:
+            names["#end"], values[":end"] = piece_end_attribute(piece), _s(end)
+            expression += " SET #end = :end"
+        if previous is not None:
+            names["#previous"] = piece_end_attribute(previous)
+            expression += " REMOVE #previous"
         try:
             response = self._call("update_item",
                 TableName=self._table, Key={"alert_id": _s(alert_id), "recipient": _s(TARGETING)},
-                UpdateExpression="ADD " + ", ".join(additions),
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(recipient) AND NOT contains(#pieces, :one)",
                 ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
         except ClientError as error:

@@ -10,6 +10,7 @@ delivery.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -47,6 +48,11 @@ class ShardJob:
     @property
     def name(self) -> str:
         return f"{self.shard}.{self.piece}"
+
+    @property
+    def previous(self) -> str | None:
+        """The piece this one continues, if any."""
+        return f"{self.shard}.{self.piece - 1}" if self.piece else None
 
     def continued(self, rest: Sequence[KeyRange]) -> ShardJob:
         return replace(self, piece=self.piece + 1, ranges=tuple(rest))
@@ -136,6 +142,18 @@ def _text(message: Mapping[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"job field {name!r} is missing or not text")
     return value
+
+
+def piece_end(ranges: Sequence[KeyRange], rest: Sequence[KeyRange]) -> str | None:
+    """Where a piece of these ranges stopped, leaving `rest` (None: it read them all), as stored with its counts so that
+    a redelivered piece queues the same continuation: the index of the range it stopped in, and the key to resume at."""
+    return json.dumps([len(ranges) - len(rest), rest[0].low]) if rest else None
+
+
+def rest_after(ranges: Sequence[KeyRange], end: str) -> list[KeyRange]:
+    """The ranges a piece left, from where it recorded stopping (`piece_end`)."""
+    position, low = json.loads(end)
+    return [KeyRange(ranges[position].partition, str(low), ranges[position].high), *ranges[position + 1:]]
 
 
 def _whole(message: Mapping[str, Any], name: str) -> int:

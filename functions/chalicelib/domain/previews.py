@@ -34,17 +34,6 @@ def _prefixed(item: Mapping[str, Any], prefix: str) -> dict[str, int]:
     return {name.removeprefix(prefix): int(value) for name, value in sorted(item.items()) if name.startswith(prefix)}
 
 
-def piece_end(position: int, resume_low: str) -> str:
-    """Where a piece stopped, stored with it so that a redelivered piece queues the same continuation: the index of
-    the range it stopped in, and the sort key to resume after."""
-    return json.dumps([position, resume_low])
-
-
-def parse_piece_end(text: str) -> tuple[int, str]:
-    position, low = json.loads(text)
-    return int(position), str(low)
-
-
 @dataclass(frozen=True)
 class PreviewState:
     organisation: str

@@ -24,6 +24,11 @@ FINISHED_STATES = (SENT, FAILED, UNCONFIRMED, SUPPRESSED, CANCELLED, ERASED)
 AUDIENCE, SUPPRESSED_AT_TARGETING, RELEASED = "audience", "suppressed", "released"
 RELEASES_DONE, COSTLY = "releases_done", "costly"
 EARLY_RELEASE_PIECES = "early_release_pieces"  # pieces that queued their own recipients for delivery
+PIECE_END = "end_"  # `end_<piece>`: where a piece stopped, kept until its continuation has counted
+
+
+def piece_end_attribute(piece: str) -> str:
+    return f"{PIECE_END}{piece}"
 
 
 def counter(kind: str, channel: str) -> str:
@@ -49,6 +54,7 @@ class Progress:
     releases_done: int = 0
     costly: bool = False
     early_release_pieces: int = 0  # > 0: the shards released as they went, so there are no release jobs
+    ends: Mapping[str, str] = field(default_factory=dict)  # piece → where it stopped (domain/jobs.py: piece_end)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Progress:
@@ -63,7 +69,9 @@ class Progress:
                    released=_by_channel(item, RELEASED),
                    releases_total=None if releases is None else int(releases),
                    releases_done=int(item.get(RELEASES_DONE, 0)), costly=bool(item.get(COSTLY)),
-                   early_release_pieces=int(item.get(EARLY_RELEASE_PIECES, 0)))
+                   early_release_pieces=int(item.get(EARLY_RELEASE_PIECES, 0)),
+                   ends={name.removeprefix(PIECE_END): str(value) for name, value in item.items()
+                         if name.startswith(PIECE_END)})
 
     @property
     def planned(self) -> bool:

@@ -18,9 +18,8 @@ from ...domain import alerts as alert_rules
 from ...domain.alerts import Source
 from ...domain.audience import Audience, AudienceCounts, Filters
 from ...domain.coverage import cover
-from ...domain.geo import KeyRange
-from ...domain.jobs import PreviewJob
-from ...domain.previews import COUNTING, PreviewState, counters, parse_piece_end, piece_end, preview_result
+from ...domain.jobs import PreviewJob, piece_end, rest_after
+from ...domain.previews import COUNTING, PreviewState, counters, preview_result
 from ...domain.send_cost import CostSettings
 from ..targets import footage_centre
 from .plan import SHARD_RANGES, TargetGeometry
@@ -33,11 +32,6 @@ TIME_RESERVE_MS = 5_000  # left for the one update that counts the piece, and th
 
 def _remaining_forever() -> int:
     return 10**9
-
-
-def _rest_after(ranges: tuple[KeyRange, ...], end: str) -> list[KeyRange]:
-    position, low = parse_piece_end(end)
-    return [KeyRange(ranges[position].partition, low, ranges[position].high), *ranges[position + 1:]]
 
 
 class PreviewStage:
@@ -100,7 +94,7 @@ class PreviewStage:
         rest = read_bounded(self._locations, job.ranges, target.contains,
                             lambda item: audience.add_location(filters, item, target.contains), self._max_locations,
                             lambda: remaining_ms() < TIME_RESERVE_MS)
-        end = piece_end(len(job.ranges) - len(rest), rest[0].low) if rest else None
+        end = piece_end(job.ranges, rest)
         counted = self._tally.finish_piece(job.preview_id, job.name, job.previous, counters(audience.counts()), end)
         if counted is None:  # another delivery of this job counted it meanwhile
             return "skipped: piece counted already"
@@ -111,6 +105,6 @@ class PreviewStage:
         """Queues the piece's continuation (again, if redelivered), or writes the result once no piece is open."""
         end = state.ends.get(job.name)
         if end is not None:
-            self._sink.send([Next(job.continued(_rest_after(job.ranges, end)))])
+            self._sink.send([Next(job.continued(rest_after(job.ranges, end)))])
         elif state.pieces_open == 0:
             self._tally.finish(job.preview_id, preview_result(self._draft(state), state.counts, self._settings))

@@ -2,9 +2,11 @@
 recipient's contact hash (and whether it is suppressed) and write the frozen audience to the delivery ledger.
 
 Work per message is bounded: a piece stops after MAX_LOCATIONS_PER_PIECE locations, or when its invocation has less
-than TIME_RESERVE_MS left, and queues the rest of its ranges as the next piece, before it writes anything, so that a
-piece that dies is retried whole and its continuation is never lost. The reads, writes and CPU of one message are
-those of at most MAX_LOCATIONS_PER_PIECE locations, whatever the audience.
+than TIME_RESERVE_MS left, and the rest of its ranges become the next piece. The piece counts first, recording where
+it stopped with its counts, and only then queues its continuation: a piece that dies before counting is retried whole
+(perhaps stopping elsewhere, with more or less time) and no continuation of the dead try overlaps it; a piece that
+dies after counting is redelivered and queues the same continuation from the recorded stop. The reads, writes and CPU
+of one message are those of at most MAX_LOCATIONS_PER_PIECE locations, whatever the audience.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ...domain.alerts import Status
 from ...domain.audience import Audience, Filters, Inside
 from ...domain.coverage import Target
 from ...domain.geo import KeyRange
-from ...domain.jobs import ShardJob
+from ...domain.jobs import ShardJob, piece_end, rest_after
 from ...domain.progress import QUEUED, SUPPRESSED, Progress, audience_counts, early_release_counts
 from ...domain.scope import FrozenScope
 from ..targets import footage_centre
@@ -75,6 +77,9 @@ class ShardStage:
     def run(self, job: ShardJob, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
         progress = self._lifecycle.progress(job.alert_id)
         if job.name in progress.pieces_done:
+            # Counted, then failed before SQS heard: queue the same continuation again (it cannot know the first
+            # reached the queue; a duplicate is skipped as counted), or decide if it was the last piece.
+            self._continue(job, progress)
             if progress.targeted and not progress.decided and \
                     (found := self._lifecycle.load(job.organisation, job.alert_id)) is not None:
                 return self._decide.run(*found, progress)  # the last piece counted, then failed before deciding
@@ -96,8 +101,6 @@ class ShardStage:
                               "business_sectors": alert.business_sectors,
                               "footage_request": alert.footage_request}, footage_centre(target))
         audience, rest = self._read(job.ranges, target, scope, filters, remaining_ms)
-        if rest:
-            self._sink.send([Next(job.continued(rest))])
         entries = self._entries(audience)
         self._ledger.put_entries(job.alert_id, entries)
         queued = Counter(e.channel for e in entries if e.status == QUEUED)
@@ -108,13 +111,21 @@ class ShardStage:
             # keep the repeated messages from sending anyone twice.
             self._sink.send([Next(message) for message in delivery_messages(job.organisation, job.alert_id, entries)])
             counts.update(early_release_counts(queued))
-        state = self._ledger.finish_piece(job.alert_id, job.name, not rest, counts)
+        end = piece_end(job.ranges, rest)
+        state = self._ledger.finish_piece(job.alert_id, job.name, not rest, counts, end, job.previous)
         if state is None:
             return "skipped: piece counted already"
         counted = Progress.from_item(state)
+        self._continue(job, counted)
         if not rest and counted.targeted and (found := self._lifecycle.load(job.organisation, job.alert_id)):
             return self._decide.run(*found, counted)
         return f"piece {job.name}: {len(entries)} recipients" + (", continues" if rest else "")
+
+    def _continue(self, job: ShardJob, progress: Progress) -> None:
+        """Queues the continuation from where the counted piece stopped, if it stopped short of its shard's end."""
+        end = progress.ends.get(job.name)
+        if end is not None:
+            self._sink.send([Next(job.continued(rest_after(job.ranges, end)))])
 
     def _read(self, ranges: tuple[KeyRange, ...], target: Target, scope: FrozenScope, filters: Filters,
               remaining_ms: Callable[[], int]) -> tuple[Audience, list[KeyRange]]:
