@@ -19,7 +19,8 @@ It prints, for the first resident: the queue hops and the AWS requests made one 
 first provider call, and the model's time; for everyone: the time until the last recipient is handed to a provider,
 against the bound the provider quotas set (recipients on a channel / the account's rate for it), and the largest
 message's requests and CPU, next to the same at `--baseline` recipients, to show that no message's work grows with
-the audience.
+the audience. Then the same target is previewed as if too big for its request: the worker's pieces, its largest
+message, and whether the count finished and is exact.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from bench.docs_section import write_section  # noqa: E402
+from chalicelib.services.pipeline.preview import PREVIEW_LOCATIONS_PER_PIECE  # noqa: E402
 from chalicelib.services.pipeline.shard import MAX_LOCATIONS_PER_PIECE  # noqa: E402
 from infra import quotas  # noqa: E402
 from tests.unit.pipeline_fakes import STAFFORD, MessageCost, World  # noqa: E402
@@ -67,6 +69,10 @@ class Figures:
     messages: int
     items_read: int
     requests_per_thousand: float  # every AWS request of the whole alert, per 1,000 deliveries
+    preview_messages: int  # a slow preview of the same target, counted by the worker in pieces
+    preview_largest_calls: int
+    preview_largest_cpu_ms: float
+    preview_residents: int
 
     @property
     def ratio(self) -> float:
@@ -84,6 +90,7 @@ def build(recipients: int) -> World:
         lng = STAFFORD[1] + east / (metres_per_degree * math.cos(math.radians(STAFFORD[0])))
         world.resident(lat, lng, ("email", "sms") if number % SMS_EVERY == 0 else ("email",), number=number)
     radius = side * 12 * 0.75  # the circle that holds the whole grid
+    world.radius_m = radius  # type: ignore[attr-defined]
     alert = world.alert(radius_m=radius, channels=CHANNELS)
     alert.sent_by_role = "supervisor"  # a costly send is covered: no hold, so the shards release as they go
     world.alerts.add(alert)
@@ -150,8 +157,14 @@ def measure(recipients: int) -> Figures:
     gc.freeze()
     try:
         world.run()
+        sent = len(world.costs)
+        # Then a preview of the same target, as if too big for its request: counted by the worker in pieces.
+        preview_id = world.preview(radius_m=world.radius_m, channels=CHANNELS)  # type: ignore[attr-defined]
+        world.run()
     finally:
         gc.unfreeze()
+    previews, world.costs = world.costs[sent:], world.costs[:sent]
+    counted = world.previews.result(preview_id) or {}
     deliveries = Counter({channel: 0 for channel in CHANNELS})
     for key in world.provider.received:
         deliveries[key.split("#", 1)[0]] += 1
@@ -164,13 +177,17 @@ def measure(recipients: int) -> Figures:
                    statistics.median(cost.cpu_ms for cost in world.costs if cost.kind == "shard"),
                    f"{largest.kind} ({largest.queue})", len(world.costs),
                    world.locations.items_read,
-                   sum(cost.calls for cost in world.costs) * 1000 / max(1, sum(deliveries.values())))
+                   sum(cost.calls for cost in world.costs) * 1000 / max(1, sum(deliveries.values())),
+                   len(previews), max(cost.calls for cost in previews), max(cost.cpu_ms for cost in previews),
+                   int(counted.get("residents", 0)))
 
 
 def table(big: Figures, small: Figures) -> str:
     rates = ", ".join(f"{c} {quotas.channel(c).account_per_second:g}/s" for c in CHANNELS)
     met_hops = "met" if big.hops_to_first <= 3 else "not met"
     met_bound = "met" if big.ratio <= 1.2 else "not met"
+    exact = (big.preview_residents, small.preview_residents) == (big.recipients, small.recipients)
+    met_preview = "met" if exact else "not met"
     rows = [
         f"One alert to {big.recipients:,} residents (every one by email, every tenth also by SMS) by a supervisor, on "
         f"the in-memory fakes behind the pipeline's ports; quotas {rates} (infra/quotas.py); latency model: "
@@ -196,6 +213,13 @@ def table(big: Figures, small: Figures) -> str:
         f"| AWS requests per 1,000 deliveries, the whole alert | {big.requests_per_thousand:,.0f} | "
         f"{small.requests_per_thousand:,.0f} | flat |",
         f"| messages handled | {big.messages:,} | {small.messages:,} | |",
+        f"| the same target previewed by the worker: messages (pieces of at most {PREVIEW_LOCATIONS_PER_PIECE:,} "
+        f"locations) | {big.preview_messages:,} | {small.preview_messages:,} | |",
+        f"| the preview's largest message: AWS requests / CPU (store: in-memory fakes) | "
+        f"{big.preview_largest_calls:,} / {big.preview_largest_cpu_ms:,.0f} ms | {small.preview_largest_calls:,} / "
+        f"{small.preview_largest_cpu_ms:,.0f} ms | bounded |",
+        f"| the preview's count of residents | {big.preview_residents:,} | {small.preview_residents:,} | "
+        f"finishes, exact: {met_preview} |",
         f"| deliveries | {sum(big.deliveries.values()):,} | {sum(small.deliveries.values()):,} | |",
     ]
     return "\n".join(rows)
