@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Self
 
 from .geo import KeyRange
 
@@ -35,13 +35,11 @@ class PlanJob:
         return message
 
 
-@dataclass(frozen=True)
-class ShardJob:
-    """Read some key ranges of the plan and write who they reach to the ledger; `piece` counts continuations."""
+class _Piece:
+    """A bounded piece of a shard's key ranges (a ShardJob's or a PreviewJob's): named `<shard>.<piece>`, where
+    `piece` counts the continuations before it."""
 
-    organisation: str
-    alert_id: str
-    shard: int
+    shard: int | None
     piece: int
     ranges: tuple[KeyRange, ...]
 
@@ -54,8 +52,19 @@ class ShardJob:
         """The piece this one continues, if any."""
         return f"{self.shard}.{self.piece - 1}" if self.piece else None
 
-    def continued(self, rest: Sequence[KeyRange]) -> ShardJob:
-        return replace(self, piece=self.piece + 1, ranges=tuple(rest))
+    def continued(self, rest: Sequence[KeyRange]) -> Self:
+        return replace(self, piece=self.piece + 1, ranges=tuple(rest))  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class ShardJob(_Piece):
+    """Read some key ranges of the plan and write who they reach to the ledger; `piece` counts continuations."""
+
+    organisation: str
+    alert_id: str
+    shard: int
+    piece: int
+    ranges: tuple[KeyRange, ...]
 
     def message(self) -> dict[str, Any]:
         return {"type": "shard", "organisation": self.organisation, "alert_id": self.alert_id, "shard": self.shard,
@@ -85,7 +94,7 @@ class ReleaseJob:
 
 
 @dataclass(frozen=True)
-class PreviewJob:
+class PreviewJob(_Piece):
     """Count a preview that did not finish within its request: with no shard, cover its target and queue the shards;
     with one, count a bounded piece of the shard's key ranges (`piece` counts continuations, as a ShardJob's)."""
 
@@ -93,18 +102,6 @@ class PreviewJob:
     shard: int | None = None
     piece: int = 0
     ranges: tuple[KeyRange, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return f"{self.shard}.{self.piece}"
-
-    @property
-    def previous(self) -> str | None:
-        """The piece this one continues, if any."""
-        return f"{self.shard}.{self.piece - 1}" if self.piece else None
-
-    def continued(self, rest: Sequence[KeyRange]) -> PreviewJob:
-        return replace(self, piece=self.piece + 1, ranges=tuple(rest))
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"type": "preview", "preview_id": self.preview_id}
