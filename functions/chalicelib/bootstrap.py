@@ -29,6 +29,7 @@ from .domain.request_origin import SiteOrigins
 from .domain.tokens import TokenSigner
 from .domain.validation import SchemaLibrary
 from .observability import metrics
+from .services.resident_common import RateLimiter
 from .services.residents import DEFAULT_RATE_LIMITS, ResidentService, ResidentSettings
 from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.transactional import Links, TransactionalSender
@@ -176,7 +177,7 @@ def alert_service() -> AlertService:
     prefix = bound_tables()
     return AlertService(
         store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
-        ledger=_ledger(prefix),
+        ledger=_ledger(prefix), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
         settings=_alert_settings(), clock=time.time)
 

@@ -207,3 +207,18 @@ def test_an_alert_past_its_expiry_is_not_delivered_late(stack: AlertStack) -> No
     assert received(stack, [resident]) == 0
     progress = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)["progress"]["email"]
     assert progress["cancelled"] == 1 and progress["sent"] == 0
+
+
+def test_slow_previews_are_limited_per_officer(stack: AlertStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each preview handed to the worker may read every location of the force: a third in the hour is refused (the
+    # default allows 30), and another officer's are not.
+    monkeypatch.setenv("HEXWATCH_PREVIEW_BUDGET_SECONDS", "0")
+    monkeypatch.setenv("HEXWATCH_RATE_LIMITS", json.dumps({"preview.officer": [2, 3600]}))
+    bootstrap.reset()
+    body = alert_body(target={"type": "organisation"})
+    assert [stack.call("POST", "/v1/alerts/preview", body=body).status_code for _ in range(2)] == [202, 202]
+    refused = stack.call("POST", "/v1/alerts/preview", body=body)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert json.loads(refused.body)["code"] == "TooManyRequests"
+    assert stack.call("POST", "/v1/alerts/preview", "supervisor", body=body).status_code == 202
+    assert stack.run_queue("targeting") > 0  # the accepted ones are still counted

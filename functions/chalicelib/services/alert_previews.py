@@ -29,6 +29,13 @@ if TYPE_CHECKING:
 PREVIEW_TTL_SECONDS = 24 * 3600
 
 
+SLOW_PREVIEW_RULE = "preview.officer"  # services/resident_common.py: DEFAULT_RATE_LIMITS
+
+
+class Limiter(Protocol):
+    def check(self, rule: str, subject: str) -> None: ...
+
+
 class JobQueue(Protocol):
     def put(self, job: dict[str, Any], delay_seconds: int = 0) -> None: ...
 
@@ -57,8 +64,10 @@ def count_audience(finder: LocationFinder, target: Target, filters: Filters, dea
 
 class AlertPreviews:
     def __init__(self, *, previews: PreviewStore, resolver: TargetResolver, finder: LocationFinder, jobs: JobQueue,
-                 settings: AlertSettings, clock: Callable[[], float], new_id: Callable[[], str]) -> None:
+                 settings: AlertSettings, clock: Callable[[], float], new_id: Callable[[], str],
+                 limiter: Limiter) -> None:
         self._previews = previews
+        self._limiter = limiter
         self._resolver = resolver
         self._finder = finder
         self._jobs = jobs
@@ -81,6 +90,9 @@ class AlertPreviews:
         try:
             audience, _ = count_audience(self._finder, target, filters, deadline)
         except OverBudget:
+            # Handed to the worker, a preview may read every location of the force, however often it is asked for:
+            # a limit per officer (429 past it) bounds what one account, or a stolen one, can make the force pay.
+            self._limiter.check(SLOW_PREVIEW_RULE, officer.sub)
             preview_id = self._new_id()
             self._previews.create(preview_id, officer.organisation, officer.sub, body, utc_text(self._now()),
                                   int(self._clock()) + PREVIEW_TTL_SECONDS)

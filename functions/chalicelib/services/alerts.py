@@ -25,7 +25,7 @@ from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..domain.jobs import PlanJob
 from ..domain.officers import Officer, Role, can_approve
 from ..domain.progress import Progress, audience_view, progress_view
-from .alert_previews import AlertPreviews, JobQueue, draft_alert
+from .alert_previews import AlertPreviews, JobQueue, Limiter, draft_alert
 from .alert_rendering import check_renderings
 from .targeting import LocationFinder
 from .targets import TargetResolver
@@ -53,7 +53,8 @@ def not_found(alert_id: str) -> HexwatchError:
 class AlertService:
     def __init__(self, *, store: AlertStore, previews: PreviewStore, resolver: TargetResolver,
                  finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
-                 clock: Callable[[], float] = time.time, new_id: Callable[[], str] = lambda: str(ULID())) -> None:
+                 limiter: Limiter, clock: Callable[[], float] = time.time,
+                 new_id: Callable[[], str] = lambda: str(ULID())) -> None:
         self._store = store
         self._previews = previews
         self._resolver = resolver
@@ -64,7 +65,7 @@ class AlertService:
         self._clock = clock
         self._new_id = new_id
         self._previews_service = AlertPreviews(previews=previews, resolver=resolver, finder=finder, jobs=jobs,
-                                               settings=settings, clock=clock, new_id=new_id)
+                                               settings=settings, clock=clock, new_id=new_id, limiter=limiter)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)

@@ -71,7 +71,7 @@ class ResidentService:
                  links: RedeemedLinks, sessions: Sessions,
                  new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None,
                  sms_budget: SmsBudget | None = None) -> None:
-        limiter = RateLimiter(rate_counter, settings)
+        limiter = RateLimiter(rate_counter, settings.rate_limits)
         locator = Locator(geocoder, new_id)
         self.signin = ResidentSignin(store=store, hasher=hasher, signer=signer, jobs=jobs, limiter=limiter,
                                      sessions=sessions, settings=settings, clock=clock, sms_budget=sms_budget)
