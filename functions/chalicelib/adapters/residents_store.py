@@ -292,6 +292,35 @@ class ResidentStore:
                                       self._sleep, "residents")
         return {item["resident_id"]["S"]: _from_item(item) for item in items}
 
+    def every_resident(self) -> Iterator[Resident]:
+        """Every stored resident, a page of the table at a time (for operators' upgrades, never a request)."""
+        for page in self._client.get_paginator("scan").paginate(TableName=SubscriberModel.Meta.table_name):
+            for item in page.get("Items", []):
+                yield _from_item(item)
+
+    def fill_missing_places(self, resident: Resident) -> tuple[int, int]:
+        """Adds `places` to those of a resident's location items written before items carried them; answers (filled,
+        left). Only those two attributes are set, and only on an item that still exists without them: an item the
+        resident has rewritten since (with its places) or removed is left as it is, so nothing they changed in the
+        meantime is undone."""
+        filled = left = 0
+        for item in _location_items(resident):
+            if item.places is None:
+                continue  # their only location: nothing to add
+            try:
+                self._client.update_item(
+                    TableName=LocationModel.Meta.table_name, Key={"cell": {"S": item.cell}, "sk": {"S": item.sk}},
+                    UpdateExpression="SET places = :places, place = :place",
+                    ConditionExpression="attribute_exists(sk) AND attribute_not_exists(places)",
+                    ExpressionAttributeValues={":places": {"L": [{"S": text} for text in item.places]},
+                                               ":place": {"N": str(item.place)}})
+                filled += 1
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                left += 1
+        return filled, left
+
     def contact_owner(self, contact_hash: str) -> ContactModel | None:
         try:
             return ContactModel.get(contact_hash, consistent_read=True)
