@@ -265,7 +265,8 @@ class FakePreviews:
 
     def create(self, preview_id: str, body: dict[str, Any]) -> None:
         self.items[preview_id] = {"organisation": "staffs", "requested_by": "officer-sub", "request": json.dumps(body),
-                                  "status": "counting", "expires_at": int(NOW) + 24 * 3600}
+                                  "status": "counting", "expires_at": int(NOW) + 24 * 3600,
+                                  "created_at": datetime.fromtimestamp(NOW, UTC).isoformat().replace("+00:00", "Z")}
 
     def get(self, preview_id: str) -> PreviewState | None:
         self._calls["dynamodb.GetItem"] += 1

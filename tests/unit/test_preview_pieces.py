@@ -3,12 +3,14 @@ on in-memory fakes: what the officer polls is exact however the pieces fall, are
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from chalicelib.domain.jobs import PreviewJob, targeting_job
 from chalicelib.domain.previews import PreviewState
 
-from .pipeline_fakes import WorkerDied, World
+from .pipeline_fakes import NOW, WorkerDied, World
 from .test_pipeline_with_fakes import offset, town
 
 
@@ -116,3 +118,17 @@ def test_preview_jobs_read_back_the_messages_they_write() -> None:
                 {"type": "preview", "preview_id": "P1", "shard": 0, "piece": 0}):
         with pytest.raises(ValueError):
             targeting_job(bad)
+
+
+def test_an_alert_expiring_while_its_big_preview_is_counted_still_gets_its_count() -> None:
+    world = World(preview_locations_per_piece=50)
+    town(world, 100)
+    asked_at = NOW - 3600  # an hour ago, for an alert that expired ten minutes after: valid when asked
+    preview_id = world.preview(expires_at=iso(asked_at + 600))
+    world.previews.items[preview_id]["created_at"] = iso(asked_at)
+    world.run()
+    assert world.previews.result(preview_id)["residents"] == 100  # type: ignore[index]
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

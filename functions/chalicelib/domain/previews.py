@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .alerts import Alert
@@ -41,6 +42,7 @@ class PreviewState:
     request: dict[str, Any]  # the alert body the officer previewed
     status: str
     expires_at: int
+    requested_at: datetime  # the alert's times were checked against it, and are again when the worker drafts it
     pieces_open: int | None = None  # None: not planned yet; 0: every piece counted
     done_pieces: frozenset[str] = frozenset()
     ends: Mapping[str, str] = field(default_factory=dict)  # piece → where it stopped, until its continuation counts
@@ -52,6 +54,7 @@ class PreviewState:
         return cls(organisation=str(item["organisation"]), requested_by=str(item["requested_by"]),
                    request=json.loads(item["request"]), status=str(item["status"]),
                    expires_at=int(item["expires_at"]),
+                   requested_at=datetime.fromisoformat(str(item["created_at"]).replace("Z", "+00:00")),
                    pieces_open=None if open_pieces is None else int(open_pieces),
                    done_pieces=frozenset(item.get(DONE_PIECES) or ()), ends=dict(item.get(ENDS) or {}),
                    counts=AudienceCounts(int(item.get(_RESIDENTS, 0)), _prefixed(item, _CHANNEL),

@@ -99,8 +99,7 @@ class Pipeline:
         self.sharder = ShardStage(lifecycle, ledger, plans, index, residents, suppressions, sink, decide,
                                   max_locations_per_piece)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
-        self.previewer = PreviewStage(previews, resolver, plans, index, sink, settings, clock,
-                                      preview_locations_per_piece)
+        self.previewer = PreviewStage(previews, resolver, plans, index, sink, settings, preview_locations_per_piece)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,
                                       Renderer(channels, settings, signer, reply_domain), sink, sleep, retry_pauses,
                                       park_delay_seconds=park_delay_seconds)

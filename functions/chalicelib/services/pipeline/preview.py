@@ -12,7 +12,6 @@ the result. Residents with several locations are counted by the first inside (do
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from ...domain import alerts as alert_rules
 from ...domain.alerts import Source
@@ -36,8 +35,7 @@ def _remaining_forever() -> int:
 
 class PreviewStage:
     def __init__(self, tally: PreviewTally, resolver: TargetGeometry, plans: FrozenPlans, locations: Locations,
-                 sink: JobSink, settings: CostSettings, clock: Callable[[], float],
-                 max_locations: int = PREVIEW_LOCATIONS_PER_PIECE) -> None:
+                 sink: JobSink, settings: CostSettings, max_locations: int = PREVIEW_LOCATIONS_PER_PIECE) -> None:
         self._tally = tally
         self._resolver = resolver
         self._plans = plans
@@ -45,7 +43,6 @@ class PreviewStage:
         self._sink = sink
         self._settings = settings
         self._max_locations = max_locations
-        self._clock = clock
 
     def run(self, job: PreviewJob, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
         state = self._tally.get(job.preview_id)
@@ -58,9 +55,10 @@ class PreviewStage:
         return self._piece(job, state, remaining_ms)
 
     def _draft(self, state: PreviewState) -> alert_rules.Alert:
-        # The requester's reach was checked when they asked: the worker needs only the geometry, and no officer.
+        # The requester's reach was checked when they asked: the worker needs only the geometry, and no officer. Its
+        # times are checked as of the request, so an expiry that passes while a big count runs cannot fail it.
         return alert_rules.new_alert("0" * 26, state.request, Source("officer", state.organisation, state.requested_by),
-                                     datetime.fromtimestamp(self._clock(), UTC))
+                                     state.requested_at)
 
     def _plan(self, job: PreviewJob, state: PreviewState) -> str:
         alert = self._draft(state)
