@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter, deque
@@ -316,6 +317,7 @@ class FakeLocations:
         self._keys: dict[str, list[str]] = {}  # each partition's sort keys, in order
         self.items_read = 0
         self._calls = calls
+        self._lock = threading.Lock()
 
     def add(self, resident: Resident) -> None:
         attributes = resident.targeting_attributes()
@@ -332,16 +334,20 @@ class FakeLocations:
             self._unsorted.add(location.partition)
 
     def in_range(self, key_range: KeyRange) -> Iterator[SimpleNamespace]:
-        self._calls["dynamodb.Query"] += 1  # one page: a shard piece reads far under 1 MB from one range
-        items = self._by_partition.get(key_range.partition, [])
-        if key_range.partition in self._unsorted:
-            items.sort(key=lambda found: found.sk)
-            self._keys[key_range.partition] = [found.sk for found in items]
-            self._unsorted.discard(key_range.partition)
-        keys = self._keys.get(key_range.partition, [])
-        # As DynamoDB's BETWEEN: found by bisection, so a fake's read costs what the matches cost, not the partition.
-        for item in items[bisect_left(keys, key_range.low):bisect_right(keys, key_range.high)]:
-            self.items_read += 1
+        # Under a lock: a piece reads ranges ahead from a pool's threads (services/pipeline/shard.py: ranges_ahead).
+        with self._lock:
+            self._calls["dynamodb.Query"] += 1  # one page: a shard piece reads far under 1 MB from one range
+            items = self._by_partition.get(key_range.partition, [])
+            if key_range.partition in self._unsorted:
+                items.sort(key=lambda found: found.sk)
+                self._keys[key_range.partition] = [found.sk for found in items]
+                self._unsorted.discard(key_range.partition)
+            keys = self._keys.get(key_range.partition, [])
+            # As DynamoDB's BETWEEN: found by bisection, so a read costs what the matches cost, not the partition.
+            found = items[bisect_left(keys, key_range.low):bisect_right(keys, key_range.high)]
+        for item in found:
+            with self._lock:
+                self.items_read += 1
             yield item
 
 

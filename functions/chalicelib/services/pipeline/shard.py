@@ -11,8 +11,10 @@ of one message are those of at most MAX_LOCATIONS_PER_PIECE locations, whatever 
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import Any
 
 from ...adapters.ledger import LedgerEntry
@@ -26,13 +28,14 @@ from ...domain.scope import FrozenScope
 from ..targets import footage_centre
 from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
-from .ports import FrozenPlans, JobSink, Ledger, Locations, Next, Residents, Suppressions
+from .ports import FrozenPlans, JobSink, Ledger, Location, Locations, Next, Residents, Suppressions
 from .release import delivery_messages
 from .render import UNDELIVERABLE, contact_for
 
 MAX_LOCATIONS_PER_PIECE = 4000  # about 40 resident reads of 100, and the ledger writes of their recipients
 TIME_RESERVE_MS = 20_000  # a piece stops and continues when its invocation has less left than this
 CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
+QUERY_CONCURRENCY = 4  # range Queries in flight at once while a piece reads
 
 
 def _remaining_forever() -> int:
@@ -40,16 +43,18 @@ def _remaining_forever() -> int:
 
 
 def read_bounded(locations: Locations, ranges: Sequence[KeyRange], inside: Inside,
-                 add: Callable[[Mapping[str, Any]], None], max_locations: int,
-                 out_of_time: Callable[[], bool]) -> list[KeyRange]:
+                 add: Callable[[Mapping[str, Any]], None], max_locations: int, out_of_time: Callable[[], bool],
+                 concurrency: int = QUERY_CONCURRENCY) -> list[KeyRange]:
     """Reads the ranges in order, handing `add` each location inside, until `max_locations` were read or time runs
     out; answers the ranges left (none when all were read). A piece of a send or of a preview is read this way.
 
     Given the test, a resident with several locations is added by the first inside only (domain/audience.py): a
     piece that reads another of them adds nobody, so pieces add up without counting anyone twice."""
     read = 0
-    for position, key_range in enumerate(ranges):
-        for location in locations.in_range(key_range):
+    # `read` is looked up when a range is asked for, on purpose: the budget is what the piece may still read then.
+    for position, items in ranges_ahead(locations, ranges, lambda: max_locations - read, concurrency):  # noqa: B023
+        key_range = ranges[position]
+        for location in items:
             read += 1
             if inside(float(location.lat), float(location.lng)):
                 add(location.attribute_values)
@@ -58,6 +63,35 @@ def read_bounded(locations: Locations, ranges: Sequence[KeyRange], inside: Insid
                 resume = KeyRange(key_range.partition, str(location.sk) + "!", key_range.high)
                 return [resume, *ranges[position + 1:]]
     return []
+
+
+def ranges_ahead(locations: Locations, ranges: Sequence[KeyRange], budget: Callable[[], int],
+                 concurrency: int) -> Iterator[tuple[int, Iterable[Location]]]:
+    """Each range's locations, in the ranges' order, with the Queries of up to `concurrency` ranges ahead in flight
+    at once: the ranges are independent, and a worker waiting on one Query has time to spare for the next.
+
+    A range read ahead is read up to `budget()` locations (what the piece may still read when it is asked for), so a
+    piece that stops reads at most that much more than it uses from each range in flight. The first range is read in
+    this thread, so that the store's client exists before the pool's threads share it."""
+    if concurrency <= 1 or len(ranges) <= 1:
+        yield from enumerate(locations.in_range(key_range) for key_range in ranges)
+        return
+
+    def fetch(key_range: KeyRange, most: int) -> list[Location]:
+        return list(islice(locations.in_range(key_range), max(most, 1)))
+
+    first = fetch(ranges[0], budget())
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ranges")
+    try:
+        ahead = deque(pool.submit(fetch, key_range, budget()) for key_range in ranges[1:concurrency + 1])
+        yield 0, first
+        for position in range(1, len(ranges)):
+            found = ahead.popleft().result()
+            if position + concurrency < len(ranges):
+                ahead.append(pool.submit(fetch, ranges[position + concurrency], budget()))
+            yield position, found
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # a piece that stopped early does not wait for reads ahead
 
 
 class ShardStage:
