@@ -30,6 +30,8 @@ from infra.local.outbox import list_messages
 from infra.local.pump import LambdaContext, sqs_record
 from infra.local.token import id_token
 
+from .residents_helpers import unique_mobile
+
 FUNCTIONS_DIR = str(Path(__file__).parents[2] / "functions")
 STAFFORD = (52.8066, -2.1167)
 QUEUE_FUNCTIONS = {config.TARGETING_QUEUE: "target_alerts", config.DELIVERY_QUEUES["email"]: "deliver_email",
@@ -91,7 +93,7 @@ class AlertStack:
             contact = wired.hasher.email(f"resident-{tag}@hexwatch.example")
             contacts.append(ContactRecord(ContactKind.EMAIL.value, contact.address, contact.hash, now))
         if {"sms", "voice"} & set(channels):
-            contact = wired.hasher.mobile(f"+44740{uuid.uuid4().int % 10**6:06d}1")
+            contact = wired.hasher.mobile(unique_mobile())
             contacts.append(ContactRecord(ContactKind.MOBILE.value, contact.address, contact.hash, now))
         devices = []
         if "push" in channels:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import random
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -25,9 +27,19 @@ def unique_email() -> str:
     return f"resident-{uuid.uuid4().hex[:10]}@example.org"
 
 
+# The emulator keeps every SMS of the test session in one list, whichever stack sent it, and the tests find a
+# resident's messages by their number: two residents given the same number anywhere in the session would each seem
+# to have received the other's message. Numbers come from one counter, from a random start (another session's
+# emulator may still be running), so that none is handed out twice in a session.
+_MOBILES = itertools.count(random.randrange(5_000_000))
+
+
 def unique_mobile() -> str:
-    # Valid UK mobile numbers that never end in 99 (moto treats those as opted out).
-    return f"+44740{uuid.uuid4().int % 10**7:07d}".replace("99", "98")
+    """A valid UK mobile number no other resident of this test session has. Never ending in 99: moto treats those as
+    opted out."""
+    while (number := f"+44740{next(_MOBILES) % 10**7:07d}").endswith("99"):
+        pass
+    return number
 
 
 def signup_body(**overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ Other tests share the emulator, so each test finds its own messages by a number 
 
 from __future__ import annotations
 
-import random
 import uuid
 from typing import Any
 
@@ -18,14 +17,16 @@ from chalicelib.domain.delivery import Outcome, PushMessage, SmsMessage, VoiceCa
 from infra.local.outbox import list_messages
 from infra.local.testing import EmulatorStack
 
+from .residents_helpers import unique_mobile
+
 
 def client(emulator: EmulatorStack, service: str) -> Any:
     return boto3.client(service, endpoint_url=emulator.endpoint, region_name=emulator.region)
 
 
 def unique_number() -> str:
-    """A UK mobile number no other test uses. Never ending in 99: moto treats those as opted out."""
-    return f"+447400{random.randrange(100000):05d}{random.randrange(1, 10)}"
+    """A UK mobile number no other test uses (residents_helpers.py says why one counter hands them all out)."""
+    return unique_mobile()
 
 
 def test_local_voice_outbox_calls_show_in_the_outbox_as_simulated(emulator: EmulatorStack) -> None:
