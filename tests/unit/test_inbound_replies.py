@@ -1,0 +1,133 @@
+"""Reading what residents send back (issue 10, first part): an emailed reply's new text, sender and files within
+limits (domain/email_replies.py), and what an inbound SMS asks for (domain/sms_replies.py)."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+
+from chalicelib.domain.email_replies import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_ATTACHMENTS,
+    MAX_PARTS,
+    MAX_RAW_BYTES,
+    MAX_REPLY_CHARS,
+    html_to_text,
+    parse_reply,
+)
+from chalicelib.domain.errors import HexwatchError
+from chalicelib.domain.sms_replies import MAX_SMS_REPLY_CHARS, SmsIntent, read_sms
+
+ALERT_TEXT = "Burglaries on Mill Lane. Please lock doors and windows tonight. Incident SP-2026-1234."
+
+
+def reply(body: str, *, html: str | None = None, sender: str = "Jo Bloggs <Jo@Example.org>") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "replies+tok123@alerts.example"
+    message["Cc"] = "neighbour@example.org"
+    message["Subject"] = "Re: Burglaries on Mill Lane"
+    message["Message-ID"] = "<abc@example.org>"
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def test_a_gmail_reply_keeps_the_new_text_and_drops_the_quoted_alert() -> None:
+    body = ("I saw a white van parked there at 2am.\nPlate started KX.\n\n"
+            "On Mon, 1 Dec 2026 at 10:00, Staffordshire Police <alerts@alerts.example>\nwrote:\n"
+            f"> {ALERT_TEXT}\n")
+    parsed = parse_reply(reply(body).as_bytes())
+    assert parsed.text == "I saw a white van parked there at 2am.\nPlate started KX."
+    assert parsed.sender == "jo@example.org"
+    assert parsed.recipients == ("replies+tok123@alerts.example", "neighbour@example.org")
+    assert parsed.subject == "Re: Burglaries on Mill Lane" and not parsed.truncated
+
+
+@pytest.mark.parametrize("history", [
+    f"-----Original Message-----\nFrom: Staffordshire Police\n{ALERT_TEXT}",
+    f"________________________________\nFrom: Staffordshire Police\nSent: 01 December 2026 10:00\n{ALERT_TEXT}",
+    f"From: Staffordshire Police <alerts@alerts.example>\nSent: Monday\nTo: Jo\nSubject: Burglaries\n\n{ALERT_TEXT}",
+    f"-- \nJo Bloggs\nNeighbourhood Watch coordinator\n\n{ALERT_TEXT}",
+    f"Sent from my iPhone\n\n{ALERT_TEXT}",
+])
+def test_outlook_and_phone_histories_and_signatures_are_left_out(history: str) -> None:
+    assert parse_reply(reply(f"Van seen again tonight.\n\n{history}").as_bytes()).text == "Van seen again tonight."
+
+
+def test_an_html_only_reply_is_read_as_text_without_the_quote_or_scripts() -> None:
+    message = EmailMessage()
+    message["From"] = "jo@example.org"
+    message["To"] = "replies+tok123@alerts.example"
+    message.set_content("<html><head><style>p{}</style></head><body><p>Two men &amp; a dog</p><div>at 9pm</div>"
+                        "<script>alert(1)</script><div class='gmail_quote'><p>" + ALERT_TEXT + "</p></div>"
+                        "</body></html>", subtype="html")
+    assert parse_reply(message.as_bytes()).text == "Two men & a dog\n\nat 9pm"
+
+
+def test_photos_are_kept_and_other_files_refused_with_the_reason() -> None:
+    message = reply("Photo of the van attached.")
+    message.add_attachment(b"\xff\xd8jpeg", maintype="image", subtype="jpeg", filename="van.jpg")
+    message.add_attachment(b"MZ...", maintype="application", subtype="x-msdownload", filename="invoice.exe")
+    message.add_attachment(b"0" * (MAX_ATTACHMENT_BYTES + 1), maintype="image", subtype="png", filename="big.png")
+    parsed = parse_reply(message.as_bytes())
+    assert [(a.filename, a.content_type, a.data) for a in parsed.attachments] == [("van.jpg", "image/jpeg",
+                                                                                   b"\xff\xd8jpeg")]
+    assert len(parsed.refused) == 2
+    assert "invoice.exe" in parsed.refused[0] and "not accepted" in parsed.refused[0]
+    assert "big.png" in parsed.refused[1] and "MB" in parsed.refused[1]
+
+
+def test_what_a_reply_may_cost_is_bounded() -> None:
+    with pytest.raises(HexwatchError) as raised:
+        parse_reply(b"From: a@example.org\n\n" + b"x" * MAX_RAW_BYTES)
+    assert raised.value.status == 400 and raised.value.errors[0].pointer == "/message"
+
+    many = reply("Lots of photos.")
+    for n in range(MAX_PARTS + 5):
+        many.add_attachment(b"img", maintype="image", subtype="png", filename=f"p{n}.png")
+    parsed = parse_reply(many.as_bytes())
+    assert len(parsed.attachments) == MAX_ATTACHMENTS
+    assert any(f"more than {MAX_PARTS} parts" in reason for reason in parsed.refused)
+
+    long = parse_reply(reply("word " * MAX_REPLY_CHARS).as_bytes())
+    assert long.truncated and len(long.text) <= MAX_REPLY_CHARS
+
+
+def test_a_message_with_no_sender_is_refused_naming_the_field() -> None:
+    with pytest.raises(HexwatchError) as raised:
+        parse_reply(b"To: replies+tok@alerts.example\nSubject: hi\n\nhello")
+    assert raised.value.errors[0].pointer == "/message/from"
+
+
+def test_html_text_keeps_line_breaks_of_blocks() -> None:
+    assert html_to_text("<p>one</p><p>two<br>three</p>").split() == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize(("body", "intent"), [
+    ("STOP", SmsIntent.OPT_OUT), ("stop", SmsIntent.OPT_OUT), (" Stop. ", SmsIntent.OPT_OUT),
+    ("StopAll", SmsIntent.OPT_OUT), ("unsubscribe!", SmsIntent.OPT_OUT), ("END", SmsIntent.OPT_OUT),
+    ("cancel", SmsIntent.OPT_OUT), ("START", SmsIntent.OPT_IN), ("start", SmsIntent.OPT_IN),
+    ("stop the van on Mill Lane", SmsIntent.REPLY), ("I saw them at the end of the road", SmsIntent.REPLY),
+    ("3", SmsIntent.ANSWER), ("7", SmsIntent.REPLY), ("0", SmsIntent.REPLY), ("", SmsIntent.REPLY),
+])
+def test_an_inbound_sms_is_read_as_the_resident_meant_it(body: str, intent: SmsIntent) -> None:
+    assert read_sms(body).intent is intent
+
+
+def test_a_survey_answer_carries_its_option_and_a_long_reply_is_cut() -> None:
+    assert read_sms(" 2 ").option == 2
+    long = read_sms("a" * (MAX_SMS_REPLY_CHARS + 10))
+    assert long.truncated and len(long.text) == MAX_SMS_REPLY_CHARS
+
+
+def test_parts_nested_thousands_deep_are_refused_not_a_crash() -> None:
+    depth = 3000
+    raw = b"From: a@example.org\nTo: replies+tok@alerts.example\nMIME-Version: 1.0\n"
+    raw += b"".join(f'Content-Type: multipart/mixed; boundary="b{n}"\n\n--b{n}\n'.encode() for n in range(depth))
+    raw += b"Content-Type: text/plain\n\nhello\n" + b"".join(f"--b{n}--\n".encode() for n in reversed(range(depth)))
+    with pytest.raises(HexwatchError) as raised:
+        parse_reply(raw)
+    assert raised.value.errors[0].message == "is nested too deeply"
