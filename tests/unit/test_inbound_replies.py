@@ -17,7 +17,9 @@ from chalicelib.domain.email_replies import (
     parse_reply,
 )
 from chalicelib.domain.errors import HexwatchError
+from chalicelib.domain.reply_addresses import alert_of, reply_address
 from chalicelib.domain.sms_replies import MAX_SMS_REPLY_CHARS, SmsIntent, read_sms
+from chalicelib.domain.tokens import KeyRing, TokenError, TokenSigner
 
 ALERT_TEXT = "Burglaries on Mill Lane. Please lock doors and windows tonight. Incident SP-2026-1234."
 
@@ -131,3 +133,42 @@ def test_parts_nested_thousands_deep_are_refused_not_a_crash() -> None:
     with pytest.raises(HexwatchError) as raised:
         parse_reply(raw)
     assert raised.value.errors[0].message == "is nested too deeply"
+
+
+# Reply addresses -------------------------------------------------------------------------------------------------
+
+
+def _signer(keys: dict[str, bytes], current: str) -> TokenSigner:
+    return TokenSigner(KeyRing(keys, current), lambda: 1_800_000_000.0)
+
+
+ALERT_ID = "01JDEFG0000000000000000ABC"  # a ULID: Crockford base32, so no I, L, O or U
+
+
+def test_a_reply_address_names_its_alert_and_survives_a_server_that_changes_case() -> None:
+    signer = _signer({"k1": b"key-one-for-tests"}, "k1")
+    address = reply_address(ALERT_ID, "alerts.example", signer)
+    local = address.split("@")[0]
+    assert local.startswith("replies+01jdefg") and len(local) <= 64 and local == local.lower()
+    assert alert_of(address, signer) == ALERT_ID
+    assert alert_of(address.upper(), signer) == ALERT_ID
+
+
+def test_a_guessed_or_altered_reply_address_is_refused() -> None:
+    signer = _signer({"k1": b"key-one-for-tests"}, "k1")
+    address = reply_address(ALERT_ID, "alerts.example", signer)
+    other_alert = address.replace("01jdefg", "01jdefh")
+    with pytest.raises(TokenError, match="forged"):
+        alert_of(other_alert, signer)
+    with pytest.raises(TokenError, match="forged"):
+        alert_of(reply_address(ALERT_ID, "alerts.example", _signer({"k9": b"someone-else"}, "k9")), signer)
+    for not_ours in (f"replies+{ALERT_ID.lower()}@alerts.example", "jo@example.org", "replies+@alerts.example",
+                     address.replace("@", "@@")):
+        with pytest.raises(TokenError, match="malformed"):
+            alert_of(not_ours, signer)
+
+
+def test_a_reply_address_made_before_a_key_rotation_is_still_accepted() -> None:
+    old = _signer({"k1": b"key-one-for-tests"}, "k1")
+    rotated = _signer({"k1": b"key-one-for-tests", "k2": b"key-two-for-tests"}, "k2")
+    assert alert_of(reply_address(ALERT_ID, "alerts.example", old), rotated) == ALERT_ID

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+TAG_CHARS = 16  # a short tag's base32 characters: 80 bits
 # Our tokens are a few hundred characters; anything much longer is not one of ours and is refused before any work.
 MAX_TOKEN_LENGTH = 4096
 # Two base64url parts, no padding. Anything else (non-ASCII, spaces, a third part) is refused before any decoding.
@@ -87,6 +88,22 @@ class TokenSigner:
             if hmac.compare_digest(presented, self._mac(kid, payload).encode("ascii")):
                 return kid
         raise TokenError("bad signature or unknown key")
+
+    def tag(self, purpose: str, text: str) -> str:
+        """A short signature of `text` for this purpose, where a whole token does not fit (an email address's local
+        part holds 64 characters): TAG_CHARS lower-case base32 characters (80 bits) of the current key's HMAC, so that
+        it survives a mail server that changes case."""
+        return self._tag(self._ring.current_kid, purpose, text)
+
+    def tag_matches(self, purpose: str, text: str, tag: str) -> bool:
+        """Whether `tag` is `text`'s for this purpose under any key still on the ring (the tag names no key)."""
+        presented = tag.lower().encode("ascii", "replace")
+        return any(hmac.compare_digest(presented, self._tag(kid, purpose, text).encode("ascii"))
+                   for kid in self._ring.keys)
+
+    def _tag(self, kid: str, purpose: str, text: str) -> str:
+        digest = hmac.new(self._ring.keys[kid], f"{purpose}\n{text}".encode(), hashlib.sha256).digest()
+        return base64.b32encode(digest).decode("ascii").lower()[:TAG_CHARS]
 
     def _mac(self, kid: str, payload: str) -> str:
         return _b64encode(hmac.new(self._ring.keys[kid], payload.encode("ascii"), hashlib.sha256).digest())

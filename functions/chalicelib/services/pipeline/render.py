@@ -12,6 +12,7 @@ from ...domain.alert_messages import email_content, email_recipient_fields, push
 from ...domain.alerts import Alert
 from ...domain.contacts import ContactKind
 from ...domain.delivery import EmailRecipient, Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
+from ...domain.reply_addresses import reply_address
 from ...domain.residents import Resident
 from ...domain.tokens import TokenSigner
 from ..resident_common import UNSUBSCRIBE
@@ -56,7 +57,7 @@ class Renderer:
         name = self._settings.sender_name(alert.source.organisation)
         links = self._settings.links
         if channel == "email":
-            reply_to = f"replies+{alert.id.lower()}@{self._reply_domain}" if self._reply_domain else None
+            reply_to = reply_address(alert.id, self._reply_domain, self._signer) if self._reply_domain else None
             content = email_content(alert, language, name, links, footage=footage, reply_to=reply_to)
             recipients = []
             for entry, resident in chunk:
