@@ -3,6 +3,7 @@ limits (domain/email_replies.py), and what an inbound SMS asks for (domain/sms_r
 
 from __future__ import annotations
 
+import json
 from email.message import EmailMessage
 
 import pytest
@@ -18,7 +19,7 @@ from chalicelib.domain.email_replies import (
 )
 from chalicelib.domain.errors import HexwatchError
 from chalicelib.domain.reply_addresses import alert_of, reply_address
-from chalicelib.domain.sms_replies import MAX_SMS_REPLY_CHARS, SmsIntent, read_sms
+from chalicelib.domain.sms_replies import MAX_SMS_REPLY_CHARS, SmsIntent, parse_inbound_payload, read_sms
 from chalicelib.domain.tokens import KeyRing, TokenError, TokenSigner
 
 ALERT_TEXT = "Burglaries on Mill Lane. Please lock doors and windows tonight. Incident SP-2026-1234."
@@ -172,3 +173,29 @@ def test_a_reply_address_made_before_a_key_rotation_is_still_accepted() -> None:
     old = _signer({"k1": b"key-one-for-tests"}, "k1")
     rotated = _signer({"k1": b"key-one-for-tests", "k2": b"key-two-for-tests"}, "k2")
     assert alert_of(reply_address(ALERT_ID, "alerts.example", old), rotated) == ALERT_ID
+
+
+def _payload(**changes: object) -> str:
+    payload = {"originationNumber": "+447400123456", "destinationNumber": "+447700900100", "messageKeyword": "KEYWORD",
+               "messageBody": "Stop", "inboundMessageId": "cae173d2-66b9-564c-8309-21f858e9fb84",
+               "previousPublishedMessageId": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", **changes}
+    return json.dumps({k: v for k, v in payload.items() if v is not None})
+
+
+def test_the_providers_inbound_payload_is_read_and_its_words_understood() -> None:
+    event = parse_inbound_payload(_payload())
+    assert (event.from_number, event.to_number, event.sms.intent) == ("+447400123456", "+447700900100",
+                                                                      SmsIntent.OPT_OUT)
+    assert event.message_id == "cae173d2-66b9-564c-8309-21f858e9fb84"
+    assert event.replying_to == "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    assert parse_inbound_payload(_payload(previousPublishedMessageId=None)).replying_to is None
+
+
+@pytest.mark.parametrize("bad", [
+    "not json", "[1, 2]", "[" * 100_000, _payload(originationNumber="07400123456"),
+    _payload(originationNumber=None), _payload(messageBody=None), _payload(messageBody=7),
+    _payload(inboundMessageId="x" * 300), _payload(messageBody="a" * 20_000),
+])
+def test_a_malformed_inbound_payload_is_refused_naming_what_is_wrong(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_inbound_payload(bad)

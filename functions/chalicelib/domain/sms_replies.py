@@ -8,14 +8,19 @@ an answer to the alert's survey, if it has one. Anything else is a reply.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "CANCEL"})
 OPT_IN_WORDS = frozenset({"START"})
 MAX_SMS_REPLY_CHARS = 1_600  # ten concatenated parts: longer is cut and said to be
 MAX_OPTION = 6  # surveys offer 2 to 6 options
+MAX_PAYLOAD_CHARS = 16_384  # an inbound payload's JSON: the body's 1,600 characters and a few ids fit many times over
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9/+=_.:-]{1,200}$")
 
 
 class SmsIntent(Enum):
@@ -45,3 +50,40 @@ def read_sms(body: str) -> InboundSms:
     if re.fullmatch(r"[1-9]", word) and int(word) <= MAX_OPTION:
         return InboundSms(SmsIntent.ANSWER, text, option=int(word))
     return InboundSms(SmsIntent.REPLY, text, truncated=truncated)
+
+
+@dataclass(frozen=True)
+class InboundSmsEvent:
+    """One text message a resident sent to our number, as the provider hands it to the SNS topic."""
+
+    from_number: str  # E.164: whose number it is (looked up by its keyed hash, never logged)
+    to_number: str  # our number it was sent to
+    message_id: str  # the provider's id: a message delivered twice is handled once
+    replying_to: str | None  # the provider's id of our message they answered, when it knows it
+    sms: InboundSms
+
+
+def parse_inbound_payload(message: str) -> InboundSmsEvent:
+    """The two-way SMS payload (AWS End User Messaging SMS: originationNumber, destinationNumber, messageBody,
+    inboundMessageId, previousPublishedMessageId); ValueError naming the field for anything else."""
+    if len(message) > MAX_PAYLOAD_CHARS:
+        raise ValueError("inbound SMS payload is too large")
+    try:
+        payload: Any = json.loads(message)
+    except (ValueError, RecursionError):
+        raise ValueError("inbound SMS payload is not JSON") from None
+    if not isinstance(payload, dict):
+        raise ValueError("inbound SMS payload is not an object")
+
+    def text(name: str, shape: re.Pattern[str] | None = None, required: bool = True) -> str | None:
+        value = payload.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (shape is not None and not shape.fullmatch(value)):
+            raise ValueError(f"inbound SMS field {name!r} is missing or malformed")
+        return value
+
+    body = text("messageBody")
+    return InboundSmsEvent(str(text("originationNumber", _E164)), str(text("destinationNumber", _E164)),
+                           str(text("inboundMessageId", _MESSAGE_ID)),
+                           text("previousPublishedMessageId", _MESSAGE_ID, required=False), read_sms(str(body)))
