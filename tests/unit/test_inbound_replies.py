@@ -4,6 +4,7 @@ limits (domain/email_replies.py), and what an inbound SMS asks for (domain/sms_r
 from __future__ import annotations
 
 import json
+import random
 from email.message import EmailMessage
 
 import pytest
@@ -199,3 +200,25 @@ def test_the_providers_inbound_payload_is_read_and_its_words_understood() -> Non
 def test_a_malformed_inbound_payload_is_refused_naming_what_is_wrong(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_inbound_payload(bad)
+
+
+def test_malformed_headers_are_refused_naming_the_message_not_a_crash() -> None:
+    # Headers the standard library's parser stumbles on (an IndexError, an AttributeError), then random damage to a
+    # good message: every one is read or refused with a 400, never an unexpected exception.
+    crashing = [b"From: Jo <\no@example.org>\nTo: replies+x@y.z\nSubject: R(: x\n\nhello",
+                b"From: Jo <jo@[xample.or\\>\nTo: replies+x@y.z\n\nhello"]
+    good = (b"From: Jo <jo@example.org>\nTo: replies+x@y.z\nSubject: Re: x\nContent-Type: multipart/alternative; "
+            b'boundary="q"\n\n--q\nContent-Type: text/plain; charset=utf-8\n\nhello\n--q\nContent-Type: text/html\n\n'
+            b"<p>hi</p>\n--q--\n")
+    damaged = []
+    chooser = random.Random(1)
+    for _ in range(300):
+        message = bytearray(good)
+        for _ in range(chooser.randint(1, 8)):
+            message[chooser.randrange(len(message))] = chooser.choice(b' <>"@:;,=\n\\()[]\xff')
+        damaged.append(bytes(message))
+    for raw in [*crashing, *damaged]:
+        try:
+            parse_reply(raw)
+        except HexwatchError as refused:
+            assert refused.status == 400 and refused.errors[0].pointer.startswith("/message")

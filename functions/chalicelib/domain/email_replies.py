@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
@@ -83,6 +84,11 @@ def parse_reply(raw: bytes) -> EmailReply:
     except RecursionError:
         # Parts nested thousands deep, built to exhaust the parser: no resident's mail program writes that.
         raise invalid("The message is nested too deeply.", FieldError("/message", "is nested too deeply")) from None
+    except (IndexError, AttributeError, TypeError, ValueError, LookupError, MessageError):
+        # The standard library's header parser raises these on some malformed headers (an address cut short, a
+        # defect where it expects a token) instead of recording a defect: a message no mail program sends.
+        raise invalid("The message's headers could not be read.",
+                      FieldError("/message", "has headers that could not be read")) from None
     text, truncated = new_text(body)
     return EmailReply(sender, recipients, str(message.get("Subject", "")).strip(),
                       str(message.get("Message-ID", "")).strip(), text, truncated, attachments, refused)
