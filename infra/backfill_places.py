@@ -35,8 +35,7 @@ FUNCTIONS_DIR = str(Path(__file__).resolve().parents[1] / "functions")
 if FUNCTIONS_DIR not in sys.path:
     sys.path.insert(0, FUNCTIONS_DIR)
 
-from chalicelib import config  # noqa: E402
-from chalicelib.adapters.models import LocationModel, SubscriberModel  # noqa: E402
+from chalicelib.adapters.models import ALL_MODELS, bind_tables  # noqa: E402
 from chalicelib.adapters.residents_store import ResidentStore  # noqa: E402
 
 if TYPE_CHECKING:
@@ -75,12 +74,6 @@ def backfill(store: ResidentStore, residents: Iterable[Resident], dry_run: bool 
     return done
 
 
-def point_at(prefix: str) -> None:
-    """The models' table names for this deployment (the store reads them from the models)."""
-    SubscriberModel.Meta.table_name = config.resource_name(config.SUBSCRIBERS_TABLE, prefix)
-    LocationModel.Meta.table_name = config.resource_name(config.LOCATIONS_TABLE, prefix)
-
-
 def main(argv: list[str] | None = None, client: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_deployment_arguments(parser)
@@ -89,8 +82,10 @@ def main(argv: list[str] | None = None, client: Any = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return BAD_ARGUMENTS if stop.code else DONE
-    names = (SubscriberModel.Meta.table_name, LocationModel.Meta.table_name)
-    point_at(args.prefix)
+    # The store reads its tables' names from the models: point them at the deployment, and back afterwards, since
+    # main() may run in-process.
+    names = {model: model.Meta.table_name for model in ALL_MODELS.values()}
+    bind_tables(args.prefix)
     try:
         store = ResidentStore(client=client or boto3.client("dynamodb", region_name=args.region))
         done = backfill(store, store.every_resident(), args.dry_run)
@@ -99,7 +94,9 @@ def main(argv: list[str] | None = None, client: Any = None) -> int:
               file=sys.stderr)
         return FAILED
     finally:
-        SubscriberModel.Meta.table_name, LocationModel.Meta.table_name = names
+        for model, name in names.items():
+            model.Meta.table_name = name
+            model._connection = None
     for line in done.lines(args.dry_run):
         print(line)
     return DONE

@@ -119,7 +119,3 @@ class PreviewStore:
             return PreviewModel.get(preview_id, consistent_read=True)
         except DoesNotExist:
             return None
-
-    def finish(self, preview_id: str, result: dict[str, Any], status: str = "done") -> None:
-        PreviewModel(preview_id=preview_id).update(actions=[PreviewModel.status.set(status),
-                                                            PreviewModel.result.set(json.dumps(result))])

@@ -36,6 +36,7 @@ from .ports import (
     PreviewTally,
     Residents,
     Suppressions,
+    remaining_forever,
 )
 from .preview import PREVIEW_LOCATIONS_PER_PIECE, PreviewStage
 from .release import ReleaseStage
@@ -76,9 +77,6 @@ class QueueSink:
             queue.put_many(messages)
 
 
-def _remaining_forever() -> int:
-    return 10**9
-
 
 class Pipeline:
     """The stages wired together; the workers (workers/alerts.py) hand it each SQS message's body."""
@@ -104,7 +102,7 @@ class Pipeline:
                                       Renderer(channels, settings, signer, reply_domain), sink, sleep, retry_pauses,
                                       park_delay_seconds=park_delay_seconds)
 
-    def target(self, message: dict[str, Any], remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def target(self, message: dict[str, Any], remaining_ms: Callable[[], int] = remaining_forever) -> str:
         """One targeting-queue message: a plan, a shard piece, a release, or a slow preview."""
         job = targeting_job(message)
         if isinstance(job, PlanJob):
@@ -120,11 +118,11 @@ class Pipeline:
     def plan(self, message: dict[str, Any]) -> str:
         return self.target(message)
 
-    def shard(self, message: dict[str, Any], remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def shard(self, message: dict[str, Any], remaining_ms: Callable[[], int] = remaining_forever) -> str:
         return self.target(message, remaining_ms)
 
     def release(self, message: dict[str, Any]) -> str:
         return self.target(message)
 
-    def deliver(self, message: dict[str, Any], slot: int, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def deliver(self, message: dict[str, Any], slot: int, remaining_ms: Callable[[], int] = remaining_forever) -> str:
         return self.deliverer.run(delivery_job(message), slot, remaining_ms)

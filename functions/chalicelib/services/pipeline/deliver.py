@@ -24,7 +24,7 @@ from ...domain.jobs import DeliveryJob
 from ...domain.progress import CANCELLED, CLAIMED, ERASED, FAILED, QUEUED, SENT, SUPPRESSED
 from ...domain.residents import ACTIVE, Resident
 from .lifecycle import AlertLifecycle
-from .ports import Entry, JobSink, Ledger, Next, Residents, Suppressions
+from .ports import Entry, JobSink, Ledger, Next, Residents, Suppressions, remaining_forever
 from .render import UNDELIVERABLE, Renderer, contact_for
 
 # Recipients claimed, sent and recorded together. A worker that dies between a provider's answer and the record leaves
@@ -39,9 +39,6 @@ PARK_DELAY_SECONDS = 900  # SQS's longest delay: a paused account is tried again
 class RetryLater(Exception):
     """Some recipients met a retryable provider error: their claims are released and the SQS message comes back."""
 
-
-def _remaining_forever() -> int:
-    return 10**9
 
 
 @dataclass
@@ -73,7 +70,7 @@ class DeliverStage:
         self._jitter = jitter
         self._park_delay = min(max(1, park_delay_seconds), PARK_DELAY_SECONDS)
 
-    def run(self, job: DeliveryJob, slot: int, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def run(self, job: DeliveryJob, slot: int, remaining_ms: Callable[[], int] = remaining_forever) -> str:
         """Sends one delivery message's recipients, claiming each provider call's worth just before the call."""
         alert_id, channel, keys = job.alert_id, job.channel, list(job.keys)
         found = self._lifecycle.load(job.organisation, alert_id)

@@ -22,15 +22,12 @@ from ...domain.previews import COUNTING, PreviewState, counters, preview_result
 from ...domain.send_cost import CostSettings
 from ..targets import footage_centre
 from .plan import SHARD_RANGES, TargetGeometry
-from .ports import FrozenPlans, JobSink, Locations, Next, PreviewTally
+from .ports import FrozenPlans, JobSink, Locations, Next, PreviewTally, remaining_forever
 from .shard import read_bounded
 
 PREVIEW_LOCATIONS_PER_PIECE = 20_000  # no resident reads or ledger writes follow, so more than a shard's piece
 TIME_RESERVE_MS = 5_000  # left for the one update that counts the piece, and the continuation's message
 
-
-def _remaining_forever() -> int:
-    return 10**9
 
 
 class PreviewStage:
@@ -44,7 +41,7 @@ class PreviewStage:
         self._settings = settings
         self._max_locations = max_locations
 
-    def run(self, job: PreviewJob, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def run(self, job: PreviewJob, remaining_ms: Callable[[], int] = remaining_forever) -> str:
         state = self._tally.get(job.preview_id)
         if state is None:
             return "skipped: preview expired"

@@ -28,7 +28,7 @@ from ...domain.scope import FrozenScope
 from ..targets import footage_centre
 from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
-from .ports import FrozenPlans, JobSink, Ledger, Location, Locations, Next, Residents, Suppressions
+from .ports import FrozenPlans, JobSink, Ledger, Location, Locations, Next, Residents, Suppressions, remaining_forever
 from .release import delivery_messages
 from .render import UNDELIVERABLE, contact_for
 
@@ -37,9 +37,6 @@ TIME_RESERVE_MS = 20_000  # a piece stops and continues when its invocation has 
 CLOCK_CHECK_EVERY = 100  # locations between looks at the remaining time
 QUERY_CONCURRENCY = 4  # range Queries in flight at once while a piece reads
 
-
-def _remaining_forever() -> int:
-    return 10**9
 
 
 def read_bounded(locations: Locations, ranges: Sequence[KeyRange], inside: Inside,
@@ -108,7 +105,7 @@ class ShardStage:
         self._decide = decide
         self._max_locations = max_locations
 
-    def run(self, job: ShardJob, remaining_ms: Callable[[], int] = _remaining_forever) -> str:
+    def run(self, job: ShardJob, remaining_ms: Callable[[], int] = remaining_forever) -> str:
         progress = self._lifecycle.progress(job.alert_id)
         if job.name in progress.pieces_done:
             # Counted, then failed before SQS heard: queue the same continuation again (it cannot know the first
