@@ -10,11 +10,13 @@ from chalicelib.api.origin_verify import register_origin_verify
 from chalicelib.api.origins import register_cross_site_guard
 from chalicelib.api.reference import reference_api
 from chalicelib.api.registry import registry_api
+from chalicelib.api.replies import replies_api
 from chalicelib.api.signup import signup_api
 from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.observability import register_observability
 from chalicelib.workers.alerts import alert_workers
 from chalicelib.workers.housekeeping import housekeeping_workers
+from chalicelib.workers.inbound import inbound_workers
 from chalicelib.workers.receipts import receipt_workers
 from chalicelib.workers.ses_events import ses_event_workers
 from chalicelib.workers.transactional import transactional_workers
@@ -31,8 +33,10 @@ app.register_blueprint(officer_api)
 app.register_blueprint(areas_api)
 app.register_blueprint(alerts_api)
 app.register_blueprint(registry_api)
+app.register_blueprint(replies_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)
 app.register_blueprint(alert_workers)
 app.register_blueprint(receipt_workers)
+app.register_blueprint(inbound_workers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -37,9 +38,11 @@ from .services.transactional import Links, TransactionalSender
 if TYPE_CHECKING:
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
+    from .services.inbound_sms import InboundSmsService
     from .services.pipeline import Channels, Pipeline
     from .services.receipts import ReceiptService
     from .services.registry import RegistryService
+    from .services.replies import ReplyService
     from .services.sending_watch import SendingWatch
 
 # The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
@@ -126,14 +129,18 @@ def services() -> Services:
         links=RedeemedLinks(), sessions=SessionStore(), sms_budget=_sms_budget())
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
-        email=SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV,
-                                                                   "alerts@hexwatch.example"),
-                             configuration_set=_ses_configuration_set(prefix)),
-        sms=SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV)),
+        email=_email_sender(prefix),
+        sms=_sms_sender(sns),
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         settings=settings, clock=time.time)
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
     return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
+
+
+def _sms_sender(sns: Any, min_interval_s: float = 0.0) -> SnsSmsSender:
+    """Every SMS goes from the two-way number when there is one, so that a resident can answer any of them."""
+    return SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=min_interval_s,
+                        origination_number=os.environ.get(config.SMS_ORIGINATION_NUMBER_ENV) or None)
 
 
 def _sms_budget() -> TransactionalSmsBudget:
@@ -153,7 +160,8 @@ def _alert_settings() -> AlertSettings:
         limits=SendLimits.from_mapping(json.loads(os.environ.get(config.SEND_LIMITS_ENV) or "{}")),
         links=AlertLinks(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         organisation_names={org: str(details.get("name") or org) for org, details in organisations.items()},
-        preview_budget_seconds=float(os.environ.get(config.PREVIEW_BUDGET_ENV) or 2.0))
+        preview_budget_seconds=float(os.environ.get(config.PREVIEW_BUDGET_ENV) or 2.0),
+        sms_opt_out_words=bool(os.environ.get(config.SMS_ORIGINATION_NUMBER_ENV)))
 
 
 @cache
@@ -207,7 +215,7 @@ def _channels(prefix: str) -> Channels:
     # workers together stay under it; the template sets the share (infra/quotas.py).
     sms_per_second = float(os.environ.get(config.SEND_RATE_ENV) or 20)
     # The same sender as the transactional codes' (the one SMS Publish), paced here.
-    sms = SnsSmsSender(sns, os.environ.get(config.SMS_SENDER_ID_ENV), min_interval_s=1 / sms_per_second)
+    sms = _sms_sender(sns, min_interval_s=1 / sms_per_second)
     return Channels(email=email, sms=sms, voice=voice, push=SnsPushSender(sns))
 
 
@@ -250,6 +258,62 @@ def fanout() -> Pipeline:
         plans=PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
         previews=PreviewTally(_dynamodb(), config.resource_name(config.PREVIEWS_TABLE, prefix)),
         preview_locations_per_piece=int(os.environ.get(config.PREVIEW_PIECE_ENV) or PREVIEW_LOCATIONS_PER_PIECE))
+
+
+def _metric(name: str) -> None:
+    metrics.add_metric(name=name, unit="Count", value=1)
+
+
+@cache
+def inbound_sms() -> InboundSmsService:
+    """Texts to the two-way number (workers/inbound.py)."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.replies_store import ReplyStore
+    from .adapters.sms_opt_outs import LocalOptOutList, SmsOptRecords, SmsVoiceOptOutList
+    from .services.inbound_sms import InboundSmsService
+
+    prefix = bound_tables()
+    wired = services()
+    if os.environ.get(config.OPT_OUT_LIST_ADAPTER_ENV, "sms-voice") == "local-outbox":
+        opt_out_list: LocalOptOutList | SmsVoiceOptOutList = LocalOptOutList(
+            boto3.client("s3"), config.resource_name(config.LOCAL_OUTBOX_BUCKET, prefix))
+    else:
+        opt_out_list = SmsVoiceOptOutList(boto3.client("pinpoint-sms-voice-v2"),
+                                          os.environ.get(config.OPT_OUT_LIST_NAME_ENV) or "Default")
+    return InboundSmsService(hasher=wired.hasher, records=SmsOptRecords(), opt_out_list=opt_out_list,
+                             residents=wired.store, ledger=_ledger(prefix), replies=ReplyStore(), alerts=AlertStore(),
+                             sms=_sms_sender(boto3.client("sns")), metric=_metric, clock=time.time)
+
+
+@cache
+def reply_service() -> ReplyService:
+    """The officers' side of replies (api/replies.py)."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.replies_store import ReplyStore
+    from .services.replies import ReplyService
+    from .services.targets import TargetResolver
+
+    prefix = bound_tables()
+    wired = services()
+    return ReplyService(
+        store=ReplyStore(), alerts=AlertStore(), residents=wired.store, suppressions=wired.suppressions,
+        resolver=TargetResolver(),
+        jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
+        limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
+        sender_name=_alert_settings().sender_name, reply_to=_reply_to(wired.signer), clock=time.time)
+
+
+def _email_sender(prefix: str) -> SesEmailSender:
+    return SesEmailSender(boto3.client("sesv2"), os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example"),
+                          configuration_set=_ses_configuration_set(prefix))
+
+
+def _reply_to(signer: TokenSigner) -> Callable[[str], str | None]:
+    """An alert's reply address, where answers by email can be answered again (none without a sending domain)."""
+    from .domain.reply_addresses import reply_address
+
+    domain = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example").partition("@")[2]
+    return lambda alert_id: reply_address(alert_id, domain, signer) if domain else None
 
 
 @cache
@@ -310,3 +374,5 @@ def reset() -> None:
     sending_watch.cache_clear()
     _dynamodb.cache_clear()
     receipts.cache_clear()
+    inbound_sms.cache_clear()
+    reply_service.cache_clear()

@@ -13,6 +13,13 @@ SITE_URL_ENV = "HEXWATCH_SITE_URL"
 API_URL_ENV = "HEXWATCH_API_URL"
 SENDER_EMAIL_ENV = "HEXWATCH_SENDER_EMAIL"
 SMS_SENDER_ID_ENV = "HEXWATCH_SMS_SENDER_ID"
+# The two-way long code alert SMS are sent from (AWS.MM.SMS.OriginationNumber), so residents can reply and text STOP;
+# without it SMS go from the sender ID and carry no "reply STOP".
+SMS_ORIGINATION_NUMBER_ENV = "HEXWATCH_SMS_ORIGINATION_NUMBER"
+# Where STOP and START are mirrored: "sms-voice" (the End User Messaging opt-out list) or "local-outbox" (the local
+# stack: the list is kept as objects in the outbox bucket, and says so).
+OPT_OUT_LIST_ADAPTER_ENV = "HEXWATCH_OPT_OUT_LIST"
+OPT_OUT_LIST_NAME_ENV = "HEXWATCH_OPT_OUT_LIST_NAME"  # the list the two-way number uses (default "Default")
 GEOCODER_ENV = "HEXWATCH_GEOCODER"
 GEO_API_KEY_ENV = "HEXWATCH_GEO_API_KEY"
 RATE_LIMITS_ENV = "HEXWATCH_RATE_LIMITS"
@@ -76,6 +83,7 @@ PREVIEWS_TABLE = "previews"
 DELIVERIES_TABLE = "deliveries"
 REDEEMED_LINKS_TABLE = "redeemed-links"  # ids of used verify and sign-in links, until they expire
 RESIDENT_SESSIONS_TABLE = "resident-sessions"  # open resident sessions; sign-out and erasure delete them
+REPLIES_TABLE = "replies"  # residents' replies to alerts, for the sender's team (TTL: domain/replies.py)
 TARGETING_QUEUE = "targeting"
 # One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.
 DELIVERY_QUEUES = {"email": "deliver-email", "sms": "deliver-sms", "voice": "deliver-voice", "push": "deliver-push"}
@@ -85,6 +93,7 @@ SES_EVENTS_TOPIC = "ses-events"
 SES_CONFIGURATION_SET = "deliveries"  # publishes bounces, complaints, deliveries and rejects to SES_EVENTS_TOPIC
 VOICE_CONFIGURATION_SET = "voice"  # Pinpoint SMS Voice v2: publishes call events to VOICE_EVENTS_TOPIC
 VOICE_EVENTS_TOPIC = "voice-events"
+INBOUND_SMS_TOPIC = "inbound-sms"  # the two-way number's TwoWayChannelArn: texts residents send to us
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
 # The value CloudFront adds as the X-Origin-Verify header to every request it forwards to the API; the API refuses

@@ -101,7 +101,7 @@ class FakeLedger:
         self._calls = calls
         self._clock = clock
 
-    def start_plan(self, alert_id: str, shards_total: int) -> bool:
+    def start_plan(self, alert_id: str, shards_total: int, organisation: str = "") -> bool:
         self._calls["dynamodb.PutItem"] += 1
         if alert_id in self.progress:
             return False

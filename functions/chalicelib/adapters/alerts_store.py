@@ -102,6 +102,15 @@ class AlertStore:
         self.audit(AuditEntry(alert.source.organisation, alert.id, action, actor, actor_role, alert.status.value,
                               audience, detail), at)
 
+    def audit_read(self, officer: Any, what: str, shown: int, at: str) -> None:
+        """A read of residents' replies that showed who sent them: `what` is the alert id, or "inbox"."""
+        self.audit(AuditEntry(officer.organisation, what, "read-replies", officer.sub, officer.role.group, "replies",
+                              shown), at)
+
+    def audit_answer(self, officer: Any, alert_id: str, reply_id: str, at: str) -> None:
+        self.audit(AuditEntry(officer.organisation, alert_id, "answer-reply", officer.sub, officer.role.group,
+                              "replies", None, reply_id), at)
+
     def audit_trail(self, organisation: str, alert_id: str) -> list[dict[str, Any]]:
         return [{"action": e.action, "actor": e.actor, "actor_role": e.actor_role, "at": e.at, "status": e.status,
                  "audience": e.audience, "detail": e.detail}

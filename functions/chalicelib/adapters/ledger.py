@@ -98,13 +98,17 @@ class DeliveryLedger(LedgerAfterSend):
 
     # --- targeting -------------------------------------------------------------------------------------------------
 
-    def start_plan(self, alert_id: str, shards_total: int) -> bool:
-        """Records the plan once; False when it was already recorded (a redelivered plan job)."""
+    def start_plan(self, alert_id: str, shards_total: int, organisation: str = "") -> bool:
+        """Records the plan once; False when it was already recorded (a redelivered plan job). The organisation is
+        kept with it, so that a reply, which names only the alert, finds the alert's team."""
+        item = {"alert_id": _s(alert_id), "recipient": _s(TARGETING), "shards_total": _n(shards_total),
+                "expires_at": _n(int(self._clock()) + RETENTION_SECONDS)}
+        if organisation:
+            item["organisation"] = _s(organisation)
         try:
             self._call("put_item",
                 TableName=self._table,
-                Item={"alert_id": _s(alert_id), "recipient": _s(TARGETING), "shards_total": _n(shards_total),
-                      "expires_at": _n(int(self._clock()) + RETENTION_SECONDS)},
+                Item=item,
                 ConditionExpression="attribute_not_exists(recipient)")
             return True
         except ClientError as error:

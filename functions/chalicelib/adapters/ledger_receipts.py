@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..domain.audience import ledger_key
 from .ledger_core import (
     BOUNCED,
     CLAIMED,
@@ -32,6 +33,9 @@ from .ledger_core import (
     alert_of,
     pointer_partition,
 )
+
+# An entry in one of these states reached (or may have reached) the resident: a reply to it is believable.
+REACHED = frozenset({SENT, DELIVERED, UNCONFIRMED})
 
 # What a receipt does to an entry, by the state it finds: the tally's changes (sent stays counted when an entry is
 # delivered; an entry that failed or bounced after it was sent leaves `sent` or `delivered`, so the per-channel counts
@@ -116,6 +120,38 @@ class LedgerAfterSend(LedgerCore):
                                       ExpressionAttributeValues={":c": _s(contact)})
         return [{**_plain(item), "alert_id": alert_of(item["alert_id"]["S"])}
                 for item in response.get("Items", []) if not _is_tombstone(item)]
+
+    def delivered_entry(self, alert_id: str, channel: str, resident_id: str) -> dict[str, Any] | None:
+        """The resident's entry for this alert on this channel, if the alert went to them (sent, delivered or
+        unconfirmed: not one that failed, bounced or was never sent)."""
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=self._entry_key(alert_id, ledger_key(channel, resident_id))).get("Item")
+        if not item or _is_tombstone(item):
+            return None
+        entry = _plain(item)
+        return entry if entry.get("status") in REACHED else None
+
+    def latest_reached(self, contact: str, channel: str, pages: int = 5) -> tuple[str, str] | None:
+        """(alert id, resident id) of the newest alert that reached this contact on this channel. The by-contact index
+        sorts by alert id, a ULID, so newest first is a backwards read; a few pages are read at most (older alerts'
+        entries expire anyway)."""
+        start: dict[str, Any] | None = None
+        for _ in range(pages):
+            request: dict[str, Any] = {
+                "TableName": self._table, "IndexName": "by-contact", "KeyConditionExpression": "contact = :c",
+                "ExpressionAttributeValues": {":c": _s(contact)}, "ScanIndexForward": False, "Limit": 50}
+            if start:
+                request["ExclusiveStartKey"] = start
+            response = self._call("query", **request)
+            for item in response.get("Items", []):
+                if _is_tombstone(item) or not item.get("recipient", {}).get("S", "").startswith(f"{channel}#"):
+                    continue
+                if _status_of(_plain(item)) in REACHED and "resident_id" in item:
+                    return alert_of(item["alert_id"]["S"]), item["resident_id"]["S"]
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        return None
 
     def erase_contacts(self, contacts: Iterable[str]) -> int:
         """Replaces every ledger entry of these contacts (found through the by-contact index) with its tombstone, and

@@ -82,7 +82,8 @@ class SnsSmsSender:
     `publish` sends one and raises what SNS raised (the transactional codes, whose SQS message is retried whole);
     `send` sends an alert's batch and answers a `SendResult` each, accepted with SNS's message id (the SMS's provider
     id, which the delivery-status logs name) or sorted by adapters/provider_errors.py, with a short code and never
-    the number. `Publish` takes no configuration set: delivery receipts are on for the account
+    the number. With `origination_number` every SMS goes from the two-way number (`AWS.MM.SMS.OriginationNumber`)
+    instead of the sender ID. `Publish` takes no configuration set: delivery receipts are on for the account
     (infra/sms_delivery_status.py).
 
     `min_interval_s` spaces successive publishes (1 / the account's SMS rate, e.g. 0.05 for 20 messages a second), so
@@ -97,11 +98,13 @@ class SnsSmsSender:
         sender_id: str | None = None,
         sms_type: str = "Transactional",
         min_interval_s: float = 0.0,
+        origination_number: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._sender_id = sender_id
+        self._origination_number = origination_number
         self._sms_type = sms_type
         self._min_interval_s = max(0.0, min_interval_s)
         self._sleep = sleep
@@ -110,7 +113,11 @@ class SnsSmsSender:
 
     def _attributes(self) -> dict[str, Any]:
         attributes: dict[str, Any] = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": self._sms_type}}
-        if self._sender_id:
+        if self._origination_number:
+            # The two-way long code: replies and STOP come back to it (an alphanumeric sender ID cannot be answered).
+            attributes["AWS.MM.SMS.OriginationNumber"] = {"DataType": "String",
+                                                          "StringValue": self._origination_number}
+        elif self._sender_id:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": self._sender_id}
         return attributes
 

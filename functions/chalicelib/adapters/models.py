@@ -119,8 +119,12 @@ class SuppressionModel(Model):
         table_name = config.SUPPRESSIONS_TABLE
 
     contact_hash = UnicodeAttribute(hash_key=True)
-    reason = UnicodeAttribute()  # bounced, complained, opted_out, erased
+    reason = UnicodeAttribute()  # bounced, complained, opted_out, erased, sms_stopped, sms_started
     at = UnicodeAttribute()
+    # SMS STOP and START (services/inbound_sms.py): when START last turned texts back on (the provider's 30-day
+    # rule), and the provider id of the last command that changed it.
+    sms_opted_in_at = NumberAttribute(null=True)
+    last_command = UnicodeAttribute(null=True)
 
 
 class RateLimitModel(Model):
@@ -236,6 +240,61 @@ class DeliveryModel(Model):
     by_contact = ByContactIndex()
 
 
+class RepliesByAlertIndex(GlobalSecondaryIndex["ReplyModel"]):
+    class Meta:
+        index_name = "by-alert"
+        projection = AllProjection()
+
+    alert_id = UnicodeAttribute(hash_key=True)
+    reply_id = UnicodeAttribute(range_key=True)
+
+
+class RepliesByStateIndex(GlobalSecondaryIndex["ReplyModel"]):
+    class Meta:
+        index_name = "by-state"
+        projection = AllProjection()
+
+    inbox = UnicodeAttribute(hash_key=True)  # "<organisation>#<state>": the inbox reads unread ones first
+    reply_id = UnicodeAttribute(range_key=True)
+
+
+class RepliesByResidentIndex(GlobalSecondaryIndex["ReplyModel"]):
+    class Meta:
+        index_name = "by-resident"
+        projection = AllProjection()
+
+    resident_id = UnicodeAttribute(hash_key=True)
+    reply_id = UnicodeAttribute(range_key=True)
+
+
+class ReplyModel(Model):
+    """A resident's reply to an alert (domain/replies.py), kept until `expires_at` (TTL)."""
+
+    class Meta:
+        table_name = config.REPLIES_TABLE
+
+    organisation = UnicodeAttribute(hash_key=True)
+    reply_id = UnicodeAttribute(range_key=True)  # a ULID: arrival order
+    alert_id = UnicodeAttribute()
+    resident_id = UnicodeAttribute(null=True)  # removed when the resident is erased (the text stays, as evidence)
+    contact_hash = UnicodeAttribute(null=True)  # likewise
+    channel = UnicodeAttribute()
+    text = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    state = UnicodeAttribute()
+    inbox = UnicodeAttribute()
+    areas = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    sender = UnicodeAttribute(null=True)
+    truncated = BooleanAttribute(default=False)
+    verdicts = MapAttribute(null=True)  # type: ignore[var-annotated]
+    attachments = UnicodeAttribute(null=True)  # JSON list
+    answers = UnicodeAttribute(null=True)  # JSON list
+    expires_at = NumberAttribute()
+    by_alert = RepliesByAlertIndex()
+    by_state = RepliesByStateIndex()
+    by_resident = RepliesByResidentIndex()
+
+
 class RedeemedLinkModel(Model):
     """A verify or sign-in link that has been used: written once, conditionally, so a link works only once. Kept until
     the link would have expired anyway (TTL)."""
@@ -272,6 +331,7 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.PREVIEWS_TABLE: PreviewModel,
     config.DELIVERIES_TABLE: DeliveryModel,
     config.REDEEMED_LINKS_TABLE: RedeemedLinkModel,
+    config.REPLIES_TABLE: ReplyModel,
     config.RESIDENT_SESSIONS_TABLE: ResidentSessionModel,
 }
 

@@ -112,11 +112,17 @@ def email_recipient_fields(links: AlertLinks, unsubscribe_token: str) -> tuple[d
     return {"unsubscribe_url": page}, unsubscribe_headers(links.api_url, unsubscribe_token)
 
 
+OPT_OUT_WORDS = " Reply STOP to opt out."
+
+
 def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, max_segments: int, *,
-             footage: bool = False) -> str:
+             footage: bool = False, opt_out_words: bool = False) -> str:
     """Sender, title and body, shortened with a link to the full alert if need be; the reference and a way to contact
     us always stay. When the full contact details would leave too little of the alert (UCS-2 texts have 67
-    characters a segment), only the first of them is kept: the link leads to the rest."""
+    characters a segment), only the first of them is kept: the link leads to the rest.
+
+    With `opt_out_words` (the SMS go from a two-way number, which answers STOP), a whole alert ends with how to opt
+    out when that fits in the segments it takes anyway: the words never make a text dearer."""
     content = pick_content(alert, language)
     head = f"{sender_name}: {content.title}. {content.body}"
     if footage and alert.footage_request:
@@ -124,6 +130,8 @@ def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, m
     lines = contact_lines(alert) or ["us"]
     whole = f"{head} Ref {alert.incident_ref}. Contact {', '.join(lines)}."
     if segments(whole) <= max_segments:
+        if opt_out_words and segments(whole + OPT_OUT_WORDS) == segments(whole):
+            return whole + OPT_OUT_WORDS
         return whole
     link_to_all = links.full_alert(alert.source.organisation, alert.id)
     wanted = min(len(f"{sender_name}: {content.title}") + 20, len(head))

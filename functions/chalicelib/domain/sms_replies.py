@@ -87,3 +87,35 @@ def parse_inbound_payload(message: str) -> InboundSmsEvent:
     return InboundSmsEvent(str(text("originationNumber", _E164)), str(text("destinationNumber", _E164)),
                            str(text("inboundMessageId", _MESSAGE_ID)),
                            text("previousPublishedMessageId", _MESSAGE_ID, required=False), read_sms(str(body)))
+
+
+# --- opting out and back in -------------------------------------------------------------------------------------------
+
+SMS_STOPPED = "sms_stopped"  # the suppression reason a STOP leaves: SMS only, calls to the number go on
+SMS_STARTED = "sms_started"  # a START honoured: nothing is suppressed, but when is remembered (the 30-day rule)
+OPT_IN_INTERVAL_SECONDS = 30 * 86_400  # the provider opts a number back in at most once in 30 days
+
+
+def next_opt_in(last_opt_in: float | None, now: float) -> float | None:
+    """None when a START may be honoured now, else the time from which it may."""
+    if last_opt_in is None or now >= last_opt_in + OPT_IN_INTERVAL_SECONDS:
+        return None
+    return last_opt_in + OPT_IN_INTERVAL_SECONDS
+
+
+def stopped_text(sender_name: str) -> str:
+    return (f"{sender_name}: you will get no more text alerts on this number. Calls and emails you chose go on. "
+            f"Text START to get them again.")
+
+
+def started_text(sender_name: str) -> str:
+    return f"{sender_name}: text alerts are on again for this number. Text STOP to end them."
+
+
+def start_too_soon_text(sender_name: str, resume_day: str) -> str:
+    return (f"{sender_name}: this number was turned back on less than 30 days ago, and can be again from "
+            f"{resume_day}. Text START then.")
+
+
+def not_signed_up_text(sender_name: str, site_url: str) -> str:
+    return f"{sender_name}: this number is not signed up for alerts. Sign up at {site_url}"

@@ -40,6 +40,7 @@ class AlertSettings:
     organisation_names: dict[str, str]
     sms_max_segments: int = 3
     preview_budget_seconds: float = 2.0
+    sms_opt_out_words: bool = False  # alert SMS go from a two-way number, which answers STOP and START
 
     def sender_name(self, organisation: str) -> str:
         return self.organisation_names.get(organisation) or organisation.replace("-", " ").title() + " Police"

@@ -29,6 +29,10 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "signin.contact": (5, 3600),
     # Previews too big for their request, per officer: each may read every location of the force in the worker.
     "preview.officer": (30, 3600),
+    # Answers to residents' replies, per officer: each is an email or a text to a resident.
+    "respond.officer": (60, 3600),
+    # Replies on the web reply page, per alert link: one resident's link cannot flood the team's inbox.
+    "reply.link": (10, 3600),
 }
 
 # Unsubscribing from the messages a contact receives stops the channels that contact serves.

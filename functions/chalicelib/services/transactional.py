@@ -1,7 +1,9 @@
-"""Sends the one-to-one messages that signup and sign-in queue: verification, sign-in and welcome.
+"""Sends the one-to-one messages that signup and sign-in queue: verification, sign-in and welcome; and officers'
+answers to residents' replies (services/replies.py), which carry the officer's words.
 
-Queue jobs carry ids only; the worker rereads the resident, so an erased resident's queued jobs send nothing, and the
-secrets (link tokens, SMS codes) are made here rather than travelling through the queue.
+Queue jobs carry ids (and an answer's words) only, never an address; the worker rereads the resident, so an erased
+resident's queued jobs send nothing, and the secrets (link tokens, SMS codes) are made here rather than travelling
+through the queue.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
@@ -23,6 +26,8 @@ from ..domain.messages import (
     verification_sms,
     welcome_email,
 )
+from ..domain.residents import ContactRecord
+from ..domain.sms_replies import SMS_STOPPED
 from ..domain.tokens import TokenSigner
 from .residents import SIGNIN, UNSUBSCRIBE, VERIFY, ResidentSettings
 
@@ -68,11 +73,17 @@ class TransactionalSender:
         record = resident.contact(str(job.get("contact_hash"))) if resident else None
         if resident is None or record is None:
             return "skipped: resident or contact no longer exists"
-        if self._suppressions.reason(record.hash) in UNDELIVERABLE:
+        reason = self._suppressions.reason(record.hash)
+        if reason in UNDELIVERABLE:
             return "skipped: contact is suppressed"
+        if reason == SMS_STOPPED and record.kind == ContactKind.MOBILE.value:
+            # The number texted STOP, and the provider's opt-out list now refuses it: it must text START first.
+            return "skipped: the number texted STOP"
         # Each link has its own id (`jti`): redeeming records it, so a link works once (services/residents.py).
         claims = {"sub": resident.id, "ch": record.hash, "jti": secrets.token_urlsafe(12)}
         job_type = job.get("type")
+        if job_type == "answer":
+            return self._answer(job, record)
         if record.kind == ContactKind.EMAIL.value:
             if job_type == VERIFY:
                 token = self._signer.sign(VERIFY, claims, self._settings.verify_link_ttl)
@@ -107,3 +118,17 @@ class TransactionalSender:
         issued = self._store.issue_code(contact_hash, resident_id, self._hasher.code_digest(contact_hash, code),
                                         int(self._clock()) + self._settings.code_ttl)
         return code if issued else None
+
+    def _answer(self, job: dict[str, Any], record: ContactRecord) -> str:
+        """An officer's answer to a resident's reply (services/replies.py wrote it), to the contact the reply came
+        from or, for a web reply, the one the service chose."""
+        text = str(job.get("text") or "")
+        if record.kind == ContactKind.EMAIL.value:
+            reply_to = job.get("reply_to")
+            self._email.send(record.address, RenderedEmail(
+                str(job.get("subject") or "Re: your reply"), text,
+                "<html><body>" + "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")) + "</body></html>",
+                {"Reply-To": str(reply_to)} if reply_to else {}))
+            return "sent answer email"
+        self._sms.publish(record.address, text)
+        return "sent answer sms"

@@ -25,7 +25,7 @@ from ...domain.progress import CANCELLED, CLAIMED, ERASED, FAILED, QUEUED, SENT,
 from ...domain.residents import ACTIVE, Resident
 from .lifecycle import AlertLifecycle
 from .ports import Entry, JobSink, Ledger, Next, Residents, Suppressions, remaining_forever
-from .render import UNDELIVERABLE, Renderer, contact_for
+from .render import Renderer, contact_for, undeliverable
 
 # Recipients claimed, sent and recorded together. A worker that dies between a provider's answer and the record leaves
 # at most this many `unconfirmed`: one bulk email call, but one SMS or call, because SNS and SMS Voice take one message
@@ -198,7 +198,7 @@ class DeliverStage:
         sendable = []
         for entry in claimed:
             resident = residents.get(entry.resident_id)
-            if suppressed.get(entry.contact) in UNDELIVERABLE:
+            if undeliverable(suppressed.get(entry.contact), channel):
                 outcomes.append((entry.key, SUPPRESSED, None, suppressed[entry.contact]))
             elif resident is None:
                 outcomes.append((entry.key, ERASED, None, None))  # erased since targeting: only a tombstone stays

@@ -61,7 +61,7 @@ class PlanStage:
         # Frozen before any shard exists: every piece tests residents against this geometry, whatever happens to the
         # named areas meanwhile, and no worker needs an officer's view of them.
         self._plans.freeze(alert.id, target)
-        self._ledger.start_plan(alert.id, len(shards))
+        self._ledger.start_plan(alert.id, len(shards), alert.source.organisation)
         if not shards:
             return self._decide.run(alert, item, self._lifecycle.progress(alert.id))
         # A re-plan queues again only the shards that never started: a shard that has counted a piece goes on through

@@ -14,6 +14,7 @@ from ...domain.contacts import ContactKind
 from ...domain.delivery import EmailRecipient, Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
 from ...domain.reply_addresses import reply_address
 from ...domain.residents import Resident
+from ...domain.sms_replies import SMS_STOPPED
 from ...domain.tokens import TokenSigner
 from ..resident_common import UNSUBSCRIBE
 from .ports import Channels, Entry
@@ -22,8 +23,14 @@ if TYPE_CHECKING:
     from ..alerts import AlertSettings
 
 Chunk = Sequence[tuple[Entry, Resident]]
-# Suppression reasons that keep a contact from being sent to (a bounce, a complaint, an opt-out, an erasure).
+# Suppression reasons that keep a contact from being sent to (a bounce, a complaint, an opt-out, an erasure), and
+# those that keep it from one channel only (a text STOP ends texts; calls to the number go on).
 UNDELIVERABLE = ("bounced", "complained", "opted_out", "erased")
+UNDELIVERABLE_ON = {"sms": (*UNDELIVERABLE, SMS_STOPPED)}
+
+
+def undeliverable(reason: str | None, channel: str) -> bool:
+    return reason in UNDELIVERABLE_ON.get(channel, UNDELIVERABLE)
 
 
 def contact_for(resident: Resident, channel: str) -> str | None:
@@ -66,7 +73,8 @@ class Renderer:
                 recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data, headers))
             return self._channels.email.send(content, recipients)
         if channel == "sms":
-            text = sms_text(alert, language, name, links, self._settings.sms_max_segments, footage=footage)
+            text = sms_text(alert, language, name, links, self._settings.sms_max_segments, footage=footage,
+                            opt_out_words=self._settings.sms_opt_out_words)
             return self._channels.sms.send([SmsMessage(e.key, address_for(r, e.contact), text) for e, r in chunk])
         if channel == "voice":
             text = voice_text(alert, language, name, footage=footage)

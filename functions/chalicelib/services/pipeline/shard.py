@@ -30,7 +30,7 @@ from .decide import DecideStage, releases_early
 from .lifecycle import AlertLifecycle
 from .ports import FrozenPlans, JobSink, Ledger, Location, Locations, Next, Residents, Suppressions, remaining_forever
 from .release import delivery_messages
-from .render import UNDELIVERABLE, contact_for
+from .render import contact_for, undeliverable
 
 MAX_LOCATIONS_PER_PIECE = 4000  # about 40 resident reads of 100, and the ledger writes of their recipients
 TIME_RESERVE_MS = 20_000  # a piece stops and continues when its invocation has less left than this
@@ -181,5 +181,6 @@ class ShardStage:
                 contacts[recipient.key] = contact
         suppressed = self._suppressions.reasons(c for c in contacts.values() if not c.startswith("push:"))
         return [LedgerEntry(r.key, r.resident_id, r.channel, contacts[r.key], r.language,
-                            SUPPRESSED if suppressed.get(contacts[r.key]) in UNDELIVERABLE else QUEUED, r.footage)
+                            SUPPRESSED if undeliverable(suppressed.get(contacts[r.key]), r.channel) else QUEUED,
+                            r.footage)
                 for r in recipients if r.key in contacts]
