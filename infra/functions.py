@@ -99,7 +99,8 @@ FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQ
 
 
 # Topic-fed functions: the topic each one subscribes to.
-FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic"}
+FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic",
+                "HandleInboundSms": "InboundSmsTopic"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ FUNCTIONS = [
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
+        # Replies: the inbox (by state), one alert's (by alert), marking and answering them.
+        table("RepliesTable", GET, QUERY, UPDATE, indexes=("by-alert", "by-state")),
         # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
         # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
         table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),
@@ -197,6 +200,24 @@ FUNCTIONS = [
                          RESIDENT_KEYS]),
     Function("HandleVoiceEvent", log_name="voice-events", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
+    Function("HandleInboundSms", log_name="inbound-sms", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=[
+                 # The newest alert that reached the number (by contact), its plan (the organisation) and the alert.
+                 table("DeliveriesTable", GET, QUERY, indexes=("by-contact",)),
+                 table("AlertsTable", GET),
+                 table("RepliesTable", PUT),
+                 # STOP and START: the number's suppression item, and its owner's channels (profile and places).
+                 table("SuppressionsTable", GET, UPDATE),
+                 table("ContactsTable", GET),
+                 table("SubscribersTable", GET, UPDATE, CHECK),
+                 table("LocationsTable", PUT, DELETE),
+                 # The one confirmation text, from the two-way number; the opt-out list mirrored.
+                 SMS,
+                 {"Effect": "Allow", "Action": ["sms-voice:PutOptedOutNumber", "sms-voice:DeleteOptedOutNumber"],
+                  "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}"
+                                          ":opt-out-list/*"}},
+                 send_to("EventHandlersDeadLetterQueue"), RESIDENT_KEYS, USE_DATA_KEY,
+             ]),
     Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
     Function("WatchSending", log_name="watch-sending", reserved_concurrency=1, statements=[
@@ -242,7 +263,7 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
     for function in FUNCTIONS:
         name = function.logical_id
         resources[function.role] = {"Properties": {"Policies": [_role_policy(function)]}}
-        if function.logical_id in ("SendTransactional", "DeliverSms"):
+        if function.logical_id in ("SendTransactional", "DeliverSms", "HandleInboundSms"):
             resources[function.role]["Metadata"] = {"checkov": {"skip": [{
                 "id": "CKV_AWS_111", "comment": "sns:Publish to a phone number (SMS) has no resource to scope to; IAM "
                                                 "checks it against *."}]}}

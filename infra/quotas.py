@@ -67,7 +67,7 @@ def timeout_of(function: str) -> int:
         return API_TIMEOUT_SECONDS
     if function == "OfficerAuthorizer":
         return AUTHORIZER_TIMEOUT_SECONDS
-    if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts"):
+    if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts", "HandleInboundSms"):
         return EVENT_HANDLER_TIMEOUT_SECONDS
     if function in ("PurgeUnverified", "WatchSending"):
         return HOUSEKEEPING_TIMEOUT_SECONDS

@@ -525,6 +525,9 @@ def _outputs(
     }
 
 
+LOCAL_TWO_WAY_NUMBER = "+447700900123"  # Ofcom's range for drama: never a real phone
+
+
 def app_env(outputs: Mapping[str, Any], site_url: str | None = None) -> dict[str, str]:
     """The HEXWATCH_* variables that point the app at a deployed stack (names from functions/chalicelib/config.py)."""
     env = {
@@ -538,6 +541,11 @@ def app_env(outputs: Mapping[str, Any], site_url: str | None = None) -> dict[str
         # voice calls to the local outbox bucket (marked as simulated).
         "HEXWATCH_BULK_EMAIL": "sesv2-single",
         "HEXWATCH_VOICE": "local-outbox",
+        # The emulator has no End User Messaging SMS either: the two-way number is a reserved drama number, texts
+        # to it are published to the inbound topic in the provider's shape (infra/local/outbox.py, `text_us`), and
+        # the opt-out list is kept in the outbox bucket.
+        "HEXWATCH_SMS_ORIGINATION_NUMBER": LOCAL_TWO_WAY_NUMBER,
+        "HEXWATCH_OPT_OUT_LIST": "local-outbox",
         "HEXWATCH_ORGANISATIONS": json.dumps({"staffordshire": {"name": "Staffordshire Police (demo)"}}),
     }
     if outputs.get("push_platforms"):
