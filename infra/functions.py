@@ -209,8 +209,8 @@ FUNCTIONS = [
                  # STOP and START: the number's suppression item, and its owner's channels (profile and places).
                  table("SuppressionsTable", GET, UPDATE),
                  table("ContactsTable", GET),
-                 table("SubscribersTable", GET, UPDATE, CHECK),
-                 table("LocationsTable", PUT, DELETE),
+                 table("SubscribersTable", GET, PUT),  # the profile is rewritten whole, in one transaction
+                 table("LocationsTable", PUT, DELETE),  # with its places' targeting items
                  # The one confirmation text, from the two-way number; the opt-out list mirrored.
                  SMS,
                  {"Effect": "Allow", "Action": ["sms-voice:PutOptedOutNumber", "sms-voice:DeleteOptedOutNumber"],

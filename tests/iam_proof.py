@@ -39,7 +39,7 @@ PRODUCTION_ONLY_ADAPTERS = {
     "AmazonLocationGeocoder": ("APIHandler",),
 }
 # Their local stand-ins, which production never runs: their calls need no permission.
-LOCAL_ONLY_ADAPTERS = ("LocalEmailSender", "LocalVoiceOutbox")
+LOCAL_ONLY_ADAPTERS = ("LocalEmailSender", "LocalVoiceOutbox", "LocalOptOutList")
 
 # The physical name each resource type takes from its properties, and how its Ref and Arn read.
 NAME_PROPERTIES = {

@@ -39,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from infra import site_paths
 from infra.local.outbox import Message
+from infra.local.outbox_actions import filter_messages, text_us_form, text_us_from_request
 from infra.security_headers import SECURITY_HEADERS
 
 LOG = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
 # Headers a client may not set on the way to the API: the proxy (like CloudFront) sets them itself.
 PROXY_SETS = {ORIGIN_VERIFY_HEADER.lower(), VIEWER_ADDRESS_HEADER.lower()}
 OVERRIDDEN_BY_POLICY = {name.lower() for name in SECURITY_HEADERS}
-LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json")
+LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json", "/outbox/sms")
 
 
 class OriginVerifyFromEmulator:
@@ -122,18 +123,35 @@ class SiteHandler(SimpleHTTPRequestHandler):
 
     def _route(self) -> bool:
         """Handle proxy and outbox paths; False means "serve a static file"."""
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path = parts.path
         if path == "/v1" or path.startswith("/v1/"):
             self._proxy()
             return True
-        if path in {"/outbox", "/outbox/"}:
-            self._send_bytes(HTTPStatus.OK, "text/html; charset=utf-8", render_outbox_page(self.server.list_messages()))
+        if path == "/outbox/sms" and self.command == "POST":
+            self._text_us()
             return True
-        if path == "/outbox.json":
-            body = json.dumps(self.server.list_messages(), indent=2).encode("utf-8")
+        if path in {"/outbox", "/outbox/"} and self.command in ("GET", "HEAD"):
+            messages = filter_messages(self.server.list_messages(), parts.query)
+            self._send_bytes(HTTPStatus.OK, "text/html; charset=utf-8", render_outbox_page(messages))
+            return True
+        if path == "/outbox.json" and self.command in ("GET", "HEAD"):
+            body = json.dumps(filter_messages(self.server.list_messages(), parts.query), indent=2).encode("utf-8")
             self._send_bytes(HTTPStatus.OK, "application/json", body)
             return True
         return False
+
+    def _text_us(self) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+        content_type = self.headers.get("Content-Type") or ""
+        status, answer = text_us_from_request(self.rfile.read(length) if length else b"", content_type)
+        if status == 202 and not content_type.startswith("application/json"):
+            self.send_response(HTTPStatus.SEE_OTHER)  # the page's form: back to the outbox
+            self.send_header("Location", "/outbox/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._send_bytes(HTTPStatus(status), "application/json", json.dumps(answer).encode("utf-8"))
 
     def do_GET(self) -> None:
         if not self._route() and not self._redirect_directory():
@@ -296,6 +314,7 @@ iframe { width: 100%; min-height: 20rem; border: 1px solid #5f6368; border-radiu
 ul.links { padding-left: 1.25rem; }
 ul.links li { margin: 0.25rem 0; overflow-wrap: anywhere; }
 details summary { cursor: pointer; min-height: 24px; padding: 0.25rem 0; }
+form.reply input, form.reply button { min-height: 24px; font: inherit; }
 """
 
 
@@ -332,6 +351,8 @@ def _render_message(index: int, message: Message) -> str:
     if message.get("text"):
         text_label = "Spoken text" if channel == "voice" else "Text"
         parts.append(f"<h3>{text_label}</h3><pre>{_e(message['text'])}</pre>")
+    if channel == "sms" and message.get("to"):
+        parts.append(f"<h3>Reply as this resident</h3>{text_us_form(str(message['to'][0]))}")
     links = message.get("links") or []
     if links:
         items = "".join(f'<li><a href="{_e(link)}">{_e(link)}</a></li>' for link in links)
@@ -359,7 +380,12 @@ def render_outbox_page(messages: list[Message]) -> bytes:
 <p>Everything residents would have received from this local stack: email, SMS, app push and simulated voice calls.
 Nothing here left this machine.</p>
 <nav aria-label="Outbox actions" class="toolbar"><a href="/outbox/">Refresh</a> &middot;
-<a href="/outbox.json">JSON</a> &middot; <a href="/">Site</a></nav>
+<a href="/outbox.json">JSON</a> &middot; <a href="/outbox/?channel=sms">SMS only</a> &middot;
+<a href="/outbox/?channel=email">Email only</a> &middot; <a href="/">Site</a></nav>
+<section aria-label="Text the alerts number"><h2>Text the alerts number as a resident</h2>
+<p>Sends the text in the provider's inbound shape: STOP, START, or a reply to the newest alert texted to that
+number.</p>
+{text_us_form()}</section>
 </header>
 <main aria-labelledby="page-title">
 <p role="status">{_e(summary)}</p>
