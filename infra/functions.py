@@ -98,6 +98,9 @@ FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQ
           "DeliverPush": "DeliverPushQueue"}
 
 
+# The functions that text residents: their SMS go from the two-way number, whose replies reach HandleInboundSms.
+TEXTS_RESIDENTS = ("SendTransactional", "DeliverSms", "HandleInboundSms")
+
 # Topic-fed functions: the topic each one subscribes to.
 FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic",
                 "HandleInboundSms": "InboundSmsTopic"}
@@ -133,8 +136,8 @@ FUNCTIONS = [
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
-        # Replies: the inbox (by state), one alert's (by alert), marking and answering them.
-        table("RepliesTable", GET, QUERY, UPDATE, indexes=("by-alert", "by-state")),
+        # Replies: the inbox (by state), one alert's (by alert), marking and answering them; erasure (by resident).
+        table("RepliesTable", GET, QUERY, UPDATE, indexes=("by-alert", "by-state", "by-resident")),
         # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
         # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
         table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),
@@ -263,7 +266,7 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
     for function in FUNCTIONS:
         name = function.logical_id
         resources[function.role] = {"Properties": {"Policies": [_role_policy(function)]}}
-        if function.logical_id in ("SendTransactional", "DeliverSms", "HandleInboundSms"):
+        if function.logical_id in TEXTS_RESIDENTS:
             resources[function.role]["Metadata"] = {"checkov": {"skip": [{
                 "id": "CKV_AWS_111", "comment": "sns:Publish to a phone number (SMS) has no resource to scope to; IAM "
                                                 "checks it against *."}]}}
@@ -283,7 +286,13 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
         }
         # The functions find every table, queue and secret by the stack's Prefix, and their event sources are the
         # stack's own queues and topics (Chalice writes the default prefix into both when it packages).
-        properties["Environment"] = {"Variables": {"HEXWATCH_PREFIX": {"Ref": "Prefix"}, **function.environment}}
+        variables: dict[str, Any] = {"HEXWATCH_PREFIX": {"Ref": "Prefix"}, **function.environment}
+        if name in TEXTS_RESIDENTS:
+            # Every SMS goes from the two-way number when there is one (`python -m infra.two_way_number`).
+            variables["HEXWATCH_SMS_ORIGINATION_NUMBER"] = {"Ref": "TwoWayNumber"}
+        if name == "HandleInboundSms":
+            variables["HEXWATCH_OPT_OUT_LIST_NAME"] = {"Ref": "OptOutListName"}
+        properties["Environment"] = {"Variables": variables}
         # Written as Chalice writes them (Fn::Sub), so that the merge replaces its string rather than adding a second
         # intrinsic beside it.
         if name in FED_BY:
@@ -311,9 +320,20 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
             "AWS/SQS", "ApproximateNumberOfMessagesVisible",
             [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}], statistic="Maximum")
     return {
-        "Parameters": {"LogRetentionDays": {
-            "Type": "Number", "Default": 30, "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
-            "Description": "How long the functions' logs are kept (no addresses in them, but resident ids)."}},
+        "Parameters": {
+            "LogRetentionDays": {
+                "Type": "Number", "Default": 30, "AllowedValues": [7, 14, 30, 60, 90, 180, 365],
+                "Description": "How long the functions' logs are kept (no addresses in them, but resident ids)."},
+            "TwoWayNumber": {
+                "Type": "String", "Default": "", "AllowedPattern": r"^(\+[1-9][0-9]{6,14})?$",
+                "Description": "The two-way UK long code alert SMS go from (E.164), set up by "
+                               "`python -m infra.two_way_number`; empty: SMS go from the sender ID, and nobody can "
+                               "reply or text STOP."},
+            "OptOutListName": {
+                "Type": "String", "Default": "Default",
+                "Description": "The End User Messaging SMS opt-out list of the two-way number, where STOP and START "
+                               "are mirrored."},
+        },
         "Resources": resources,
     }
 

@@ -126,7 +126,7 @@ def services() -> Services:
         rate_counter=DynamoRateCounter(time.time),
         push=SnsPushRegistry(sns, json.loads(os.environ.get(config.PUSH_PLATFORMS_ENV) or "{}")),
         settings=settings, clock=time.time, deliveries=_ledger(prefix),
-        links=RedeemedLinks(), sessions=SessionStore(), sms_budget=_sms_budget())
+        links=RedeemedLinks(), sessions=SessionStore(), sms_budget=_sms_budget(), replies=_reply_store())
     transactional = TransactionalSender(
         store=store, suppressions=suppressions, hasher=hasher, signer=signer,
         email=_email_sender(prefix),
@@ -135,6 +135,12 @@ def services() -> Services:
         settings=settings, clock=time.time)
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
     return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
+
+
+def _reply_store() -> Any:
+    from .adapters.replies_store import ReplyStore
+
+    return ReplyStore()
 
 
 def _sms_sender(sns: Any, min_interval_s: float = 0.0) -> SnsSmsSender:

@@ -174,3 +174,14 @@ def test_no_suppression_item_for_a_stop_from_an_unknown_number_is_lost(stack: Al
     hashed = bootstrap.services().hasher.mobile(stranger).hash
     assert SuppressionModel.get(hashed).reason == "sms_stopped"
     assert len(texts_to(stack, stranger)) == 1
+
+
+def test_erasure_keeps_what_a_witness_wrote_but_not_who_wrote_it(stack: AlertStack) -> None:
+    resident = stack.resident(*offset(*STAFFORD, 100, 0), ["sms"])
+    send(stack, ["sms"])
+    text_us(stack, mobile_of(resident), "The car was a blue estate")
+    bootstrap.services().residents.erase(resident)
+    (reply,) = inbox(stack)["replies"]
+    assert reply["text"] == "The car was a blue estate" and reply["erased"] is True and reply["from"] is None
+    refused = stack.call("POST", f"/v1/replies/{reply['id']}/respond", body={"text": "Thanks"})
+    assert refused.status_code == 409

@@ -117,3 +117,21 @@ def test_the_outbox_filters_by_channel_recipient_and_alert() -> None:
     assert [m["text"] for m in filter_messages(messages, "alert=01JALERT")] == ["B",
                                                                                 "C https://x/alert.html?id=01JALERT"]
     assert filter_messages(messages, "") == messages
+
+
+def test_the_deploy_step_makes_the_number_two_way_with_self_managed_opt_outs(capsys: pytest.CaptureFixture[str]) -> None:
+    from infra import two_way_number
+
+    topic = "arn:aws:sns:eu-west-2:123456789012:hexwatch-inbound-sms"
+    sms_voice = client("pinpoint-sms-voice-v2")
+    with Stubber(sms_voice) as stub:
+        stub.add_response("update_phone_number", {
+            "PhoneNumberId": "phone-0123", "PhoneNumber": TWO_WAY, "TwoWayEnabled": True, "TwoWayChannelArn": topic,
+            "SelfManagedOptOutsEnabled": True, "OptOutListName": "Default"}, {
+            "PhoneNumberId": "phone-0123", "TwoWayEnabled": True, "TwoWayChannelArn": topic,
+            "SelfManagedOptOutsEnabled": True, "OptOutListName": "Default"})
+        assert two_way_number.main(["--phone-number-id", "phone-0123", "--topic-arn", topic], client=sms_voice) == 0
+        stub.assert_no_pending_responses()
+    assert f"TwoWayNumber = {TWO_WAY}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        two_way_number.main(["--phone-number-id", "phone-0123", "--topic-arn", "not-a-topic"], client=sms_voice)

@@ -121,6 +121,14 @@ class ReplyStore:
         for item in ReplyModel.by_resident.query(resident_id):
             yield item.organisation, item.reply_id
 
+    def forget_resident(self, resident_id: str) -> int:
+        """Erasure: every reply of theirs loses who sent it; answers how many."""
+        forgotten = 0
+        for organisation, reply_id in list(self.of_resident(resident_id)):
+            self.forget_sender(organisation, reply_id)
+            forgotten += 1
+        return forgotten
+
     def forget_sender(self, organisation: str, reply_id: str) -> None:
         """Erasure: the reply loses who sent it; its words stay with the alert, as what a witness said."""
         try:

@@ -12,13 +12,14 @@ from ..domain.errors import FieldError, invalid
 from ..domain.residents import OPTED_OUT, Resident
 from ..domain.tokens import TokenError, TokenSigner
 from .resident_common import CHANNELS_SERVED_BY, UNSUBSCRIBE, iso
-from .resident_ports import DeliveryRecords, PushRegistry, ResidentRecords, Sessions, Suppressions
+from .resident_ports import DeliveryRecords, PushRegistry, ReplyRecords, ResidentRecords, Sessions, Suppressions
 
 
 class ResidentErasure:
     def __init__(self, *, store: ResidentRecords, suppressions: Suppressions, signer: TokenSigner,
                  push: PushRegistry, sessions: Sessions, clock: Callable[[], float],
-                 deliveries: DeliveryRecords | None = None) -> None:
+                 deliveries: DeliveryRecords | None = None, replies: ReplyRecords | None = None) -> None:
+        self._replies = replies
         self._store = store
         self._suppressions = suppressions
         self._signer = signer
@@ -31,6 +32,10 @@ class ResidentErasure:
         if self._deliveries is not None:
             # The alerts they were sent, found by contact: nothing of theirs stays in the delivery ledger either.
             self._deliveries.erase_contacts([c.hash for c in resident.contacts] + [f"push:{resident.id}"])
+        if self._replies is not None:
+            # What they wrote to the police stays with the alert, as a witness's information held for policing
+            # purposes until its own retention ends; who wrote it (resident id, contact) goes now.
+            self._replies.forget_resident(resident.id)
         for device in resident.devices:
             if device.endpoint_arn:
                 self._push.remove(device.endpoint_arn)

@@ -99,3 +99,7 @@ class PushRegistry(Protocol):
 
 class DeliveryRecords(Protocol):
     def erase_contacts(self, contacts: Iterable[str]) -> int: ...
+
+
+class ReplyRecords(Protocol):
+    def forget_resident(self, resident_id: str) -> int: ...

@@ -50,6 +50,7 @@ from .resident_ports import (
     PushRegistry,
     RateCounter,
     RedeemedLinks,
+    ReplyRecords,
     ResidentRecords,
     Sessions,
     SmsBudget,
@@ -70,7 +71,7 @@ class ResidentService:
                  push: PushRegistry, settings: ResidentSettings, clock: Callable[[], float],
                  links: RedeemedLinks, sessions: Sessions,
                  new_id: Callable[[], str] = lambda: str(ULID()), deliveries: DeliveryRecords | None = None,
-                 sms_budget: SmsBudget | None = None) -> None:
+                 sms_budget: SmsBudget | None = None, replies: ReplyRecords | None = None) -> None:
         limiter = RateLimiter(rate_counter, settings.rate_limits)
         locator = Locator(geocoder, new_id)
         self.signin = ResidentSignin(store=store, hasher=hasher, signer=signer, jobs=jobs, limiter=limiter,
@@ -82,7 +83,7 @@ class ResidentService:
         self.account = ResidentAccount(store=store, suppressions=suppressions, locator=locator, push=push,
                                        settings=settings, clock=clock, new_id=new_id)
         self.erasure = ResidentErasure(store=store, suppressions=suppressions, signer=signer, push=push,
-                                       sessions=sessions, clock=clock, deliveries=deliveries)
+                                       sessions=sessions, clock=clock, deliveries=deliveries, replies=replies)
 
     # ----- signup and verification (resident_signup.py) -----
 
