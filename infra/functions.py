@@ -103,7 +103,7 @@ TEXTS_RESIDENTS = ("SendTransactional", "DeliverSms", "HandleInboundSms")
 
 # Topic-fed functions: the topic each one subscribes to.
 FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic",
-                "HandleInboundSms": "InboundSmsTopic"}
+                "HandleInboundSms": "InboundSmsTopic", "HandleInboundEmail": "InboundMailTopic"}
 
 
 @dataclass(frozen=True)
@@ -221,6 +221,19 @@ FUNCTIONS = [
                                           ":opt-out-list/*"}},
                  send_to("EventHandlersDeadLetterQueue"), RESIDENT_KEYS, USE_DATA_KEY,
              ]),
+    Function("HandleInboundEmail", log_name="inbound-email", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=[
+                 # The raw message SES stored, and the attachments kept with the reply.
+                 {"Effect": "Allow", "Action": ["s3:GetObject"],
+                  "Resource": {"Fn::Sub": "${InboundMailBucket.Arn}/inbound/*"}},
+                 {"Effect": "Allow", "Action": ["s3:PutObject"],
+                  "Resource": {"Fn::Sub": "${InboundMailBucket.Arn}/attachments/*"}},
+                 # Whether the alert reached the sender (by contact), its plan (the organisation) and the alert.
+                 table("DeliveriesTable", GET, QUERY, indexes=("by-contact",)),
+                 table("AlertsTable", GET),
+                 table("RepliesTable", PUT),
+                 send_to("EventHandlersDeadLetterQueue"), RESIDENT_KEYS, USE_DATA_KEY,
+             ]),
     Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
     Function("WatchSending", log_name="watch-sending", reserved_concurrency=1, statements=[
@@ -292,6 +305,8 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
             variables["HEXWATCH_SMS_ORIGINATION_NUMBER"] = {"Ref": "TwoWayNumber"}
         if name == "HandleInboundSms":
             variables["HEXWATCH_OPT_OUT_LIST_NAME"] = {"Ref": "OptOutListName"}
+        if name == "HandleInboundEmail":
+            variables["HEXWATCH_INBOUND_MAIL_BUCKET"] = {"Ref": "InboundMailBucket"}
         properties["Environment"] = {"Variables": variables}
         # Written as Chalice writes them (Fn::Sub), so that the merge replaces its string rather than adding a second
         # intrinsic beside it.

@@ -1,4 +1,5 @@
-"""One evaluator of the long-form intrinsics the templates use (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If).
+"""One evaluator of the long-form intrinsics the templates use (Ref, Fn::Sub, Fn::GetAtt, Fn::Join, Fn::If,
+Fn::Select, Fn::Split).
 
 What a name means differs by reader: the local stack (infra/local/stack.py) asks the emulator for physical ids; the
 least-privilege proof (tests/iam_proof.py) names one canonical deployment. Each gives its own `ref` and `get_att`.
@@ -36,6 +37,12 @@ def resolve(value: Any, ref: Callable[[str], Any], get_att: Callable[[str, str],
                 return str(separator).join(str(element) for element in walk(items))
             if key == "Fn::If":
                 return walk(argument[1])
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(walk(text)).split(str(separator))
+            if key == "Fn::Select":
+                index, items = argument
+                return walk(items)[int(walk(index))]
         return {key: walk(element) for key, element in item.items()}
 
     def substitute(argument: Any) -> str:

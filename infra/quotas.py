@@ -67,7 +67,8 @@ def timeout_of(function: str) -> int:
         return API_TIMEOUT_SECONDS
     if function == "OfficerAuthorizer":
         return AUTHORIZER_TIMEOUT_SECONDS
-    if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts", "HandleInboundSms"):
+    if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts", "HandleInboundSms",
+                    "HandleInboundEmail"):
         return EVENT_HANDLER_TIMEOUT_SECONDS
     if function in ("PurgeUnverified", "WatchSending"):
         return HOUSEKEEPING_TIMEOUT_SECONDS

@@ -65,6 +65,8 @@ def _resources(params: dict[str, Any]) -> dict[str, Any]:
             continue
         if isinstance(value, str):
             found[name] = value
+    if isinstance(params.get("Key"), str) and "Bucket" in params:
+        found["KeyPrefix"] = params["Key"].split("/", 1)[0] + "/"  # S3: the folder, never the object's own name
     if "PhoneNumber" in params:
         found["PhoneNumber"] = True  # that an SMS went to a number; never which number
     if isinstance(params.get("RequestItems"), dict):

@@ -47,6 +47,7 @@ NAME_PROPERTIES = {
     "AWS::SecretsManager::Secret": "Name", "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::SES::ConfigurationSet": "Name", "AWS::SMSVOICE::ConfigurationSet": "ConfigurationSetName",
     "AWS::Cognito::UserPool": "UserPoolName", "AWS::SES::EmailIdentity": "EmailIdentity",
+    "AWS::S3::Bucket": "BucketName",
 }
 
 
@@ -119,6 +120,7 @@ class Template:
             "AWS::SES::EmailIdentity": f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{name}",
             "AWS::SMSVOICE::ConfigurationSet": f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:configuration-set/{name}",
             "AWS::Serverless::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         }
         if attribute in ("Arn", "TopicArn") and kind in arns:
             return arns[kind]
@@ -263,6 +265,12 @@ def permissions_for(record: dict[str, Any], template: Template) -> Iterator[Perm
             arn = (template.attribute(configuration, "Arn") if configuration
                    else f"unknown-configuration-set:{names['ConfigurationSetName']}")
             yield Permission(f"sms-voice:{operation}", arn, reason)
+    elif service == "s3":
+        bucket = template.by_suffix("AWS::S3::Bucket", names.get("Bucket", ""))
+        arn = template.attribute(bucket, "Arn") if bucket else f"unknown-bucket:{names.get('Bucket')}"
+        # IAM checks HeadObject as s3:GetObject; an object is named by its folder (tests/aws_calls.py records no more).
+        action = {"HeadObject": "GetObject"}.get(operation, operation)
+        yield Permission(f"s3:{action}", f"{arn}/{names.get('KeyPrefix', '')}object", reason)
     elif service == "cognito-idp":
         pool = next(lid for lid, r in template.resources.items() if r["Type"] == "AWS::Cognito::UserPool")
         yield Permission(f"cognito-idp:{operation}", template.attribute(pool, "Arn"), reason)

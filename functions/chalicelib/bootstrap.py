@@ -38,6 +38,7 @@ from .services.transactional import Links, TransactionalSender
 if TYPE_CHECKING:
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
+    from .services.inbound_email import InboundEmailService
     from .services.inbound_sms import InboundSmsService
     from .services.pipeline import Channels, Pipeline
     from .services.receipts import ReceiptService
@@ -292,6 +293,23 @@ def inbound_sms() -> InboundSmsService:
 
 
 @cache
+def inbound_email() -> InboundEmailService:
+    """Emailed replies (workers/inbound.py): the contact-hash key is read only for a message worth matching."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.inbound_mail import MailStore
+    from .adapters.replies_store import ReplyStore
+    from .services.inbound_email import InboundEmailService
+
+    prefix = bound_tables()
+    bucket = os.environ.get(config.INBOUND_MAIL_BUCKET_ENV) or config.resource_name("inbound-mail", prefix)
+    return InboundEmailService(hasher=lambda: services().hasher,
+                               signer=TokenSigner(load_key_ring(config.resource_name(config.SIGNING_SECRET, prefix)),
+                                                  time.time),
+                               mail=MailStore(boto3.client("s3"), bucket), ledger=_ledger(prefix),
+                               replies=ReplyStore(), alerts=AlertStore(), metric=_metric, clock=time.time)
+
+
+@cache
 def reply_service() -> ReplyService:
     """The officers' side of replies (api/replies.py)."""
     from .adapters.alerts_store import AlertStore
@@ -381,4 +399,5 @@ def reset() -> None:
     _dynamodb.cache_clear()
     receipts.cache_clear()
     inbound_sms.cache_clear()
+    inbound_email.cache_clear()
     reply_service.cache_clear()

@@ -94,6 +94,8 @@ SES_CONFIGURATION_SET = "deliveries"  # publishes bounces, complaints, deliverie
 VOICE_CONFIGURATION_SET = "voice"  # Pinpoint SMS Voice v2: publishes call events to VOICE_EVENTS_TOPIC
 VOICE_EVENTS_TOPIC = "voice-events"
 INBOUND_SMS_TOPIC = "inbound-sms"  # the two-way number's TwoWayChannelArn: texts residents send to us
+INBOUND_MAIL_TOPIC = "inbound-mail"  # SES's receipt rule: a reply was stored in the inbound mail bucket
+INBOUND_MAIL_BUCKET_ENV = "HEXWATCH_INBOUND_MAIL_BUCKET"  # the template's InboundMailBucket
 SIGNING_SECRET = "signing-keys"
 CONTACT_HASH_SECRET = "contact-hash-key"
 # The value CloudFront adds as the X-Origin-Verify header to every request it forwards to the API; the API refuses

@@ -38,6 +38,7 @@ STACK_NAME_FORMAT = "{prefix}-resources"
 # Local-only: the voice adapter writes the calls it would have placed here, and the outbox reads them back. It has no
 # production counterpart, so it is not in the template.
 OUTBOX_BUCKET_FORMAT = "{prefix}-local-outbox"
+INBOUND_MAIL_BUCKET_FORMAT = "{prefix}-{account}-inbound-mail"  # InboundMailBucket's BucketName in resources.yaml
 
 
 @dataclass
@@ -216,7 +217,46 @@ def _create_alarm(ctx: DeployContext, logical_id: str, props: dict[str, Any]) ->
     return str(props["AlarmName"])
 
 
+def _create_receipt_rule_set(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    name = str(props["RuleSetName"])
+    try:
+        ctx.client("ses").create_receipt_rule_set(RuleSetName=name)
+    except ClientError as error:
+        if "AlreadyExists" not in str(error.response.get("Error", {}).get("Code")):
+            raise
+    # In AWS an operator makes it active once (docs/operations.md); the emulator's stack is the only one receiving.
+    ctx.client("ses").set_active_receipt_rule_set(RuleSetName=name)
+    return name
+
+
+def _create_receipt_rule(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    rule = dict(props["Rule"])
+    try:
+        ctx.client("ses").create_receipt_rule(RuleSetName=props["RuleSetName"], Rule=rule)
+    except ClientError as error:
+        if "AlreadyExists" not in str(error.response.get("Error", {}).get("Code")):
+            raise
+    return f"{props['RuleSetName']}|{rule['Name']}"
+
+
+def _create_bucket_policy(ctx: DeployContext, logical_id: str, props: dict[str, Any]) -> str:
+    # PutBucketPolicy replaces the policy, so redeploying is safe. The emulator speaks plain HTTP and enforces bucket
+    # policies, so a statement that denies requests without TLS would refuse every local call: it is left out here
+    # (and logged); in AWS it stands.
+    document = dict(props["PolicyDocument"])
+    statements = [statement for statement in document.get("Statement", [])
+                  if "aws:SecureTransport" not in json.dumps(statement.get("Condition", {}))]
+    if len(statements) != len(document.get("Statement", [])):
+        LOG.info("%s: the TLS-only statement is left out locally (the emulator has no TLS)", logical_id)
+    document["Statement"] = statements
+    ctx.client("s3").put_bucket_policy(Bucket=str(props["Bucket"]), Policy=json.dumps(document))
+    return logical_id
+
+
 CREATORS: dict[str, Creator] = {
+    "AWS::S3::BucketPolicy": _create_bucket_policy,
+    "AWS::SES::ReceiptRuleSet": _create_receipt_rule_set,
+    "AWS::SES::ReceiptRule": _create_receipt_rule,
     "AWS::Cognito::UserPool": _create_user_pool,
     "AWS::Cognito::UserPoolClient": _create_user_pool_client,
     "AWS::Cognito::UserPoolGroup": _create_user_pool_group,
@@ -546,6 +586,7 @@ def app_env(outputs: Mapping[str, Any], site_url: str | None = None) -> dict[str
         # the opt-out list is kept in the outbox bucket.
         "HEXWATCH_SMS_ORIGINATION_NUMBER": LOCAL_TWO_WAY_NUMBER,
         "HEXWATCH_OPT_OUT_LIST": "local-outbox",
+        "HEXWATCH_INBOUND_MAIL_BUCKET": INBOUND_MAIL_BUCKET_FORMAT.format(prefix=outputs["prefix"], account=ACCOUNT_ID),
         "HEXWATCH_ORGANISATIONS": json.dumps({"staffordshire": {"name": "Staffordshire Police (demo)"}}),
     }
     if outputs.get("push_platforms"):

@@ -131,6 +131,19 @@ class LedgerAfterSend(LedgerCore):
         entry = _plain(item)
         return entry if entry.get("status") in REACHED else None
 
+    def reached_by_contact(self, contact: str, alert_id: str, channel: str) -> str | None:
+        """The resident this alert reached at this contact on this channel, found through the by-contact index (its
+        sort key is the entry's partition, `<alert>#<bucket>`); None if it did not reach them."""
+        response = self._call("query", TableName=self._table, IndexName="by-contact",
+                              KeyConditionExpression="contact = :c AND begins_with(alert_id, :a)",
+                              ExpressionAttributeValues={":c": _s(contact), ":a": _s(f"{alert_id}#")})
+        for item in response.get("Items", []):
+            if _is_tombstone(item) or not item.get("recipient", {}).get("S", "").startswith(f"{channel}#"):
+                continue
+            if _status_of(_plain(item)) in REACHED and "resident_id" in item:
+                return str(item["resident_id"]["S"])
+        return None
+
     def latest_reached(self, contact: str, channel: str, pages: int = 5) -> tuple[str, str] | None:
         """(alert id, resident id) of the newest alert that reached this contact on this channel. The by-contact index
         sorts by alert id, a ULID, so newest first is a backwards read; a few pages are read at most (older alerts'
