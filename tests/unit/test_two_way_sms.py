@@ -119,7 +119,8 @@ def test_the_outbox_filters_by_channel_recipient_and_alert() -> None:
     assert filter_messages(messages, "") == messages
 
 
-def test_the_deploy_step_makes_the_number_two_way_with_self_managed_opt_outs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_deploy_step_makes_the_number_two_way_with_self_managed_opt_outs(
+        capsys: pytest.CaptureFixture[str]) -> None:
     from infra import two_way_number
 
     topic = "arn:aws:sns:eu-west-2:123456789012:hexwatch-inbound-sms"
