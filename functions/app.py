@@ -13,6 +13,7 @@ from chalicelib.api.registry import registry_api
 from chalicelib.api.replies import replies_api
 from chalicelib.api.signup import signup_api
 from chalicelib.api.unsubscribe import unsubscribe_api
+from chalicelib.api.web_replies import web_replies_api
 from chalicelib.observability import register_observability
 from chalicelib.workers.alerts import alert_workers
 from chalicelib.workers.housekeeping import housekeeping_workers
@@ -34,6 +35,7 @@ app.register_blueprint(areas_api)
 app.register_blueprint(alerts_api)
 app.register_blueprint(registry_api)
 app.register_blueprint(replies_api)
+app.register_blueprint(web_replies_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

@@ -136,8 +136,9 @@ FUNCTIONS = [
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
-        # Replies: the inbox (by state), one alert's (by alert), marking and answering them; erasure (by resident).
-        table("RepliesTable", GET, QUERY, UPDATE, indexes=("by-alert", "by-state", "by-resident")),
+        # Replies: the inbox (by state), one alert's (by alert), marking and answering them; a resident's on the web
+        # (Put); erasure (by resident).
+        table("RepliesTable", GET, QUERY, PUT, UPDATE, indexes=("by-alert", "by-state", "by-resident")),
         # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
         # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
         table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .services.registry import RegistryService
     from .services.replies import ReplyService
     from .services.sending_watch import SendingWatch
+    from .services.web_replies import WebReplyService
 
 # The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
 # functions that build them, not here: every Lambda function imports this module, and only the officers' routes and
@@ -310,6 +311,20 @@ def inbound_email() -> InboundEmailService:
 
 
 @cache
+def web_replies() -> WebReplyService:
+    """Residents' replies on the web (api/web_replies.py)."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.replies_store import ReplyStore
+    from .services.web_replies import WebReplyService
+
+    prefix = bound_tables()
+    wired = services()
+    return WebReplyService(signer=wired.signer, ledger=_ledger(prefix), residents=wired.store, replies=ReplyStore(),
+                           alerts=AlertStore(), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
+                           sender_name=_alert_settings().sender_name, clock=time.time)
+
+
+@cache
 def reply_service() -> ReplyService:
     """The officers' side of replies (api/replies.py)."""
     from .adapters.alerts_store import AlertStore
@@ -401,3 +416,4 @@ def reset() -> None:
     inbound_sms.cache_clear()
     inbound_email.cache_clear()
     reply_service.cache_clear()
+    web_replies.cache_clear()

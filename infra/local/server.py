@@ -39,7 +39,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from infra import site_paths
 from infra.local.outbox import Message
-from infra.local.outbox_actions import filter_messages, text_us_form, text_us_from_request
+from infra.local.outbox_actions import (
+    email_us_form,
+    email_us_from_request,
+    filter_messages,
+    text_us_form,
+    text_us_from_request,
+)
 from infra.security_headers import SECURITY_HEADERS
 
 LOG = logging.getLogger(__name__)
@@ -62,7 +68,7 @@ VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
 # Headers a client may not set on the way to the API: the proxy (like CloudFront) sets them itself.
 PROXY_SETS = {ORIGIN_VERIFY_HEADER.lower(), VIEWER_ADDRESS_HEADER.lower()}
 OVERRIDDEN_BY_POLICY = {name.lower() for name in SECURITY_HEADERS}
-LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json", "/outbox/sms")
+LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json", "/outbox/sms", "/outbox/email")
 
 
 class OriginVerifyFromEmulator:
@@ -128,8 +134,8 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if path == "/v1" or path.startswith("/v1/"):
             self._proxy()
             return True
-        if path == "/outbox/sms" and self.command == "POST":
-            self._text_us()
+        if path in ("/outbox/sms", "/outbox/email") and self.command == "POST":
+            self._send_us(text_us_from_request if path.endswith("sms") else email_us_from_request)
             return True
         if path in {"/outbox", "/outbox/"} and self.command in ("GET", "HEAD"):
             messages = filter_messages(self.server.list_messages(), parts.query)
@@ -141,10 +147,10 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return True
         return False
 
-    def _text_us(self) -> None:
-        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+    def _send_us(self, handle: Callable[[bytes, str], tuple[int, dict[str, Any]]]) -> None:
+        length = min(int(self.headers.get("Content-Length") or 0), 256 * 1024)
         content_type = self.headers.get("Content-Type") or ""
-        status, answer = text_us_from_request(self.rfile.read(length) if length else b"", content_type)
+        status, answer = handle(self.rfile.read(length) if length else b"", content_type)
         if status == 202 and not content_type.startswith("application/json"):
             self.send_response(HTTPStatus.SEE_OTHER)  # the page's form: back to the outbox
             self.send_header("Location", "/outbox/")
@@ -353,6 +359,10 @@ def _render_message(index: int, message: Message) -> str:
         parts.append(f"<h3>{text_label}</h3><pre>{_e(message['text'])}</pre>")
     if channel == "sms" and message.get("to"):
         parts.append(f"<h3>Reply as this resident</h3>{text_us_form(str(message['to'][0]))}")
+    reply_to = headers.get("Reply-To") if isinstance(headers, dict) else None
+    if channel == "email" and message.get("to") and reply_to:
+        form = email_us_form(str(message["to"][0]), str(reply_to), str(message.get("text") or ""))
+        parts.append(f"<h3>Reply as this resident</h3>{form}")
     links = message.get("links") or []
     if links:
         items = "".join(f'<li><a href="{_e(link)}">{_e(link)}</a></li>' for link in links)

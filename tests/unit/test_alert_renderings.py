@@ -106,27 +106,28 @@ def test_email_subject_names_the_priority_and_the_sender() -> None:
     assert email_content(alert(priority="normal"), "en", SENDER, LINKS).subject.startswith("Alert: ")
 
 
-def test_email_keeps_the_unsubscribe_placeholder_for_each_recipient_to_fill() -> None:
+def test_email_keeps_the_unsubscribe_and_reply_placeholders_for_each_recipient_to_fill() -> None:
     email = email_content(alert(), "en", SENDER, LINKS)
     assert UNSUBSCRIBE_PLACEHOLDER in email.text
     assert f'href="{UNSUBSCRIBE_PLACEHOLDER}"' in email.html
 
-    data, _ = email_recipient_fields(LINKS, "token-for-alice")
+    data, _ = email_recipient_fields(LINKS, "token-for-alice", "reply-token-for-alice")
     own_link = "https://alerts.example.org/unsubscribe.html?token=token-for-alice"
-    assert data == {"unsubscribe_url": own_link}
+    reply_link = "https://alerts.example.org/reply.html?token=reply-token-for-alice"
+    assert data == {"unsubscribe_url": own_link, "reply_url": reply_link}
     text, page = fill_placeholders(email.text, data), fill_placeholders(email.html, data)
-    assert f"Unsubscribe: {own_link}" in text
-    assert f'href="{own_link}"' in page
+    assert f"Unsubscribe: {own_link}" in text and f"Reply on the web: {reply_link}" in text
+    assert f'href="{own_link}"' in page and f'href="{reply_link}"' in page
     assert "{{" not in text and "{{" not in page
 
 
 def test_each_recipient_gets_their_own_one_click_unsubscribe_headers() -> None:
-    _, headers = email_recipient_fields(LINKS, "token-for-alice")
+    _, headers = email_recipient_fields(LINKS, "token-for-alice", "reply-token-for-alice")
     assert headers == {
         "List-Unsubscribe": "<https://api.example.org/v1/unsubscribe?token=token-for-alice>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    _, other = email_recipient_fields(LINKS, "token-for-bob")
+    _, other = email_recipient_fields(LINKS, "token-for-bob", "reply-token-for-bob")
     assert other["List-Unsubscribe"] != headers["List-Unsubscribe"]
 
 
@@ -134,7 +135,7 @@ def test_officer_text_never_becomes_a_placeholder() -> None:
     tricky = alert(title="Ring {{x}} now", body="Do not click {{unsubscribe_url}}.\nCode {{x}}.",
                    incident_ref="SP-{{x}}")
     email = email_content(tricky, "en", SENDER, LINKS)
-    data, _ = email_recipient_fields(LINKS, "token-for-alice")
+    data, _ = email_recipient_fields(LINKS, "token-for-alice", "reply-token-for-alice")
     own_link = data["unsubscribe_url"]
     for rendered in (email.subject, email.text, email.html, *email.headers.values()):
         filled = fill_placeholders(rendered, {**data, "x": "FILLED"})
@@ -149,7 +150,7 @@ def test_officer_text_never_becomes_a_placeholder() -> None:
 
 def test_officer_text_with_triple_braces_leaves_no_braces_pair_in_the_email() -> None:
     email = email_content(alert(title="Code {{{x}}}", body="Quote {{{x}}} when you call."), "en", SENDER, LINKS)
-    data, _ = email_recipient_fields(LINKS, "token-for-alice")
+    data, _ = email_recipient_fields(LINKS, "token-for-alice", "reply-token-for-alice")
     for rendered in (email.subject, email.text, email.html):
         filled = fill_placeholders(rendered, data)
         assert "{{" not in filled and "}}" not in filled

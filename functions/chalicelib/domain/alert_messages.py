@@ -16,6 +16,7 @@ from .messages import link, unsubscribe_headers
 from .sms import segments
 
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
+REPLY_PLACEHOLDER = "{{reply_url}}"  # the resident's own reply page (site/reply.html), signed for them
 PRIORITY_LABELS = {"low": "Information", "normal": "Alert", "high": "Urgent alert", "urgent": "Urgent alert"}
 PUSH_BODY_CHARS = 178  # what a lock screen shows before it truncates
 
@@ -81,13 +82,15 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
         paragraphs.append(_safe(extra))
     reference = f"Incident reference: {_safe(alert.incident_ref)}"
     contact = f"Contact: {_safe('; '.join(contact_lines(alert)))}"
-    reply = "Reply to this email to send information to the team that sent this alert." if reply_to else None
+    reply = ("Reply to this email, or on the web, to send information to the team that sent this alert."
+             if reply_to else "Send information to the team that sent this alert on the web.")
+    reply_line = f"Reply on the web: {REPLY_PLACEHOLDER}"
     translated = "This message was translated automatically." if content.machine_translated else None
     privacy = "You receive this because you signed up to community alerts. Your details are used for policing only."
     footer = [f"Change your places, topics or language: {links.manage()}",
               f"Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"]
-    text_parts = [_safe(content.title), *paragraphs, reference, contact, *(p for p in (reply, translated) if p),
-                  privacy, *footer]
+    text_parts = [_safe(content.title), *paragraphs, reference, contact, reply, reply_line,
+                  *(p for p in (translated,) if p), privacy, *footer]
     esc = html.escape
     body_html = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
     small = "font-size:.9em"
@@ -96,7 +99,7 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
         f'</title></head><body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
         f'<p style="{small}">{esc(sender_name)}</p><h1 style="font-size:1.4em">{esc(_safe(content.title))}</h1>'
         f"{body_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>"
-        + (f"<p>{esc(reply)}</p>" if reply else "")
+        + f'<p>{esc(reply)} <a href="{REPLY_PLACEHOLDER}">Reply on the web</a></p>'
         + (f'<p style="{small}">{esc(translated)}</p>' if translated else "")
         + f'<p style="{small}">{esc(privacy)}<br><a href="{esc(links.manage())}">Change your places, topics or '
         f'language</a> | <a href="{UNSUBSCRIBE_PLACEHOLDER}">Unsubscribe</a></p></body></html>'
@@ -106,10 +109,13 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
                         {"alert_id": alert.id})
 
 
-def email_recipient_fields(links: AlertLinks, unsubscribe_token: str) -> tuple[dict[str, str], dict[str, str]]:
-    """One resident's placeholder values and headers: their own unsubscribe page and one-click URL."""
+def email_recipient_fields(links: AlertLinks, unsubscribe_token: str,
+                           reply_token: str) -> tuple[dict[str, str], dict[str, str]]:
+    """One resident's placeholder values and headers: their own unsubscribe page and one-click URL, and their own
+    reply page."""
     page = link(links.site_url, "unsubscribe.html", token=unsubscribe_token)
-    return {"unsubscribe_url": page}, unsubscribe_headers(links.api_url, unsubscribe_token)
+    return ({"unsubscribe_url": page, "reply_url": link(links.site_url, "reply.html", token=reply_token)},
+            unsubscribe_headers(links.api_url, unsubscribe_token))
 
 
 OPT_OUT_WORDS = " Reply STOP to opt out."

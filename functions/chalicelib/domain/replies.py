@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from ulid import ULID
 
+REPLY_LINK = "reply"  # the purpose of a resident's signed reply-page token (domain/tokens.py)
+REPLY_WINDOW_SECONDS = 90 * 86_400  # an alert may be replied to for 90 days: reply links and addresses then expire
 REPLY_RETENTION_SECONDS = 2 * 365 * 86_400  # witness information: kept two years unless an officer keeps it longer
 MAX_RESPONSE_CHARS = 1_000  # an officer's answer: one email, or at most seven SMS segments
 MAX_RESPONSE_SMS_SEGMENTS = 7

@@ -26,12 +26,10 @@ from ..domain.contacts import ContactHasher, normalise_email
 from ..domain.email_replies import MAX_RAW_BYTES, parse_reply
 from ..domain.errors import HexwatchError
 from ..domain.mail_receipts import MailReceipt
-from ..domain.replies import REPLY_RETENTION_SECONDS, Reply, ReplyChannel, reply_id
+from ..domain.replies import REPLY_RETENTION_SECONDS, REPLY_WINDOW_SECONDS, Reply, ReplyChannel, reply_id
 from ..domain.reply_addresses import alert_of
 from ..domain.tokens import TokenError, TokenSigner
 from .replies import reply_context
-
-REPLY_WINDOW_SECONDS = 90 * 86_400  # a reply address works for 90 days after its alert was written
 
 
 def _safe_name(filename: str) -> str:

@@ -12,6 +12,7 @@ from ...domain.alert_messages import email_content, email_recipient_fields, push
 from ...domain.alerts import Alert
 from ...domain.contacts import ContactKind
 from ...domain.delivery import EmailRecipient, Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
+from ...domain.replies import REPLY_LINK, REPLY_WINDOW_SECONDS
 from ...domain.reply_addresses import reply_address
 from ...domain.residents import Resident
 from ...domain.sms_replies import SMS_STOPPED
@@ -69,7 +70,10 @@ class Renderer:
             recipients = []
             for entry, resident in chunk:
                 token = self._signer.sign(UNSUBSCRIBE, {"sub": resident.id, "ch": entry.contact}, None)
-                data, headers = email_recipient_fields(links, token)
+                reply_token = self._signer.sign(REPLY_LINK, {"sub": resident.id, "a": alert.id,
+                                                             "o": alert.source.organisation, "ch": entry.contact},
+                                                REPLY_WINDOW_SECONDS)
+                data, headers = email_recipient_fields(links, token, reply_token)
                 recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data, headers))
             return self._channels.email.send(content, recipients)
         if channel == "sms":
