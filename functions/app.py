@@ -12,6 +12,7 @@ from chalicelib.api.reference import reference_api
 from chalicelib.api.registry import registry_api
 from chalicelib.api.replies import replies_api
 from chalicelib.api.signup import signup_api
+from chalicelib.api.surveys import surveys_api
 from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.api.web_replies import web_replies_api
 from chalicelib.observability import register_observability
@@ -36,6 +37,7 @@ app.register_blueprint(alerts_api)
 app.register_blueprint(registry_api)
 app.register_blueprint(replies_api)
 app.register_blueprint(web_replies_api)
+app.register_blueprint(surveys_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

@@ -139,6 +139,8 @@ FUNCTIONS = [
         # Replies: the inbox (by state), one alert's (by alert), marking and answering them; a resident's on the web
         # (Put); erasure (by resident).
         table("RepliesTable", GET, QUERY, PUT, UPDATE, indexes=("by-alert", "by-state", "by-resident")),
+        # Survey answers: a resident's on the web (one item each, replaced), the officers' counts, erasure.
+        table("SurveyAnswersTable", GET, QUERY, PUT, DELETE, indexes=("by-resident",)),
         # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
         # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
         table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),
@@ -210,6 +212,9 @@ FUNCTIONS = [
                  table("DeliveriesTable", GET, QUERY, indexes=("by-contact",)),
                  table("AlertsTable", GET),
                  table("RepliesTable", PUT),
+                 # A texted option's number: the answer, in the alert's named area that holds the resident.
+                 table("SurveyAnswersTable", GET, PUT),
+                 table("AreasTable", BATCH_GET),
                  # STOP and START: the number's suppression item, and its owner's channels (profile and places).
                  table("SuppressionsTable", GET, UPDATE),
                  table("ContactsTable", GET),

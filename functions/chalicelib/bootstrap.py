@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .services.registry import RegistryService
     from .services.replies import ReplyService
     from .services.sending_watch import SendingWatch
+    from .services.surveys import SurveyService
     from .services.web_replies import WebReplyService
 
 # The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
@@ -139,10 +140,18 @@ def services() -> Services:
     return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
 
 
-def _reply_store() -> Any:
-    from .adapters.replies_store import ReplyStore
+class _ResidentsWords:
+    """What erasure does to what a resident wrote: replies keep their words and lose their sender; survey answers go."""
 
-    return ReplyStore()
+    def forget_resident(self, resident_id: str) -> int:
+        from .adapters.replies_store import ReplyStore
+        from .adapters.survey_answers import SurveyAnswers
+
+        return ReplyStore().forget_resident(resident_id) + SurveyAnswers().forget_resident(resident_id)
+
+
+def _reply_store() -> Any:
+    return _ResidentsWords()
 
 
 def _sms_sender(sns: Any, min_interval_s: float = 0.0) -> SnsSmsSender:
@@ -169,7 +178,8 @@ def _alert_settings() -> AlertSettings:
         links=AlertLinks(site_url, os.environ.get(config.API_URL_ENV, site_url)),
         organisation_names={org: str(details.get("name") or org) for org, details in organisations.items()},
         preview_budget_seconds=float(os.environ.get(config.PREVIEW_BUDGET_ENV) or 2.0),
-        sms_opt_out_words=bool(os.environ.get(config.SMS_ORIGINATION_NUMBER_ENV)))
+        sms_opt_out_words=bool(os.environ.get(config.SMS_ORIGINATION_NUMBER_ENV)),
+        two_way_number=os.environ.get(config.SMS_ORIGINATION_NUMBER_ENV) or "")
 
 
 @cache
@@ -290,7 +300,8 @@ def inbound_sms() -> InboundSmsService:
                                           os.environ.get(config.OPT_OUT_LIST_NAME_ENV) or "Default")
     return InboundSmsService(hasher=wired.hasher, records=SmsOptRecords(), opt_out_list=opt_out_list,
                              residents=wired.store, ledger=_ledger(prefix), replies=ReplyStore(), alerts=AlertStore(),
-                             sms=_sms_sender(boto3.client("sns")), metric=_metric, clock=time.time)
+                             sms=_sms_sender(boto3.client("sns")), metric=_metric, clock=time.time,
+                             surveys=survey_service())
 
 
 @cache
@@ -322,6 +333,22 @@ def web_replies() -> WebReplyService:
     return WebReplyService(signer=wired.signer, ledger=_ledger(prefix), residents=wired.store, replies=ReplyStore(),
                            alerts=AlertStore(), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
                            sender_name=_alert_settings().sender_name, clock=time.time)
+
+
+@cache
+def survey_service() -> SurveyService:
+    """Surveys: residents' answers (api/surveys.py, and texts of an option's number) and the officers' counts."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.survey_answers import SurveyAnswers
+    from .services.surveys import SurveyService
+    from .services.targets import TargetResolver
+
+    prefix = bound_tables()
+    wired = services()
+    return SurveyService(signer=wired.signer, ledger=_ledger(prefix), residents=wired.store, answers=SurveyAnswers(),
+                         alerts=AlertStore(), resolver=TargetResolver(),
+                         limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
+                         sender_name=_alert_settings().sender_name, clock=time.time)
 
 
 @cache
@@ -417,3 +444,4 @@ def reset() -> None:
     inbound_email.cache_clear()
     reply_service.cache_clear()
     web_replies.cache_clear()
+    survey_service.cache_clear()

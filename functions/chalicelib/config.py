@@ -83,6 +83,7 @@ PREVIEWS_TABLE = "previews"
 DELIVERIES_TABLE = "deliveries"
 REDEEMED_LINKS_TABLE = "redeemed-links"  # ids of used verify and sign-in links, until they expire
 RESIDENT_SESSIONS_TABLE = "resident-sessions"  # open resident sessions; sign-out and erasure delete them
+SURVEY_ANSWERS_TABLE = "survey-answers"  # one answer per resident per alert's survey
 REPLIES_TABLE = "replies"  # residents' replies to alerts, for the sender's team (TTL: domain/replies.py)
 TARGETING_QUEUE = "targeting"
 # One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .. import config
@@ -295,6 +295,33 @@ class ReplyModel(Model):
     by_resident = RepliesByResidentIndex()
 
 
+class SurveyAnswersByResidentIndex(GlobalSecondaryIndex["SurveyAnswerModel"]):
+    class Meta:
+        index_name = "by-resident"
+        projection = KeysOnlyProjection()
+
+    resident_id = UnicodeAttribute(hash_key=True)
+    alert_id = UnicodeAttribute(range_key=True)
+
+
+class SurveyAnswerModel(Model):
+    """One resident's answer to an alert's survey (domain/surveys.py): a later answer replaces it."""
+
+    class Meta:
+        table_name = config.SURVEY_ANSWERS_TABLE
+
+    alert_id = UnicodeAttribute(hash_key=True)
+    resident_id = UnicodeAttribute(range_key=True)
+    organisation = UnicodeAttribute()
+    option = NumberAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    area = UnicodeAttribute(null=True)  # the alert's named area the resident is in, for the breakdown
+    answered_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    by_resident = SurveyAnswersByResidentIndex()
+
+
 class RedeemedLinkModel(Model):
     """A verify or sign-in link that has been used: written once, conditionally, so a link works only once. Kept until
     the link would have expired anyway (TTL)."""
@@ -332,6 +359,7 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.DELIVERIES_TABLE: DeliveryModel,
     config.REDEEMED_LINKS_TABLE: RedeemedLinkModel,
     config.REPLIES_TABLE: ReplyModel,
+    config.SURVEY_ANSWERS_TABLE: SurveyAnswerModel,
     config.RESIDENT_SESSIONS_TABLE: ResidentSessionModel,
 }
 

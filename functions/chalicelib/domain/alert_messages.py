@@ -14,9 +14,11 @@ from .alerts import Alert, Content, london_text, parse_time
 from .delivery import EmailContent
 from .messages import link, unsubscribe_headers
 from .sms import segments
+from .surveys import sms_line, voice_line
 
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
 REPLY_PLACEHOLDER = "{{reply_url}}"  # the resident's own reply page (site/reply.html), signed for them
+SURVEY_PLACEHOLDER = "{{survey_url}}"  # the resident's own survey page (site/survey.html), signed for them
 PRIORITY_LABELS = {"low": "Information", "normal": "Alert", "high": "Urgent alert", "urgent": "Urgent alert"}
 PUSH_BODY_CHARS = 178  # what a lock screen shows before it truncates
 
@@ -85,11 +87,12 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
     reply = ("Reply to this email, or on the web, to send information to the team that sent this alert."
              if reply_to else "Send information to the team that sent this alert on the web.")
     reply_line = f"Reply on the web: {REPLY_PLACEHOLDER}"
+    survey_lines, survey_html = _survey_parts(alert)
     translated = "This message was translated automatically." if content.machine_translated else None
     privacy = "You receive this because you signed up to community alerts. Your details are used for policing only."
     footer = [f"Change your places, topics or language: {links.manage()}",
               f"Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"]
-    text_parts = [_safe(content.title), *paragraphs, reference, contact, reply, reply_line,
+    text_parts = [_safe(content.title), *paragraphs, reference, contact, *survey_lines, reply, reply_line,
                   *(p for p in (translated,) if p), privacy, *footer]
     esc = html.escape
     body_html = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
@@ -98,7 +101,7 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
         f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8"><title>{esc(_safe(content.title))}'
         f'</title></head><body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
         f'<p style="{small}">{esc(sender_name)}</p><h1 style="font-size:1.4em">{esc(_safe(content.title))}</h1>'
-        f"{body_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>"
+        f"{body_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>{survey_html}"
         + f'<p>{esc(reply)} <a href="{REPLY_PLACEHOLDER}">Reply on the web</a></p>'
         + (f'<p style="{small}">{esc(translated)}</p>' if translated else "")
         + f'<p style="{small}">{esc(privacy)}<br><a href="{esc(links.manage())}">Change your places, topics or '
@@ -109,13 +112,33 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
                         {"alert_id": alert.id})
 
 
-def email_recipient_fields(links: AlertLinks, unsubscribe_token: str,
-                           reply_token: str) -> tuple[dict[str, str], dict[str, str]]:
-    """One resident's placeholder values and headers: their own unsubscribe page and one-click URL, and their own
-    reply page."""
+def _survey_parts(alert: Alert) -> tuple[list[str], str]:
+    """The question, and a link per option to the resident's survey page with that option chosen (the page records
+    the answer only when they press its button: mail scanners follow every link)."""
+    survey = alert.survey
+    if not survey:
+        return [], ""
+    question = _safe(str(survey["question"]))
+    options = [_safe(str(option)) for option in survey.get("options") or []]
+    if not options:
+        return [f"We would like to know: {question}", f"Answer: {SURVEY_PLACEHOLDER}"], (
+            f'<p><strong>{html.escape(question)}</strong> <a href="{SURVEY_PLACEHOLDER}">Answer</a></p>')
+    lines = [f"We would like to know: {question}"] + [f"{option}: {SURVEY_PLACEHOLDER}&option={number}"
+                                                       for number, option in enumerate(options, start=1)]
+    items = "".join(f'<li><a href="{SURVEY_PLACEHOLDER}&amp;option={number}">{html.escape(option)}</a></li>'
+                    for number, option in enumerate(options, start=1))
+    return lines, f"<p><strong>{html.escape(question)}</strong></p><ul>{items}</ul>"
+
+
+def email_recipient_fields(links: AlertLinks, unsubscribe_token: str, reply_token: str,
+                           survey_token: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """One resident's placeholder values and headers: their own unsubscribe page and one-click URL, their own reply
+    page, and their own survey page when the alert asks something."""
     page = link(links.site_url, "unsubscribe.html", token=unsubscribe_token)
-    return ({"unsubscribe_url": page, "reply_url": link(links.site_url, "reply.html", token=reply_token)},
-            unsubscribe_headers(links.api_url, unsubscribe_token))
+    data = {"unsubscribe_url": page, "reply_url": link(links.site_url, "reply.html", token=reply_token)}
+    if survey_token:
+        data["survey_url"] = link(links.site_url, "survey.html", token=survey_token)
+    return data, unsubscribe_headers(links.api_url, unsubscribe_token)
 
 
 OPT_OUT_WORDS = " Reply STOP to opt out."
@@ -134,7 +157,8 @@ def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, m
     if footage and alert.footage_request:
         head += " CCTV/dash-cam footage wanted."
     lines = contact_lines(alert) or ["us"]
-    whole = f"{head} Ref {alert.incident_ref}. Contact {', '.join(lines)}."
+    survey = _safe(sms_line(alert.survey)) if opt_out_words else ""  # answered by text: only from a two-way number
+    whole = f"{head} Ref {alert.incident_ref}. Contact {', '.join(lines)}.{survey}"
     if segments(whole) <= max_segments:
         if opt_out_words and segments(whole + OPT_OUT_WORDS) == segments(whole):
             return whole + OPT_OUT_WORDS
@@ -143,7 +167,8 @@ def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, m
     wanted = min(len(f"{sender_name}: {content.title}") + 20, len(head))
     shortened = ""
     for contact in (", ".join(lines), lines[0]):
-        shortened = _shortened(head, f"{link_to_all} Ref {alert.incident_ref}. Contact {contact}.", max_segments)
+        shortened = _shortened(head, f"{link_to_all} Ref {alert.incident_ref}. Contact {contact}.{survey}",
+                               max_segments)
         if len(shortened.split("... ", 1)[0]) >= wanted:
             break
     return shortened
@@ -162,7 +187,8 @@ def _shortened(head: str, suffix: str, max_segments: int) -> str:
     return " ".join(words[:low]).rstrip(" .,;:") + "... " + suffix
 
 
-def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool = False) -> str:
+def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool = False,
+               two_way_number: str | None = None) -> str:
     """Read aloud, then repeated once, because a resident picking up a call rarely hears its start."""
     content = pick_content(alert, language)
     reference = " ".join(alert.incident_ref)  # spelt out: "1 2 3 / 2 6" is heard, "123/26" is not
@@ -171,6 +197,8 @@ def voice_text(alert: Alert, language: str, sender_name: str, *, footage: bool =
     extra = footage_text(alert) if footage else None
     if extra:
         parts.append(extra)
+    if alert.survey:
+        parts.append(voice_line(alert.survey, two_way_number).strip())
     message = " ".join(parts)
     return f"{message} This message will now repeat. {message}"
 

@@ -79,6 +79,7 @@ class Alert:
     send_at: datetime | None = None
     expires_at: datetime | None = None
     footage_request: dict[str, Any] | None = None
+    survey: dict[str, Any] | None = None  # {"question", "options": [...]} or {"question", "free_text": True}
     approved_by: str | None = None
     approver_role: str | None = None
     sent_by: str | None = None  # who asked for the send: their role decides whether a costly send waits
@@ -183,7 +184,7 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
         channels=list(body["channels"]), groups=list(body.get("groups") or []),
         business_sectors=list(body.get("business_sectors") or []),
         content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
-        send_at=send_at, expires_at=expires_at, footage_request=footage)
+        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=body.get("survey"))
 
 
 def to_document(alert: Alert) -> dict[str, Any]:
@@ -200,7 +201,7 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "created_at": utc_text(alert.created_at),
         "send_at": utc_text(alert.send_at) if alert.send_at else None,
         "expires_at": utc_text(alert.expires_at) if alert.expires_at else None,
-        "footage_request": alert.footage_request, "approved_by": alert.approved_by,
+        "footage_request": alert.footage_request, "survey": alert.survey, "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
         "history": alert.history, "frozen_scope": alert.frozen_scope,
     }
@@ -222,6 +223,7 @@ def from_document(document: dict[str, Any]) -> Alert:
         source=Source(source["kind"], source["organisation"], source.get("user"), source.get("partner_reference")),
         created_at=when(document["created_at"]) or datetime.now(UTC), send_at=when(document.get("send_at")),
         expires_at=when(document.get("expires_at")), footage_request=document.get("footage_request"),
+        survey=document.get("survey"),
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
         history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"))

@@ -36,7 +36,8 @@ class CostCheck:
 def check_cost(alert: Alert, by_channel: Mapping[str, int], settings: CostSettings) -> CostCheck:
     language = next(iter(alert.content))
     name = settings.sender_name(alert.source.organisation)
-    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments))
-    minutes = call_minutes(voice_text(alert, language, name), settings.limits)
+    # As sent from a two-way number, with the survey's line: the dearest the text can be.
+    sms = describe(sms_text(alert, language, name, settings.links, settings.sms_max_segments, opt_out_words=True))
+    minutes = call_minutes(voice_text(alert, language, name, two_way_number="+447700900000"), settings.limits)
     cost = estimate(by_channel, sms.segments, minutes, settings.limits)
     return CostCheck(sms, cost, is_costly(cost, settings.limits))

@@ -32,6 +32,9 @@ MAX_PUSH_PAYLOAD_BYTES = 4096
 CONTACT_FIELDS = ("phone", "email", "url", "text")  # in the order contact_lines lists them
 
 
+LONGEST_NUMBER = "+447700900000"  # a call's survey line names the two-way number: check the longest script
+
+
 def check_renderings(alert: Alert, sender_name: str, links: AlertLinks, sms_max_segments: int) -> None:
     """Renders every chosen channel in every language; raises a 400 naming the field behind each problem."""
     problems: dict[str, FieldError] = {}
@@ -54,14 +57,16 @@ def _problems(alert: Alert, language: str, footage: bool, sender_name: str, link
                                               f"{len(subject)} characters; it can be at most "
                                               f"{MAX_EMAIL_SUBJECT_CHARS}: shorten the title"))
     if "sms" in alert.channels:
-        cost = describe(sms_text(alert, language, sender_name, links, sms_max_segments, footage=footage))
+        # As sent from a two-way number, with the survey's line: the longest the text can be.
+        cost = describe(sms_text(alert, language, sender_name, links, sms_max_segments, footage=footage,
+                                 opt_out_words=True))
         if cost.segments > sms_max_segments:
             found.append(FieldError(_first_contact_pointer(alert),
                                     f"the text message cannot fit in {sms_max_segments} segments even shortened "
                                     f"({cost.segments} as {cost.encoding}): the reference and the first contact "
                                     "detail always stay, so shorten this contact detail or give a phone number"))
     if "voice" in alert.channels:
-        script = voice_text(alert, language, sender_name, footage=footage)
+        script = voice_text(alert, language, sender_name, footage=footage, two_way_number=LONGEST_NUMBER)
         if len(script) > MAX_MESSAGE_BODY:
             pointer = "/footage_request/note" if footage and (alert.footage_request or {}).get("note") else "/body"
             found.append(FieldError(pointer, f"the voice call reads the alert twice: {len(script)} characters, at "

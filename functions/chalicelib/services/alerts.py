@@ -41,6 +41,7 @@ class AlertSettings:
     sms_max_segments: int = 3
     preview_budget_seconds: float = 2.0
     sms_opt_out_words: bool = False  # alert SMS go from a two-way number, which answers STOP and START
+    two_way_number: str = ""  # that number, for a call to say where to text a survey's answer
 
     def sender_name(self, organisation: str) -> str:
         return self.organisation_names.get(organisation) or organisation.replace("-", " ").title() + " Police"

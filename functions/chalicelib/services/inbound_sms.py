@@ -6,9 +6,10 @@
 - START: lifts a STOP (or an opt-out of everything) and puts SMS back among the owner's channels, confirmed by one
   text, and the number leaves the provider's list. The provider lets a number back in once in 30 days, so a START
   sooner is answered with the day it may be sent again.
-- A reply: matched to the newest alert that reached the number by SMS, and stored for that alert's team. A text from
-  a number no alert reached is dropped, with a metric and no answer: answering strangers costs money anyone could
-  make us spend.
+- A reply: matched to the newest alert that reached the number by SMS, and stored for that alert's team. A bare
+  option number answers that alert's survey instead (services/surveys.py), when it asks one with that option. A text
+  from a number no alert reached is dropped, with a metric and no answer: answering strangers costs money anyone
+  could make us spend.
 
 The number is never logged; the service answers a short outcome word for the log.
 """
@@ -65,7 +66,8 @@ class InboundSettings:
 class InboundSmsService:
     def __init__(self, *, hasher: ContactHasher, records: OptRecords, opt_out_list: OptOutList, residents: Any,
                  ledger: Any, replies: Any, alerts: Any, sms: Texter, metric: Callable[[str], None],
-                 clock: Callable[[], float], settings: InboundSettings | None = None) -> None:
+                 clock: Callable[[], float], settings: InboundSettings | None = None, surveys: Any = None) -> None:
+        self._surveys = surveys
         self._hasher = hasher
         self._records = records
         self._opt_out_list = opt_out_list
@@ -152,6 +154,13 @@ class InboundSmsService:
         if context is None:
             self._metric("RepliesUnmatched")
             return "no-alert"
+        if event.sms.intent is SmsIntent.ANSWER and self._surveys is not None:
+            # A bare number answers the alert's survey, if it asks one with that many options; else it is a reply.
+            answered = self._surveys.answer_by_sms(context.organisation, alert_id, resident_id,
+                                                   int(event.sms.option or 0))
+            if answered:
+                self._metric("SurveyAnswers")
+                return answered
         reply = Reply(organisation=context.organisation, id=reply_id(received_at, f"sms:{event.message_id}"),
                       alert_id=alert_id, resident_id=resident_id, channel=ReplyChannel.SMS, text=event.sms.text,
                       received_at=_iso(received_at), contact_hash=contact_hash, areas=context.areas,

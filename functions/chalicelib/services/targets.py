@@ -91,6 +91,23 @@ class TargetResolver:
         own = [] if officer.whole_organisation else list(officer.areas)
         return self._areas(officer.organisation, [BOUNDARY_ID, *area_ids, *own])
 
+    def area_containing(self, organisation: str, area_ids: list[str], points: list[tuple[float, float]]) -> str | None:
+        """The first of these named areas that holds any of the (lat, lng) points: a survey answer's row."""
+        found = self._areas(organisation, area_ids)
+        for area_id in area_ids:
+            if area_id in found:
+                area = shapely.make_valid(shape_of(found[area_id]))
+                if any(area.covers(shapely.Point(lng, lat)) for lat, lng in points):
+                    return area_id
+        return None
+
+    def area_names(self, organisation: str, area_ids: list[str]) -> dict[str, str]:
+        if not area_ids:
+            return {}
+        return {item.area_id: item.name
+                for item in AreaModel.batch_get([(organisation, area_id) for area_id in sorted(set(area_ids))],
+                                                attributes_to_get=["area_id", "name"])}
+
     # --- the geometry alone (the worker, and the checks below) -----------------------------------------------------
 
     def geometry(self, organisation: str, target: dict[str, Any]) -> Target:

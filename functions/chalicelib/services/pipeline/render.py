@@ -16,6 +16,7 @@ from ...domain.replies import REPLY_LINK, REPLY_WINDOW_SECONDS
 from ...domain.reply_addresses import reply_address
 from ...domain.residents import Resident
 from ...domain.sms_replies import SMS_STOPPED
+from ...domain.surveys import SURVEY_LINK
 from ...domain.tokens import TokenSigner
 from ..resident_common import UNSUBSCRIBE
 from .ports import Channels, Entry
@@ -73,7 +74,10 @@ class Renderer:
                 reply_token = self._signer.sign(REPLY_LINK, {"sub": resident.id, "a": alert.id,
                                                              "o": alert.source.organisation, "ch": entry.contact},
                                                 REPLY_WINDOW_SECONDS)
-                data, headers = email_recipient_fields(links, token, reply_token)
+                survey_token = self._signer.sign(SURVEY_LINK, {"sub": resident.id, "a": alert.id,
+                                                               "o": alert.source.organisation, "ch": entry.contact},
+                                                 REPLY_WINDOW_SECONDS) if alert.survey else None
+                data, headers = email_recipient_fields(links, token, reply_token, survey_token)
                 recipients.append(EmailRecipient(entry.key, address_for(resident, entry.contact), data, headers))
             return self._channels.email.send(content, recipients)
         if channel == "sms":
@@ -81,7 +85,8 @@ class Renderer:
                             opt_out_words=self._settings.sms_opt_out_words)
             return self._channels.sms.send([SmsMessage(e.key, address_for(r, e.contact), text) for e, r in chunk])
         if channel == "voice":
-            text = voice_text(alert, language, name, footage=footage)
+            text = voice_text(alert, language, name, footage=footage,
+                              two_way_number=self._settings.two_way_number or None)
             return self._channels.voice.send([VoiceCall(e.key, address_for(r, e.contact), text, language)
                                               for e, r in chunk])
         return self._push(alert, language, name, chunk)
