@@ -161,6 +161,28 @@ def _check_topic_policy(emulator: EmulatorStack, props: dict[str, Any]) -> None:
         assert json.loads(policy) == props["PolicyDocument"]
 
 
+def _check_bucket_policy(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    # The local copy leaves out the TLS-only statement (the emulator has no TLS: infra/local/stack.py); the rest is the
+    # template's, SES's permission to write inbound mail included.
+    policy = json.loads(client(emulator, "s3").get_bucket_policy(Bucket=props["Bucket"])["Policy"])
+    wanted = [s for s in props["PolicyDocument"]["Statement"] if "aws:SecureTransport" not in json.dumps(s)]
+    assert policy["Statement"] == wanted
+
+
+def _check_receipt_rule_set(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    active = client(emulator, "ses").describe_active_receipt_rule_set()
+    assert active["Metadata"]["Name"] == props["RuleSetName"]
+
+
+def _check_receipt_rule(emulator: EmulatorStack, props: dict[str, Any]) -> None:
+    rule = client(emulator, "ses").describe_receipt_rule(RuleSetName=props["RuleSetName"],
+                                                         RuleName=props["Rule"]["Name"])["Rule"]
+    assert rule["Recipients"] == props["Rule"]["Recipients"] and rule["ScanEnabled"] is True
+    (action,) = rule["Actions"]
+    assert action["S3Action"]["TopicArn"] == props["Rule"]["Actions"][0]["S3Action"]["TopicArn"]
+    assert action["S3Action"]["ObjectKeyPrefix"] == "inbound/"
+
+
 def _check_log_group(emulator: EmulatorStack, props: dict[str, Any]) -> None:
     groups = client(emulator, "logs").describe_log_groups(logGroupNamePrefix=props["LogGroupName"])["logGroups"]
     (group,) = [g for g in groups if g["logGroupName"] == props["LogGroupName"]]
@@ -194,6 +216,9 @@ CHECKS: dict[str, Callable[[EmulatorStack, dict[str, Any]], None]] = {
     "AWS::SES::ConfigurationSet": _check_ses_configuration_set,
     "AWS::SES::ConfigurationSetEventDestination": _check_ses_event_destination,
     "AWS::SNS::TopicPolicy": _check_topic_policy,
+    "AWS::S3::BucketPolicy": _check_bucket_policy,
+    "AWS::SES::ReceiptRuleSet": _check_receipt_rule_set,
+    "AWS::SES::ReceiptRule": _check_receipt_rule,
     "AWS::Logs::LogGroup": _check_log_group,
     "AWS::IAM::Role": _check_role,
     "AWS::SMSVOICE::ConfigurationSet": _check_production_only,
@@ -215,6 +240,8 @@ def test_every_template_resource_exists_with_its_properties(emulator: EmulatorSt
             }
         elif template["Resources"][logical_id]["Type"] == "AWS::KMS::Key":
             ctx.attributes[logical_id] = {"Arn": f"arn:aws:kms:{emulator.region}:{stack.ACCOUNT_ID}:key/{physical_id}"}
+        elif template["Resources"][logical_id]["Type"] == "AWS::S3::Bucket":
+            ctx.attributes[logical_id] = {"Arn": f"arn:aws:s3:::{physical_id}"}
     unchecked = {resource["Type"] for resource in template["Resources"].values()} - set(CHECKS)
     assert not unchecked, f"add a check for {unchecked}"
     for logical_id, resource in template["Resources"].items():
@@ -538,6 +565,9 @@ EMULATOR_SKIPS = {
     "AWS::SES::ConfigurationSet": "created through the SES API",
     "AWS::SES::ConfigurationSetEventDestination": "created through the SES API",
     "AWS::SNS::TopicPolicy": "set through the SNS API",
+    "AWS::S3::BucketPolicy": "set through the S3 API (without its TLS-only statement: the emulator has no TLS)",
+    "AWS::SES::ReceiptRuleSet": "created (and made active) through the SES API",
+    "AWS::SES::ReceiptRule": "created through the SES API",
     "AWS::CloudWatch::Alarm": "created through the CloudWatch API",
     "AWS::Logs::LogGroup": "created through the CloudWatch Logs API (account-wide names)",
     "AWS::SMSVOICE::ConfigurationSet": "production-only: tests/unit/test_delivery_feedback.py, cfn-lint, checkov",
