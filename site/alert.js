@@ -1,6 +1,7 @@
 /*
  * The public page of a sent alert (?org=...&id=...), where a shortened SMS or a push notification leads: the words,
- * the incident reference and the contact details, in the reader's language when the alert has it.
+ * the incident reference and the contact details, in the reader's language when the alert has it; for an event, when
+ * and where, and a link that adds it to a calendar.
  */
 (function () {
   "use strict";
@@ -49,6 +50,14 @@
         contact.url && contact.url, contact.text].filter(Boolean).join("; "));
       text("alert-sent", alert.sent_at_local);
       document.getElementById("alert-details").hidden = false;
+      if (alert.event) {
+        text("event-name", alert.event.title);
+        text("event-when", alert.event.start_local + " to " + alert.event.end_local);
+        text("event-place", alert.event.place);
+        // The calendar file in Europe/London time, served by the API (the email carries the same file).
+        document.getElementById("event-calendar").href = "/v1/public/alerts/" + org + "/" + id + "/event.ics";
+        document.getElementById("alert-event").hidden = false;
+      }
     }, function () {
       H.showPanel(status, "error", "The alert cannot be shown: check your connection and try again.");
     });

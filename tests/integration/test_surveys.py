@@ -119,3 +119,33 @@ def test_erasure_removes_a_residents_survey_answers(stack: AlertStack) -> None:
     bootstrap.services().residents.erase(residents[0])
     totals = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}/survey").body)["breakdown"]["totals"]
     assert totals["total"] == 5
+
+
+def test_an_event_alert_is_only_for_neighbourhood_news_and_its_calendar_file_is_public_once_sent(
+        stack: AlertStack) -> None:
+    event = {"title": "Beat meeting", "start": "2026-12-10T19:00:00Z", "end": "2026-12-10T20:30:00Z",
+             "place": "Village hall"}
+    wrong = stack.call("POST", "/v1/alerts", body={**_body(), "event": event})
+    assert wrong.status_code == 400 and json.loads(wrong.body)["errors"][0]["pointer"] == "/event"
+    backwards = stack.call("POST", "/v1/alerts", body={**_body(), "category": "neighbourhood",
+                                                       "event": {**event, "end": event["start"]}})
+    assert backwards.status_code == 400 and json.loads(backwards.body)["errors"][0]["pointer"] == "/event/end"
+    resident = stack.resident(*offset(*STAFFORD, 100, 0), ["email"], categories=["neighbourhood"])
+    alert = stack.create(channels=["email"], category="neighbourhood", event=event)
+    path = f"/v1/public/alerts/staffordshire/{alert['id']}/event.ics"
+    assert stack.client.http.get(path).status_code == 404  # not sent yet
+    assert stack.call("POST", f"/v1/alerts/{alert['id']}/send").status_code == 200
+    stack.pump()
+    calendar = stack.client.http.get(path)
+    assert calendar.status_code == 200 and calendar.headers["Content-Type"].startswith("text/calendar")
+    assert "DTSTART;TZID=Europe/London:20261210T190000" in calendar.body.decode()
+    mail = next(m for m in list_messages(prefix=stack.prefix) if resident.contacts[0].address in m["to"])
+    assert "When: 10 December 2026, 19:00 GMT to 10 December 2026, 20:30 GMT" in mail["text"]
+    public = json.loads(stack.client.http.get(f"/v1/public/alerts/staffordshire/{alert['id']}").body)
+    assert public["event"]["place"] == "Village hall"
+
+
+def _body() -> dict[str, Any]:
+    from .alert_helpers import alert_body
+
+    return alert_body(channels=["email"])

@@ -111,6 +111,10 @@ class SesBulkEmailSender:
         }
         if content.headers:
             template["Headers"] = _name_values(content.headers)
+        if content.attachments:
+            template["Attachments"] = [{"RawContent": data, "FileName": filename, "ContentType": content_type,
+                                        "ContentDisposition": "ATTACHMENT"}
+                                       for filename, content_type, data in content.attachments]
         entries: list[dict[str, Any]] = []
         for recipient in chunk:
             entry: dict[str, Any] = {
@@ -173,6 +177,7 @@ class LocalEmailSender:
             text=fill_placeholders(content.text, recipient.data),
             html=fill_placeholders(content.html, recipient.data),
             headers=headers,
+            attachments=content.attachments,
         )
 
     def _send_one(self, content: EmailContent, recipient: EmailRecipient) -> str:

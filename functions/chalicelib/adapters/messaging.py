@@ -56,6 +56,9 @@ class SesEmailSender:
             message[name] = value
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        for filename, content_type, data in email.attachments:
+            maintype, _, subtype = content_type.partition(";")[0].partition("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
         return message
 
     def send(self, to: str, email: RenderedEmail, tags: Sequence[dict[str, str]] = ()) -> str:

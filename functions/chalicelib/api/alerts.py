@@ -91,6 +91,19 @@ def list_alerts() -> Response:
     return json_response(alert_service().page(current_officer(request), int(limit_text), params.get("cursor")))
 
 
+@alerts_api.route("/v1/public/alerts/{organisation}/{alert_id}/event.ics", methods=["GET"])
+@handles_errors
+def read_public_event(organisation: str, alert_id: str) -> Response:
+    """No sign-in: the add-to-calendar link of an event alert (its email carries the same file)."""
+    if not re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", organisation):
+        raise HexwatchError("There is no such alert.", [FieldError("/organisation", "is not an organisation")], 404,
+                            "NotFound")
+    body = alert_service().public_event(organisation, _alert_id(alert_id))
+    return Response(body=body.decode("utf-8"), status_code=200,
+                    headers={"Content-Type": "text/calendar; charset=utf-8", "Cache-Control": "public, max-age=60",
+                             "Content-Disposition": 'attachment; filename="event.ics"'})
+
+
 @alerts_api.route("/v1/public/alerts/{organisation}/{alert_id}", methods=["GET"])
 @handles_errors
 def read_public_alert(organisation: str, alert_id: str) -> Response:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from .alerts import Alert, Content, london_text, parse_time
 from .delivery import EmailContent
+from .events import ics
 from .messages import link, unsubscribe_headers
 from .sms import segments
 from .surveys import sms_line, voice_line
@@ -34,6 +36,13 @@ class AlertLinks:
 
     def manage(self) -> str:
         return link(self.site_url, "signin.html")
+
+    def event_calendar(self, organisation: str, alert_id: str) -> str:
+        """The event's .ics file, for calendars that add it from a link."""
+        return f"{self.api_url.rstrip('/')}/v1/public/alerts/{organisation}/{alert_id}/event.ics"
+
+    def host(self) -> str:
+        return urlsplit(self.site_url).hostname or "localhost"
 
 
 def _safe(text: str) -> str:
@@ -88,11 +97,13 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
              if reply_to else "Send information to the team that sent this alert on the web.")
     reply_line = f"Reply on the web: {REPLY_PLACEHOLDER}"
     survey_lines, survey_html = _survey_parts(alert)
+    event_lines, event_html, attachments = _event_parts(alert, sender_name, links)
     translated = "This message was translated automatically." if content.machine_translated else None
     privacy = "You receive this because you signed up to community alerts. Your details are used for policing only."
     footer = [f"Change your places, topics or language: {links.manage()}",
               f"Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"]
-    text_parts = [_safe(content.title), *paragraphs, reference, contact, *survey_lines, reply, reply_line,
+    text_parts = [_safe(content.title), *paragraphs, *event_lines, reference, contact, *survey_lines, reply,
+                  reply_line,
                   *(p for p in (translated,) if p), privacy, *footer]
     esc = html.escape
     body_html = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
@@ -101,7 +112,7 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
         f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8"><title>{esc(_safe(content.title))}'
         f'</title></head><body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
         f'<p style="{small}">{esc(sender_name)}</p><h1 style="font-size:1.4em">{esc(_safe(content.title))}</h1>'
-        f"{body_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>{survey_html}"
+        f"{body_html}{event_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>{survey_html}"
         + f'<p>{esc(reply)} <a href="{REPLY_PLACEHOLDER}">Reply on the web</a></p>'
         + (f'<p style="{small}">{esc(translated)}</p>' if translated else "")
         + f'<p style="{small}">{esc(privacy)}<br><a href="{esc(links.manage())}">Change your places, topics or '
@@ -109,7 +120,25 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
     )
     headers = {"X-Hexwatch-Alert": alert.id, "X-Hexwatch-Incident": _safe(alert.incident_ref)}
     return EmailContent(subject(alert, content, sender_name), "\n\n".join(text_parts), page, headers, reply_to,
-                        {"alert_id": alert.id})
+                        {"alert_id": alert.id}, attachments)
+
+
+def _event_parts(alert: Alert, sender_name: str,
+                 links: AlertLinks) -> tuple[list[str], str, tuple[tuple[str, str, bytes], ...]]:
+    """The event's when and where, a link that adds it to a calendar, and its .ics file attached."""
+    event = alert.event
+    if not event:
+        return [], "", ()
+    start, end = parse_time(event["start"], "/event/start"), parse_time(event["end"], "/event/end")
+    when = f"{london_text(start)} to {london_text(end)}"
+    calendar = links.event_calendar(alert.source.organisation, alert.id)
+    lines = [f"Event: {_safe(str(event['title']))}", f"When: {when}", f"Where: {_safe(str(event['place']))}",
+             f"Add it to your calendar: {calendar} (the calendar file is attached too)"]
+    esc = html.escape
+    page = (f"<p><strong>{esc(_safe(str(event['title'])))}</strong><br>{esc(when)}<br>"
+            f"{esc(_safe(str(event['place'])))}<br><a href=\"{esc(calendar)}\">Add to your calendar</a></p>")
+    data = ics(alert.id, event, sender_name, "; ".join(contact_lines(alert)), links.host(), alert.created_at)
+    return lines, page, (("event.ics", "text/calendar; method=PUBLISH; charset=utf-8", data),)
 
 
 def _survey_parts(alert: Alert) -> tuple[list[str], str]:

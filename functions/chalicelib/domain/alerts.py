@@ -80,6 +80,7 @@ class Alert:
     expires_at: datetime | None = None
     footage_request: dict[str, Any] | None = None
     survey: dict[str, Any] | None = None  # {"question", "options": [...]} or {"question", "free_text": True}
+    event: dict[str, Any] | None = None  # a neighbourhood event: title, start, end, place, description (domain/events)
     approved_by: str | None = None
     approver_role: str | None = None
     sent_by: str | None = None  # who asked for the send: their role decides whether a costly send waits
@@ -173,6 +174,12 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
                                                                                   "/footage_request/from"):
         raise invalid("The footage request's times do not fit.",
                       FieldError("/footage_request/to", "must not be before from"))
+    event = body.get("event")
+    if event and body["category"] != "neighbourhood":
+        raise invalid("Only neighbourhood news and events can carry an event.",
+                      FieldError("/event", "needs category neighbourhood"))
+    if event and parse_time(event["end"], "/event/end") <= parse_time(event["start"], "/event/start"):
+        raise invalid("The event ends before it starts.", FieldError("/event/end", "must be after start"))
     if body.get("type", "alert") != "alert" and not body.get("references"):
         raise invalid("Updates and cancels say which alert they follow.",
                       FieldError("/references", "names no earlier alert"))
@@ -184,7 +191,8 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
         channels=list(body["channels"]), groups=list(body.get("groups") or []),
         business_sectors=list(body.get("business_sectors") or []),
         content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
-        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=body.get("survey"))
+        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=body.get("survey"),
+        event=body.get("event"))
 
 
 def to_document(alert: Alert) -> dict[str, Any]:
@@ -201,7 +209,8 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "created_at": utc_text(alert.created_at),
         "send_at": utc_text(alert.send_at) if alert.send_at else None,
         "expires_at": utc_text(alert.expires_at) if alert.expires_at else None,
-        "footage_request": alert.footage_request, "survey": alert.survey, "approved_by": alert.approved_by,
+        "footage_request": alert.footage_request, "survey": alert.survey, "event": alert.event,
+        "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
         "history": alert.history, "frozen_scope": alert.frozen_scope,
     }
@@ -223,7 +232,7 @@ def from_document(document: dict[str, Any]) -> Alert:
         source=Source(source["kind"], source["organisation"], source.get("user"), source.get("partner_reference")),
         created_at=when(document["created_at"]) or datetime.now(UTC), send_at=when(document.get("send_at")),
         expires_at=when(document.get("expires_at")), footage_request=document.get("footage_request"),
-        survey=document.get("survey"),
+        survey=document.get("survey"), event=document.get("event"),
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
         history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"))

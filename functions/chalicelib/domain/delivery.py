@@ -49,6 +49,7 @@ class EmailContent:
     headers: dict[str, str] = field(default_factory=dict)  # the same for every recipient
     reply_to: str | None = None  # an address that identifies the alert, so that replies find it
     tags: dict[str, str] = field(default_factory=dict)  # SES message tags, e.g. {"alert_id": "01J..."}
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, content type, bytes): an event's .ics
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ class RenderedEmail:
     text: str
     html: str
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (file name, content type, bytes)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from ulid import ULID
 from ..adapters.alerts_store import AlertStore, PreviewStore
 from ..adapters.ledger import DeliveryLedger
 from ..domain import alerts as alert_rules
-from ..domain.alert_messages import AlertLinks
+from ..domain.alert_messages import AlertLinks, contact_lines
 from ..domain.alerts import Alert, Status, utc_text
 from ..domain.costs import SendLimits
 from ..domain.errors import FieldError, HexwatchError, forbidden
+from ..domain.events import ics
 from ..domain.jobs import PlanJob
 from ..domain.officers import Officer, Role, can_approve
 from ..domain.progress import Progress, audience_view, progress_view
@@ -45,6 +46,14 @@ class AlertSettings:
 
     def sender_name(self, organisation: str) -> str:
         return self.organisation_names.get(organisation) or organisation.replace("-", " ").title() + " Police"
+
+
+def _public_event(event: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not event:
+        return None
+    return {"title": event["title"], "place": event["place"], "description": event.get("description"),
+            "start_local": alert_rules.london_text(alert_rules.parse_time(event["start"], "/event/start")),
+            "end_local": alert_rules.london_text(alert_rules.parse_time(event["end"], "/event/end"))}
 
 
 def not_found(alert_id: str) -> HexwatchError:
@@ -179,7 +188,17 @@ class AlertService:
                 "content": {language: {"title": c.title, "body": c.body, "machine_translated": c.machine_translated}
                             for language, c in alert.content.items()},
                 "sent_at_local": alert_rules.london_text(alert.send_at or alert.created_at),
+                "event": _public_event(alert.event),
                 "footage_request": alert.footage_request}
+
+    def public_event(self, organisation: str, alert_id: str) -> bytes:
+        """The .ics of a sent alert's event (domain/events.py), for the alert page's add-to-calendar link."""
+        found = self._store.get(organisation, alert_id)
+        if found is None or found[0].status not in (Status.SENDING, Status.PAUSED, Status.SENT) or not found[0].event:
+            raise not_found(alert_id)
+        alert = found[0]
+        return ics(alert.id, alert.event or {}, self._settings.sender_name(organisation),
+                   "; ".join(contact_lines(alert)), self._settings.links.host(), alert.created_at)
 
     def page(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
         items, next_cursor = self._store.page(officer.organisation, limit, cursor)
