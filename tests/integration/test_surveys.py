@@ -143,6 +143,16 @@ def test_an_event_alert_is_only_for_neighbourhood_news_and_its_calendar_file_is_
     assert "When: 10 December 2026, 19:00 GMT to 10 December 2026, 20:30 GMT" in mail["text"]
     public = json.loads(stack.client.http.get(f"/v1/public/alerts/staffordshire/{alert['id']}").body)
     assert public["event"]["place"] == "Village hall"
+    # Saying you will come: the event's own question, answered by its link; the officer reads the count.
+    assert "I will come: " in mail["text"]
+    token = unquote(re.search(r"I will come: \S*survey\.html\?token=([^\s&]+)&option=1", mail["text"]).group(1))
+    assert answer(stack, token, 1).status_code == 200
+    rsvp = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}/survey").body)
+    assert rsvp["options"] == ["I will come", "I cannot come"]
+    assert rsvp["breakdown"]["totals"]["total"] == "fewer than 5"  # one resident: never shown as a number
+    both = stack.call("POST", "/v1/alerts", body={**_body(), "category": "neighbourhood", "event": event,
+                                                  "survey": SURVEY})
+    assert both.status_code == 400 and json.loads(both.body)["errors"][0]["pointer"] == "/survey"
 
 
 def _body() -> dict[str, Any]:

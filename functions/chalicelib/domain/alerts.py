@@ -18,6 +18,7 @@ from .errors import FieldError, HexwatchError, forbidden, invalid
 from .officers import Officer, Role, can_approve, can_approve_costly, needs_approval
 
 LONDON = ZoneInfo("Europe/London")
+RSVP_OPTIONS = ("I will come", "I cannot come")  # an event alert's own question
 
 
 class Status(StrEnum):
@@ -180,6 +181,14 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
                       FieldError("/event", "needs category neighbourhood"))
     if event and parse_time(event["end"], "/event/end") <= parse_time(event["start"], "/event/start"):
         raise invalid("The event ends before it starts.", FieldError("/event/end", "must be after start"))
+    survey = body.get("survey")
+    if event and survey:
+        raise invalid("An event alert asks who will come: it cannot ask another question.",
+                      FieldError("/survey", "is not allowed with an event"))
+    if event:
+        # Residents say whether they will come as they answer a survey (by link, or by texting 1 or 2), and the
+        # officer reads the count from GET /v1/alerts/{id}/survey.
+        survey = {"question": f"Will you come to {event['title']}?", "options": list(RSVP_OPTIONS)}
     if body.get("type", "alert") != "alert" and not body.get("references"):
         raise invalid("Updates and cancels say which alert they follow.",
                       FieldError("/references", "names no earlier alert"))
@@ -191,8 +200,7 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
         channels=list(body["channels"]), groups=list(body.get("groups") or []),
         business_sectors=list(body.get("business_sectors") or []),
         content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
-        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=body.get("survey"),
-        event=body.get("event"))
+        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=survey, event=event)
 
 
 def to_document(alert: Alert) -> dict[str, Any]:
