@@ -18,6 +18,7 @@ from infra.local.outbox import list_messages
 
 from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 from .test_inbound_sms import mobile_of, text_us, texts_to
+from .test_web_replies import resident_call
 
 SURVEY = {"question": "Have you seen more vans at night lately?", "options": ["Yes", "No"]}
 
@@ -25,13 +26,6 @@ SURVEY = {"question": "Have you seen more vans at night lately?", "options": ["Y
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
     yield from serving_alert_stack(emulator, fresh_stack)
-
-
-def resident_call(stack: AlertStack, method: str, path: str, body: Any = None) -> Any:
-    headers = {"Content-Type": "application/json", "Origin": "http://localhost:8080"}
-    if method == "GET":
-        return stack.client.http.get(path, headers=headers)
-    return stack.client.http.post(path, headers=headers, body=json.dumps(body).encode())
 
 
 def survey_token(stack: AlertStack, address: str) -> str:

@@ -43,6 +43,18 @@ def reply_context(ledger: Any, alerts: Any, alert_id: str) -> ReplyContext | Non
                         alert.incident_ref)
 
 
+def readable_alert(alerts: Any, resolver: Any, officer: Officer, alert_id: str) -> Alert:
+    """One of the officer's force's alerts that they may read: theirs, or aimed within their reach (404, 403)."""
+    found = alerts.get(officer.organisation, alert_id)
+    if found is None:
+        raise HexwatchError("There is no such alert in your organisation.", [FieldError("/id", "not found")], 404,
+                            "NotFound")
+    alert: Alert = found[0]
+    if alert.source.user != officer.sub:
+        resolver.reach(officer).check(alert.target)
+    return alert
+
+
 class Limiter(Protocol):
     def check(self, rule: str, subject: str) -> None: ...
 
@@ -78,13 +90,7 @@ class ReplyService:
     # --- reading -------------------------------------------------------------------------------------------------
 
     def for_alert(self, officer: Officer, alert_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-        found = self._alerts.get(officer.organisation, alert_id)
-        if found is None:
-            raise HexwatchError("There is no such alert in your organisation.", [FieldError("/id", "not found")],
-                                404, "NotFound")
-        alert = found[0]
-        if alert.source.user != officer.sub:
-            self._resolver.reach(officer).check(alert.target)
+        readable_alert(self._alerts, self._resolver, officer, alert_id)
         replies, next_cursor = self._store.for_alert(officer.organisation, alert_id, limit, cursor)
         return self._shown(officer, replies, next_cursor, alert_id)
 

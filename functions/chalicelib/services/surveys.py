@@ -18,14 +18,9 @@ from ..domain.errors import FieldError, HexwatchError, invalid
 from ..domain.officers import Officer
 from ..domain.replies import REPLY_RETENTION_SECONDS
 from ..domain.surveys import SURVEY_LINK, WHOLE_TARGET, answer_text, breakdown, options_of
-from ..domain.tokens import TokenError, TokenSigner
-from .replies import Limiter
-
-
-def link_refused(reason: str) -> HexwatchError:
-    message = ("This survey link has expired: answers are taken for 90 days." if reason == "expired"
-               else "This survey link is not valid. Open it again from the alert email.")
-    return invalid(message, FieldError("/token", "has expired" if reason == "expired" else "is not valid"))
+from ..domain.tokens import TokenSigner
+from .replies import Limiter, readable_alert
+from .web_replies import link_claims, link_refused
 
 
 def no_survey() -> HexwatchError:
@@ -49,18 +44,12 @@ class SurveyService:
     # --- residents -------------------------------------------------------------------------------------------------
 
     def _claims(self, token: object) -> dict[str, Any]:
-        try:
-            claims = self._signer.verify(token, SURVEY_LINK)
-        except TokenError as error:
-            raise link_refused(str(error)) from None
-        if not all(isinstance(claims.get(name), str) for name in ("sub", "a", "o", "ch")):
-            raise link_refused("malformed")
-        return claims
+        return link_claims(self._signer, token, SURVEY_LINK, "survey")
 
     def _alert(self, organisation: str, alert_id: str) -> Any:
         found = self._alerts.get(organisation, alert_id)
         if found is None:
-            raise link_refused("gone")
+            raise link_refused("gone", "survey")
         if not found[0].survey:
             raise no_survey()
         return found[0]
@@ -81,7 +70,7 @@ class SurveyService:
         alert = self._alert(claims["o"], claims["a"])
         resident = self._residents.get(claims["sub"])
         if resident is None or self._ledger.reached_by_contact(claims["ch"], claims["a"], "email") != claims["sub"]:
-            raise link_refused("gone")
+            raise link_refused("gone", "survey")
         return self._record(alert, resident, option, text, "web")
 
     def answer_by_sms(self, organisation: str, alert_id: str, resident_id: str, option: int) -> str:
@@ -114,13 +103,7 @@ class SurveyService:
     # --- officers ----------------------------------------------------------------------------------------------------
 
     def results(self, officer: Officer, alert_id: str) -> dict[str, Any]:
-        found = self._alerts.get(officer.organisation, alert_id)
-        if found is None:
-            raise HexwatchError("There is no such alert in your organisation.", [FieldError("/id", "not found")],
-                                404, "NotFound")
-        alert = found[0]
-        if alert.source.user != officer.sub:
-            self._resolver.reach(officer).check(alert.target)
+        alert = readable_alert(self._alerts, self._resolver, officer, alert_id)
         if not alert.survey:
             raise no_survey()
         options = options_of(alert.survey)

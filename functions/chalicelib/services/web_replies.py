@@ -22,10 +22,22 @@ MAX_WEB_REPLY_CHARS = 5_000
 SHOWN_REPLIES = 20  # the page shows this resident's latest replies to the alert, with their answers
 
 
-def link_refused(reason: str) -> HexwatchError:
-    message = ("This reply link has expired: replies to an alert are taken for 90 days." if reason == "expired"
-               else "This reply link is not valid. Open it again from the alert email.")
+def link_refused(reason: str, noun: str = "reply") -> HexwatchError:
+    message = (f"This {noun} link has expired: an alert may be answered for 90 days." if reason == "expired"
+               else f"This {noun} link is not valid. Open it again from the alert email.")
     return invalid(message, FieldError("/token", "has expired" if reason == "expired" else "is not valid"))
+
+
+def link_claims(signer: TokenSigner, token: object, purpose: str, noun: str) -> dict[str, Any]:
+    """The claims of a resident's signed link for one alert (resident, alert, organisation, contact), or 400 naming
+    /token: forged, malformed, or past the alert's reply window."""
+    try:
+        claims = signer.verify(token, purpose)
+    except TokenError as error:
+        raise link_refused(str(error), noun) from None
+    if not all(isinstance(claims.get(name), str) for name in ("sub", "a", "o", "ch")):
+        raise link_refused("malformed", noun)
+    return claims
 
 
 class WebReplyService:
@@ -41,13 +53,7 @@ class WebReplyService:
         self._clock = clock
 
     def _claims(self, token: object) -> dict[str, Any]:
-        try:
-            claims = self._signer.verify(token, REPLY_LINK)
-        except TokenError as error:
-            raise link_refused(str(error)) from None
-        if not all(isinstance(claims.get(name), str) for name in ("sub", "a", "o", "ch")):
-            raise link_refused("malformed")
-        return claims
+        return link_claims(self._signer, token, REPLY_LINK, "reply")
 
     def page(self, token: object) -> dict[str, Any]:
         claims = self._claims(token)
