@@ -121,3 +121,64 @@ def test_a_text_reply_reaches_the_inbox_the_answer_reaches_the_phone_and_stop_st
     third = f"TW/{uuid.uuid4().hex[:6].upper()}"
     send_sms_alert(local_stack, officer, third)
     eventually(lambda: any(third in t for t in texts_to(local_stack, mobile)), "the alert after START")
+
+
+def test_replies_by_email_text_and_web_all_reach_the_inbox_and_a_strangers_do_not(
+        local_stack: dict[str, Any]) -> None:
+    site = local_stack["site_url"]
+    officer = {"Authorization": f"Bearer {token_from_state(local_stack, 'demo-officer@hexwatch.example')}"}
+    mobile = f"+44743{uuid.uuid4().int % 10**7:07d}".replace("99", "98")
+    email = f"three-ways-{uuid.uuid4().hex[:8]}@example.org"
+    lat, lng = point(-200, 150)
+    body = {"email": email, "phone": mobile, "channels": ["email", "sms"], "categories": ["crime"], "language": "en",
+            "locations": [{"label": "Home", "lat": lat, "lng": lng}], "age_confirmed": True, "consent": True}
+    assert requests.post(f"{site}/v1/signup", json=body, timeout=TIMEOUT).status_code == 202
+    code_text = eventually(lambda: next((t for t in texts_to(local_stack, mobile) if re.search(r"\b\d{6}\b", t)),
+                                        None), "the verification code")
+    code = re.search(r"\b(\d{6})\b", code_text).group(1)  # type: ignore[union-attr]
+    assert requests.post(f"{site}/v1/verify", json={"phone": mobile, "code": code}, timeout=TIMEOUT).status_code == 200
+    link = eventually(lambda: next((m for m in requests.get(f"{site}/outbox.json", params={"to": email},
+                                                              timeout=TIMEOUT).json()
+                                    if "verify.html" in (m["text"] or "")), None), "the verify email")
+    token = re.search(r"verify\.html\?token=([^\s&\"]+)", link["text"]).group(1)  # type: ignore[union-attr]
+    assert requests.post(f"{site}/v1/verify", json={"token": token}, timeout=TIMEOUT).status_code == 200
+
+    reference = f"TW/{uuid.uuid4().hex[:6].upper()}"
+    site_alert = requests.post(f"{site}/v1/alerts", headers=officer, timeout=TIMEOUT, json={
+        "title": "Van seen at farms", "category": "crime", "priority": "normal",
+        "body": "A white van was seen at several farms at night.", "incident_ref": reference,
+        "contact": {"phone": "101"}, "channels": ["email", "sms"],
+        "target": {"type": "circle", "center": {"lat": CENTRE[0], "lng": CENTRE[1]}, "radius_m": 600}})
+    alert_id = site_alert.json()["id"]
+    assert requests.post(f"{site}/v1/alerts/{alert_id}/send", headers=officer, timeout=TIMEOUT).status_code == 200
+    mail = eventually(lambda: next((m for m in requests.get(f"{site}/outbox.json",
+                                                            params={"to": email, "alert": alert_id},
+                                                            timeout=TIMEOUT).json()), None), "the alert email")
+    eventually(lambda: any(reference in t for t in texts_to(local_stack, mobile)), "the alert text")
+
+    # By email (as the resident's mail program would), by text, and on the web from the email's own link.
+    reply_to = mail["headers"]["Reply-To"]
+    sent = requests.post(f"{site}/outbox/email", timeout=TIMEOUT,
+                         json={"from": email, "to": reply_to, "text": "Emailed: it was red.", "quoted": mail["text"]})
+    assert sent.status_code == 202, sent.text
+    text_us(local_stack, mobile, "Texted: it had a ladder on top.")
+    web_token = re.search(r"reply\.html\?token=([^\s&\"]+)", mail["text"]).group(1)  # type: ignore[union-attr]
+    web = requests.post(f"{site}/v1/replies", json={"token": web_token, "text": "On the web: two men."},
+                        timeout=TIMEOUT)
+    assert web.status_code == 201, web.text
+    # A stranger writes to the same reply address: not stored.
+    stranger = requests.post(f"{site}/outbox/email", timeout=TIMEOUT,
+                             json={"from": "nosy@example.net", "to": reply_to, "text": "Stranger here."})
+    assert stranger.status_code == 202
+
+    def all_three() -> dict[str, str] | None:
+        page = requests.get(f"{site}/v1/inbox", params={"alert": alert_id}, headers=officer, timeout=TIMEOUT).json()
+        found = {r["channel"]: r["text"] for r in page["replies"]}
+        return found if len(found) == 3 else None
+
+    found = eventually(all_three, "the three replies in the inbox")
+    assert found == {"email": "Emailed: it was red.", "sms": "Texted: it had a ladder on top.",
+                     "web": "On the web: two men."}
+    time.sleep(2)  # the stranger's mail has had its turn through the pump
+    page = requests.get(f"{site}/v1/inbox", params={"alert": alert_id}, headers=officer, timeout=TIMEOUT).json()
+    assert not [r for r in page["replies"] if "Stranger" in r["text"]]
