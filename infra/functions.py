@@ -139,6 +139,9 @@ FUNCTIONS = [
         # Replies: the inbox (by state), one alert's (by alert), marking and answering them; a resident's on the web
         # (Put); erasure (by resident).
         table("RepliesTable", GET, QUERY, PUT, UPDATE, indexes=("by-alert", "by-state", "by-resident")),
+        # Officers' download links for residents' attachments (presigned with this role: no call is made here).
+        {"Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": {"Fn::Sub": "${InboundMailBucket.Arn}/attachments/*"}},
         # Survey answers: a resident's on the web (one item each, replaced), the officers' counts, erasure.
         table("SurveyAnswersTable", GET, QUERY, PUT, DELETE, indexes=("by-resident",)),
         # Progress (targeting, tally) and erasure: found by contact, each entry replaced by its tombstone (Put) with
@@ -311,7 +314,7 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
             variables["HEXWATCH_SMS_ORIGINATION_NUMBER"] = {"Ref": "TwoWayNumber"}
         if name == "HandleInboundSms":
             variables["HEXWATCH_OPT_OUT_LIST_NAME"] = {"Ref": "OptOutListName"}
-        if name == "HandleInboundEmail":
+        if name in ("HandleInboundEmail", "APIHandler"):
             variables["HEXWATCH_INBOUND_MAIL_BUCKET"] = {"Ref": "InboundMailBucket"}
         properties["Environment"] = {"Variables": variables}
         # Written as Chalice writes them (Fn::Sub), so that the merge replaces its string rather than adding a second

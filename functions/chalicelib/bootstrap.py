@@ -308,16 +308,14 @@ def inbound_sms() -> InboundSmsService:
 def inbound_email() -> InboundEmailService:
     """Emailed replies (workers/inbound.py): the contact-hash key is read only for a message worth matching."""
     from .adapters.alerts_store import AlertStore
-    from .adapters.inbound_mail import MailStore
     from .adapters.replies_store import ReplyStore
     from .services.inbound_email import InboundEmailService
 
     prefix = bound_tables()
-    bucket = os.environ.get(config.INBOUND_MAIL_BUCKET_ENV) or config.resource_name("inbound-mail", prefix)
     return InboundEmailService(hasher=lambda: services().hasher,
                                signer=TokenSigner(load_key_ring(config.resource_name(config.SIGNING_SECRET, prefix)),
                                                   time.time),
-                               mail=MailStore(boto3.client("s3"), bucket), ledger=_ledger(prefix),
+                               mail=_mail_store(prefix), ledger=_ledger(prefix),
                                replies=ReplyStore(), alerts=AlertStore(), metric=_metric, clock=time.time)
 
 
@@ -351,6 +349,13 @@ def survey_service() -> SurveyService:
                          sender_name=_alert_settings().sender_name, clock=time.time)
 
 
+def _mail_store(prefix: str) -> Any:
+    from .adapters.inbound_mail import MailStore
+
+    bucket = os.environ.get(config.INBOUND_MAIL_BUCKET_ENV) or config.resource_name("inbound-mail", prefix)
+    return MailStore(boto3.client("s3"), bucket)
+
+
 @cache
 def reply_service() -> ReplyService:
     """The officers' side of replies (api/replies.py)."""
@@ -366,7 +371,8 @@ def reply_service() -> ReplyService:
         resolver=TargetResolver(),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TRANSACTIONAL_QUEUE, prefix)),
         limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
-        sender_name=_alert_settings().sender_name, reply_to=_reply_to(wired.signer), clock=time.time)
+        sender_name=_alert_settings().sender_name, reply_to=_reply_to(wired.signer), clock=time.time,
+        attachments=_mail_store(prefix))
 
 
 def _email_sender(prefix: str) -> SesEmailSender:

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from ulid import ULID
 
 from chalicelib import bootstrap
@@ -79,6 +80,14 @@ def test_a_residents_emailed_reply_is_kept_with_its_new_text_verdicts_and_attach
     bucket = INBOUND_MAIL_BUCKET_FORMAT.format(prefix=stack.prefix, account=ACCOUNT_ID)
     stored = boto3.client("s3").get_object(Bucket=bucket, Key=kept["key"])
     assert stored["Body"].read().startswith(b"\xff\xd8\xff") and stored["ContentType"] == "image/jpeg"
+    # An officer downloads it through a five-minute link (a volunteer may not), and the opening is audited.
+    link = json.loads(stack.call("GET", f"/v1/replies/{reply['id']}/attachments/0").body)
+    assert link["name"] == "door.jpg" and link["expires_in"] == 300
+    assert requests.get(link["url"], timeout=10).content.startswith(b"\xff\xd8\xff")
+    assert stack.call("GET", f"/v1/replies/{reply['id']}/attachments/0", "volunteer").status_code == 403
+    assert stack.call("GET", f"/v1/replies/{reply['id']}/attachments/1").status_code == 404
+    trail = json.loads(stack.call("GET", f"/v1/alerts/{alert['id']}").body)["audit"]
+    assert "open-attachment" in {entry["action"] for entry in trail}
     # The officer's answer goes back by email, and can itself be replied to.
     answered = stack.call("POST", f"/v1/replies/{reply['id']}/respond", body={"text": "Please keep it safe."})
     assert answered.status_code == 200, answered.body

@@ -111,6 +111,10 @@ class AlertStore:
         self.audit(AuditEntry(officer.organisation, alert_id, "answer-reply", officer.sub, officer.role.group,
                               "replies", None, reply_id), at)
 
+    def audit_attachment(self, officer: Any, alert_id: str, reply_id: str, at: str) -> None:
+        self.audit(AuditEntry(officer.organisation, alert_id, "open-attachment", officer.sub, officer.role.group,
+                              "replies", None, reply_id), at)
+
     def audit_trail(self, organisation: str, alert_id: str) -> list[dict[str, Any]]:
         return [{"action": e.action, "actor": e.actor, "actor_role": e.actor_role, "at": e.at, "status": e.status,
                  "audience": e.audience, "detail": e.detail}

@@ -26,3 +26,10 @@ class MailStore:
         # Served to officers only as a download, never inline: the type is the one the message claimed.
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=attachment.data, ContentType=attachment.content_type,
                             ContentDisposition="attachment")
+
+    def download_link(self, key: str, filename: str, seconds: int) -> str:
+        """A presigned GET for one kept attachment, saved under its own name rather than opened in the browser."""
+        safe = "".join(ch for ch in filename if ch.isalnum() or ch in "._- ")[:100] or "attachment"
+        return str(self._s3.generate_presigned_url(
+            "get_object", ExpiresIn=seconds,
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": f'attachment; filename="{safe}"'}))

@@ -81,3 +81,13 @@ def respond_to_reply(reply_id: str) -> Response:
     request = replies_api.current_request
     body = validated_json(request, "reply-respond", max_bytes=8 * 1024)
     return json_response(reply_service().respond(current_officer(request), _reply_id(reply_id), body["text"]))
+
+
+@replies_api.route("/v1/replies/{reply_id}/attachments/{index}", methods=["GET"], authorizer=officer_authorizer)
+@handles_errors
+def reply_attachment(reply_id: str, index: str) -> Response:
+    if not index.isdigit() or len(index) > 2:
+        raise HexwatchError("There is no such attachment.", [FieldError("/index", "is not a number")], 404,
+                            "NotFound")
+    return json_response(reply_service().attachment(current_officer(replies_api.current_request),
+                                                    _reply_id(reply_id), int(index)))

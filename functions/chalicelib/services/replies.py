@@ -75,8 +75,9 @@ def gone(message: str) -> HexwatchError:
 class ReplyService:
     def __init__(self, *, store: Any, alerts: Any, residents: Any, suppressions: Any, resolver: Any, jobs: JobQueue,
                  limiter: Limiter, sender_name: Callable[[str], str],
-                 reply_to: Callable[[str], str | None], clock: Callable[[], float]) -> None:
+                 reply_to: Callable[[str], str | None], clock: Callable[[], float], attachments: Any = None) -> None:
         self._reply_to = reply_to
+        self._attachments = attachments
         self._store = store
         self._alerts = alerts
         self._residents = residents
@@ -184,6 +185,20 @@ class ReplyService:
             raise gone(f"The resident's {mask(record.kind, record.address)} no longer takes our messages "
                        f"({reason}).")
         return channel, record
+
+    def attachment(self, officer: Officer, reply_id: str, index: int) -> dict[str, Any]:
+        """A five-minute download link for one file a resident attached to an emailed reply; officers and above
+        only, and every one is audited."""
+        reply = self._readable(officer, reply_id)
+        if officer.role < Role.OFFICER:
+            raise forbidden("Volunteers cannot open what residents attached: ask an officer.")
+        kept = [a for a in reply.attachments if "key" in a]
+        if not 0 <= index < len(kept) or self._attachments is None:
+            raise HexwatchError("There is no such attachment.", [FieldError("/index", "not found")], 404, "NotFound")
+        found = kept[index]
+        self._alerts.audit_attachment(officer, reply.alert_id, reply.id, self._now())
+        return {"name": found["name"], "type": found["type"], "bytes": found["bytes"], "expires_in": 300,
+                "url": self._attachments.download_link(str(found["key"]), str(found["name"]), 300)}
 
     def _readable(self, officer: Officer, reply_id: str) -> Reply:
         reply = self._store.get(officer.organisation, reply_id)
