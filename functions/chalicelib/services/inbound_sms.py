@@ -25,6 +25,7 @@ from ..domain.contacts import ContactHasher
 from ..domain.errors import HexwatchError
 from ..domain.replies import REPLY_RETENTION_SECONDS, Reply, ReplyChannel, reply_id
 from ..domain.sms_replies import (
+    SMS_STARTED,
     SMS_STOPPED,
     InboundSmsEvent,
     SmsIntent,
@@ -109,6 +110,8 @@ class InboundSmsService:
         if state.reason not in STARTABLE:
             # Nothing stopped (or a bounce, or an erasure, which a text cannot undo): only an owner who had turned SMS
             # off on the web gets it back. No answer: it costs a text, and there is nothing to confirm.
+            if state.reason == SMS_STARTED:
+                self._opt_out_list.opt_in(event.from_number)  # again: a START that died before mirroring is finished
             return "started" if self._set_sms_channel(contact_hash, wanted=True) else "start-ignored"
         resume_at = next_opt_in(state.opted_in_at, now)
         if resume_at is not None:
@@ -116,10 +119,11 @@ class InboundSmsService:
                 day = datetime.fromtimestamp(resume_at, UTC).strftime("%-d %B %Y")
                 self._sms.publish(event.from_number, start_too_soon_text(self._settings.service_name, day))
             return "start-too-soon"
+        # The provider's list first: a START that dies after it and before our record is simply done again.
+        self._opt_out_list.opt_in(event.from_number)
         changed = self._records.start(contact_hash, self._now_text(), now, event.message_id, STARTABLE)
         if not changed:
             return "started-already"
-        self._opt_out_list.opt_in(event.from_number)
         self._set_sms_channel(contact_hash, wanted=True)
         self._sms.publish(event.from_number, started_text(self._settings.service_name))
         self._metric("SmsStarted")
