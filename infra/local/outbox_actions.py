@@ -95,10 +95,11 @@ def text_us_from_request(body: bytes, content_type: str) -> tuple[int, dict[str,
     return 202, {"inboundMessageId": message_id}
 
 
-def text_us_form(number: str = "") -> str:
-    """A form that texts the alerts number as a resident (prefilled with the number an SMS went to)."""
+def text_us_form(number: str = "", index: int = 0) -> str:
+    """A form that texts the alerts number as a resident (prefilled with the number an SMS went to); `index` keeps
+    the ids of the page's forms apart."""
     value = html.escape(number, quote=True)
-    suffix = re.sub(r"\W", "", number) or "any"
+    suffix = f"{index}-" + (re.sub(r"\W", "", number) or "any")
     return (f'<form method="post" action="/outbox/sms" class="reply">'
             f'<label for="from-{suffix}">From</label> <input id="from-{suffix}" name="from" value="{value}" '
             f'required pattern="\\+[1-9][0-9]{{6,14}}"> '
@@ -106,9 +107,9 @@ def text_us_form(number: str = "") -> str:
             f'maxlength="{MAX_TEXT_CHARS}"> <button type="submit">Text the alerts number</button></form>')
 
 
-def email_us_form(sender: str, to: str, quoted: str) -> str:
+def email_us_form(sender: str, to: str, quoted: str, index: int = 0) -> str:
     """A form that replies to an alert email as the resident it went to."""
-    suffix = re.sub(r"\W", "", sender)[:40] or "any"
+    suffix = f"{index}-" + (re.sub(r"\W", "", sender)[:40] or "any")
     return (f'<form method="post" action="/outbox/email" class="reply">'
             f'<input type="hidden" name="from" value="{html.escape(sender, quote=True)}">'
             f'<input type="hidden" name="to" value="{html.escape(to, quote=True)}">'

@@ -358,10 +358,10 @@ def _render_message(index: int, message: Message) -> str:
         text_label = "Spoken text" if channel == "voice" else "Text"
         parts.append(f"<h3>{text_label}</h3><pre>{_e(message['text'])}</pre>")
     if channel == "sms" and message.get("to"):
-        parts.append(f"<h3>Reply as this resident</h3>{text_us_form(str(message['to'][0]))}")
+        parts.append(f"<h3>Reply as this resident</h3>{text_us_form(str(message['to'][0]), index)}")
     reply_to = headers.get("Reply-To") if isinstance(headers, dict) else None
     if channel == "email" and message.get("to") and reply_to:
-        form = email_us_form(str(message["to"][0]), str(reply_to), str(message.get("text") or ""))
+        form = email_us_form(str(message["to"][0]), str(reply_to), str(message.get("text") or ""), index)
         parts.append(f"<h3>Reply as this resident</h3>{form}")
     links = message.get("links") or []
     if links:

@@ -62,3 +62,19 @@ def test_no_line_of_any_random_table_has_exactly_one_hidden_cell() -> None:
         for line in ([(r, c) for r in every_row] for c in [*columns, TOTAL]):
             assert sum(cell in hidden for cell in line) != 1, (answers, table)
         assert all(not isinstance(value, int) or value >= 5 for value in grid.values())
+
+
+def test_a_call_about_an_alert_with_a_survey_says_how_to_answer_it() -> None:
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.alert_messages import voice_text
+    from chalicelib.domain.alerts import Alert, Content, Source, Status
+
+    alert = Alert(id="01J0ABCDEFGHJKMNPQRSTVWXYZ", type="alert", references=[], status=Status.SENDING,
+                  category="crime", priority="normal", incident_ref="SP-1", contact={"phone": "101"},
+                  target={"type": "organisation"}, channels=["voice"], groups=[], business_sectors=[],
+                  content={"en": Content("Vans", "Vans were seen.")}, source=Source("officer", "staffs", "sub"),
+                  created_at=datetime(2026, 12, 2, tzinfo=UTC), survey=SURVEY)
+    script = voice_text(alert, "en", "Staffs Police", two_way_number="+447700900123")
+    assert script.count("text the number of your answer to 0 7 7 0 0 9 0 0 1 2 3") == 2  # said, and repeated
+    assert "use the link in our email" in voice_text(alert, "en", "Staffs Police")
