@@ -170,8 +170,10 @@ def _check_bucket_policy(emulator: EmulatorStack, props: dict[str, Any]) -> None
 
 
 def _check_receipt_rule_set(emulator: EmulatorStack, props: dict[str, Any]) -> None:
-    active = client(emulator, "ses").describe_active_receipt_rule_set()
-    assert active["Metadata"]["Name"] == props["RuleSetName"]
+    # Only existence here: the active set is one per account, and every stack a test deploys later into the same
+    # emulator makes its own active. test_the_rule_set_is_made_active checks activation straight after creating.
+    described = client(emulator, "ses").describe_receipt_rule_set(RuleSetName=props["RuleSetName"])
+    assert described["Metadata"]["Name"] == props["RuleSetName"]
 
 
 def _check_receipt_rule(emulator: EmulatorStack, props: dict[str, Any]) -> None:
@@ -266,6 +268,14 @@ def test_fresh_stack_is_empty_and_separate(emulator: EmulatorStack, fresh_stack:
     assert outputs["user_pool_id"] != emulator.outputs["user_pool_id"]
     scan = client(emulator, "dynamodb").scan(TableName=outputs["tables"]["subscribers"])
     assert scan["Count"] == 0
+
+
+def test_the_rule_set_is_made_active(emulator: EmulatorStack, fresh_stack: Callable[..., dict[str, Any]]) -> None:
+    # The local stack is the only one receiving mail, so deploying it makes its rule set the active one.
+    outputs = fresh_stack()
+    active = client(emulator, "ses").describe_active_receipt_rule_set()
+    assert active["Metadata"]["Name"] == f"{outputs['prefix']}-inbound"
+    assert [rule["Name"] for rule in active["Rules"]] == [f"{outputs['prefix']}-replies"]
 
 
 def test_deploy_twice_reuses_what_exists(emulator: EmulatorStack) -> None:
