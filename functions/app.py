@@ -8,6 +8,7 @@ from chalicelib.api.areas import areas_api
 from chalicelib.api.officers import officer_api
 from chalicelib.api.origin_verify import register_origin_verify
 from chalicelib.api.origins import register_cross_site_guard
+from chalicelib.api.partners import partners_api
 from chalicelib.api.reference import reference_api
 from chalicelib.api.registry import registry_api
 from chalicelib.api.replies import replies_api
@@ -38,6 +39,7 @@ app.register_blueprint(registry_api)
 app.register_blueprint(replies_api)
 app.register_blueprint(web_replies_api)
 app.register_blueprint(surveys_api)
+app.register_blueprint(partners_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from .services.areas import AreaService
     from .services.inbound_email import InboundEmailService
     from .services.inbound_sms import InboundSmsService
+    from .services.partner_alerts import PartnerAlertService
+    from .services.partners import PartnerService
     from .services.pipeline import Channels, Pipeline
     from .services.receipts import ReceiptService
     from .services.registry import RegistryService
@@ -420,6 +422,35 @@ def registry_service() -> RegistryService:
 
 
 @cache
+def partner_service() -> PartnerService:
+    from .adapters.alerts_store import AlertStore
+    from .services.partners import PartnerService
+
+    bound_tables()
+    return PartnerService(registry=officer_registry(), audit=AlertStore(), area_ids=area_service().area_ids,
+                          clock=time.time)
+
+
+@cache
+def partner_alert_service() -> PartnerAlertService:
+    from ulid import ULID
+
+    from .adapters.alerts_store import AlertStore
+    from .adapters.partner_requests import PartnerRequests
+    from .services.partner_alerts import PartnerAlertService
+    from .services.targets import TargetResolver
+
+    prefix = bound_tables()
+    return PartnerAlertService(
+        partners=officer_registry(),
+        keys=PartnerRequests(_dynamodb(), config.resource_name(config.IDEMPOTENCY_TABLE, prefix), time.time),
+        store=AlertStore(), resolver=TargetResolver(),
+        jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
+        limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()), settings=_alert_settings(),
+        clock=time.time, new_id=lambda: str(ULID()))
+
+
+@cache
 def sending_watch() -> SendingWatch:
     """The five-minute check for alerts stuck in `sending`, and their reconciling (workers/housekeeping.py)."""
     from .adapters.alerts_store import AlertStore
@@ -434,6 +465,8 @@ def sending_watch() -> SendingWatch:
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
     services.cache_clear()
+    partner_service.cache_clear()
+    partner_alert_service.cache_clear()
     site_origins.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()

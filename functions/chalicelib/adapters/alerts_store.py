@@ -40,6 +40,16 @@ class AlertStore:
                    document=json.dumps(to_document(alert)), created_by=created_by, created_at=now,
                    updated_at=now).save(AlertModel.alert_id.does_not_exist())
 
+    def create_new(self, alert: Alert, created_by: str) -> bool:
+        """As create, answering False (and writing nothing) when an alert with this id exists already."""
+        try:
+            self.create(alert, created_by)
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def get(self, organisation: str, alert_id: str) -> tuple[Alert, AlertModel] | None:
         try:
             item = AlertModel.get(organisation, alert_id, consistent_read=True)
@@ -60,8 +70,10 @@ class AlertStore:
                                     "Conflict") from None
             raise
 
-    def page(self, organisation: str, limit: int, cursor: str | None) -> tuple[list[AlertModel], str | None]:
-        """Newest first; the cursor is opaque to callers (the last key, encoded)."""
+    def page(self, organisation: str, limit: int, cursor: str | None,
+             status: str | None = None) -> tuple[list[AlertModel], str | None]:
+        """Newest first; the cursor is opaque to callers (the last key, encoded). With `status`, only alerts in it
+        (a filter after the read: a page can be short, and the cursor goes on)."""
         start = None
         if cursor:
             try:
@@ -72,7 +84,8 @@ class AlertStore:
             if not (isinstance(start, dict) and set(start) == {"organisation", "alert_id"}
                     and start["organisation"] == {"S": organisation}):
                 raise invalid("That page cursor is not valid.", FieldError("/cursor", "is not a cursor from this list"))
-        results = AlertModel.query(organisation, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        results = AlertModel.query(organisation, scan_index_forward=False, limit=limit, last_evaluated_key=start,
+                                   filter_condition=(AlertModel.status == status) if status else None)
         items = list(results)
         last = results.last_evaluated_key
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last and items else None

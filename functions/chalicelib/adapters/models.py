@@ -66,6 +66,7 @@ class SubscriberModel(Model):
     categories = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]
     business_sectors = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     groups = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    senders = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     locations = ListAttribute(of=LocationMap)
     contacts = ListAttribute(of=ContactMap)
     devices = ListAttribute(of=DeviceMap, default=list)
@@ -106,6 +107,7 @@ class LocationModel(Model):
     categories = UnicodeSetAttribute(null=True)
     groups = UnicodeSetAttribute(null=True)
     business_sectors = UnicodeSetAttribute(null=True)
+    senders = UnicodeSetAttribute(null=True)  # absent: police only (domain/residents.py)
     language = UnicodeAttribute()
     consent_version = UnicodeAttribute()
     # A resident with several locations: all of them, and this one's place among them (domain/audience.py), so that

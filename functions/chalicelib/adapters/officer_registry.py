@@ -12,10 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.errors import FieldError, HexwatchError
 from ..domain.officers import RegistryEntry
+from ..domain.partners import Partner, SigningSecret
 
 CACHE_SECONDS = 60.0
 BY_ORGANISATION_INDEX = "by-organisation"
+# Forces and partners share the organisations table (one registry, one key space, so an id names one of them only).
+# Items written before partners existed have no kind: they are forces.
+PARTNER_KIND = "partner"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,44 @@ def _item_from_entry(entry: RegistryEntry) -> dict[str, Any]:
     if entry.areas:  # DynamoDB stores no empty sets
         item["areas"] = {"SS": sorted(entry.areas)}
     return item
+
+
+def _is_partner(item: dict[str, Any]) -> bool:
+    return item.get("kind", {}).get("S") == PARTNER_KIND
+
+
+def _partner_from_item(item: dict[str, Any]) -> Partner:
+    def texts(name: str) -> tuple[str, ...]:
+        return tuple(sorted(item.get(name, {}).get("SS", [])))
+
+    secrets = tuple(SigningSecret(s["M"]["id"]["S"], s["M"]["secret"]["S"], s["M"]["created_at"]["S"])
+                    for s in item.get("secrets", {}).get("L", []))
+    return Partner(id=item["organisation"]["S"], name=item["name"]["S"], partner_type=item["partner_type"]["S"],
+                   host_force=item["host_force"]["S"], categories=texts("categories"), channels=texts("channels"),
+                   areas=texts("areas"), whole_force=bool(item.get("whole_force", {}).get("BOOL", False)),
+                   trust=item["trust"]["S"], secrets=secrets, created_by=item.get("created_by", {}).get("S", ""),
+                   created_at=item.get("created_at", {}).get("S", ""),
+                   updated_at=item.get("updated_at", {}).get("S", ""))
+
+
+def _item_from_partner(partner: Partner) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "organisation": {"S": partner.id}, "kind": {"S": PARTNER_KIND}, "name": {"S": partner.name},
+        "partner_type": {"S": partner.partner_type}, "host_force": {"S": partner.host_force},
+        "categories": {"SS": sorted(partner.categories)}, "channels": {"SS": sorted(partner.channels)},
+        "whole_force": {"BOOL": partner.whole_force}, "trust": {"S": partner.trust},
+        "secrets": {"L": [{"M": {"id": {"S": s.id}, "secret": {"S": s.secret}, "created_at": {"S": s.created_at}}}
+                          for s in partner.secrets]},
+        "created_by": {"S": partner.created_by}, "created_at": {"S": partner.created_at},
+        "updated_at": {"S": partner.updated_at}}
+    if partner.areas:
+        item["areas"] = {"SS": sorted(partner.areas)}
+    return item
+
+
+def id_taken(pointer: str = "/partner_id") -> HexwatchError:
+    return HexwatchError("That id belongs to another organisation or partner.",
+                         [FieldError(pointer, "is taken by another organisation or partner")], 409, "Conflict")
 
 
 def _organisation_from_item(item: dict[str, Any]) -> Organisation:
@@ -82,7 +125,7 @@ class OfficerRegistry:
             return cached[1]
         item = self._client.get_item(TableName=self._organisations, Key={"organisation": {"S": organisation_id}},
                                      ConsistentRead=True).get("Item")
-        found = _organisation_from_item(item) if item else None
+        found = _organisation_from_item(item) if item and not _is_partner(item) else None
         self._known_organisations[organisation_id] = (self._clock(), found)
         return found
 
@@ -114,17 +157,55 @@ class OfficerRegistry:
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put_organisation(self, organisation: Organisation) -> None:
-        self._client.put_item(TableName=self._organisations, Item={
-            "organisation": {"S": organisation.id}, "name": {"S": organisation.name},
-            "created_by": {"S": organisation.created_by}, "created_at": {"S": organisation.created_at}})
+        try:
+            self._client.put_item(TableName=self._organisations, Item={
+                "organisation": {"S": organisation.id}, "name": {"S": organisation.name},
+                "created_by": {"S": organisation.created_by}, "created_at": {"S": organisation.created_at}},
+                ConditionExpression="attribute_not_exists(kind) OR kind <> :partner",
+                ExpressionAttributeValues={":partner": {"S": PARTNER_KIND}})
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise id_taken("/organisation") from None
         self._known_organisations.pop(organisation.id, None)
+
+    # --- partners (never cached: the webhook reads its partner's current secrets and scope on every request) --------
+
+    def partner(self, partner_id: str) -> Partner | None:
+        item = self._client.get_item(TableName=self._organisations, Key={"organisation": {"S": partner_id}},
+                                     ConsistentRead=True).get("Item")
+        return _partner_from_item(item) if item and _is_partner(item) else None
+
+    def put_partner(self, partner: Partner, *, new: bool) -> None:
+        """Writes a partner; a new one only where the id is free, a change only to a partner of the same host."""
+        if new:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(organisation)"}
+        else:
+            condition = {"ConditionExpression": "kind = :partner AND host_force = :host",
+                         "ExpressionAttributeValues": {":partner": {"S": PARTNER_KIND},
+                                                       ":host": {"S": partner.host_force}}}
+        try:
+            self._client.put_item(TableName=self._organisations, Item=_item_from_partner(partner), **condition)
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise id_taken() from None
+
+    def partners_of(self, host_force: str) -> list[Partner]:
+        found: list[Partner] = []
+        request: dict[str, Any] = {"TableName": self._organisations,
+                                   "FilterExpression": "kind = :partner AND host_force = :host",
+                                   "ExpressionAttributeValues": {":partner": {"S": PARTNER_KIND},
+                                                                 ":host": {"S": host_force}}}
+        while True:
+            page = self._client.scan(**request)
+            found.extend(_partner_from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda p: p.id)
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def organisations(self) -> list[Organisation]:
         found: list[Organisation] = []
         request: dict[str, Any] = {"TableName": self._organisations}
         while True:
             page = self._client.scan(**request)
-            found.extend(_organisation_from_item(item) for item in page.get("Items", []))
+            found.extend(_organisation_from_item(item) for item in page.get("Items", []) if not _is_partner(item))
             if "LastEvaluatedKey" not in page:
                 return sorted(found, key=lambda o: o.id)
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

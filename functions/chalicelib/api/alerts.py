@@ -8,6 +8,7 @@ from chalice import Blueprint
 from chalice.app import Response
 
 from ..bootstrap import alert_service
+from ..domain.alerts import Status
 from ..domain.errors import FieldError, HexwatchError, invalid
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_officer, officer_authorizer
@@ -66,6 +67,25 @@ def approve_alert(alert_id: str) -> Response:
     return json_response(alert_service().approve(current_officer(alerts_api.current_request), _alert_id(alert_id)))
 
 
+@alerts_api.route("/v1/alerts/{alert_id}/reject", methods=["POST"], content_types=JSON_TYPES,
+                  authorizer=officer_authorizer)
+@handles_errors
+def reject_alert(alert_id: str) -> Response:
+    request = alerts_api.current_request
+    body = validated_json(request, "alert-reject")
+    return json_response(alert_service().reject(current_officer(request), _alert_id(alert_id),
+                                                str(body["reason"]).strip()))
+
+
+@alerts_api.route("/v1/review", methods=["GET"], authorizer=officer_authorizer)
+@handles_errors
+def review_queue() -> Response:
+    """The alerts waiting for approval (partners' moderated alerts, volunteers'), newest first."""
+    request = alerts_api.current_request
+    params: dict[str, str] = dict(request.query_params or {})
+    return json_response(alert_service().review(current_officer(request), _page_size(params), params.get("cursor")))
+
+
 @alerts_api.route("/v1/alerts/{alert_id}/cancel", methods=["POST"], content_types=JSON_TYPES,
                   authorizer=officer_authorizer)
 @handles_errors
@@ -84,11 +104,20 @@ def read_alert(alert_id: str) -> Response:
 def list_alerts() -> Response:
     request = alerts_api.current_request
     params: dict[str, str] = dict(request.query_params or {})
+    status = params.get("status")
+    if status is not None and status not in {s.value for s in Status}:
+        raise invalid("That status does not exist.", FieldError("/status", "must be one of: " +
+                                                               ", ".join(s.value for s in Status)))
+    return json_response(alert_service().page(current_officer(request), _page_size(params), params.get("cursor"),
+                                              status))
+
+
+def _page_size(params: dict[str, str]) -> int:
     limit_text = params.get("limit", "25")
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PAGE:
         raise invalid("The page size is not valid.", FieldError("/limit", f"must be a whole number from 1 to "
                                                                           f"{MAX_PAGE}"))
-    return json_response(alert_service().page(current_officer(request), int(limit_text), params.get("cursor")))
+    return int(limit_text)
 
 
 @alerts_api.route("/v1/public/alerts/{organisation}/{alert_id}/event.ics", methods=["GET"])

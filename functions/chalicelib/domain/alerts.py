@@ -56,8 +56,14 @@ class Content:
 class Source:
     kind: str  # "officer" or "partner"
     organisation: str
-    user: str | None = None  # the officer's sub
+    user: str | None = None  # the officer's sub, or partner:<id> (domain/partners.py)
     partner_reference: str | None = None  # the partner's own id for the alert, unique per partner
+    partner_type: str | None = None  # council, fraud...: residents choose which kinds of sender may reach them
+    partner_name: str | None = None  # what residents read as the sender, with the host force's name
+
+    @property
+    def partner(self) -> str | None:
+        return self.user.removeprefix("partner:") if self.kind == "partner" and self.user else None
 
 
 @dataclass
@@ -90,6 +96,8 @@ class Alert:
     # What the sender (and approver) could reach around the target when they sent (approved) it, as WKB in base64
     # (domain/scope.py); the worker sends to nobody outside it, whatever the target says.
     frozen_scope: str | None = None
+    # An officer's decision on an alert that waited for approval: {"outcome", "reason", "by", "at"}.
+    moderation: dict[str, str] | None = None
 
     def move(self, to: Status, by: str, at: datetime, reason: str | None = None) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -150,6 +158,18 @@ def status_when_sent(officer: Officer, alert: Alert, costly: bool, now: datetime
     return Status.SCHEDULED if alert.send_at and alert.send_at > now else Status.SENDING
 
 
+def reject(officer: Officer, alert: Alert, reason: str, now: datetime) -> None:
+    """An alert waiting for approval is refused: it is cancelled, and its sender (a partner reads it from its
+    status endpoint) learns why."""
+    if not can_approve(officer) or officer.organisation != alert.source.organisation:
+        raise forbidden("Only officers, supervisors and admins of the alert's force can reject it.")
+    if alert.status is not Status.PENDING_APPROVAL:
+        raise HexwatchError("Only an alert waiting for approval can be rejected.",
+                            [FieldError("/status", f"is {alert.status.value}, not pending_approval")], 409, "Conflict")
+    alert.move(Status.CANCELLED, officer.sub, now, reason=f"rejected: {reason}")
+    alert.moderation = {"outcome": "rejected", "reason": reason, "by": officer.sub, "at": utc_text(now)}
+
+
 def approve(officer: Officer, alert: Alert, costly: bool, now: datetime) -> Status:
     """An approval moves the alert on; nobody approves their own alert, and costly sends need a supervisor."""
     if not can_approve(officer) or officer.organisation != alert.source.organisation:
@@ -160,6 +180,7 @@ def approve(officer: Officer, alert: Alert, costly: bool, now: datetime) -> Stat
         raise forbidden("Sends over the SMS and voice limit need a supervisor's approval.")
     alert.approved_by = officer.sub
     alert.approver_role = officer.role.group
+    alert.moderation = {"outcome": "approved", "by": officer.sub, "at": utc_text(now)}
     next_status = Status.SCHEDULED if alert.send_at and alert.send_at > now else Status.SENDING
     alert.move(next_status, officer.sub, now)
     return next_status
@@ -213,14 +234,15 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "content": {language: {"title": c.title, "body": c.body, "machine_translated": c.machine_translated}
                     for language, c in alert.content.items()},
         "source": {"kind": alert.source.kind, "organisation": alert.source.organisation, "user": alert.source.user,
-                   "partner_reference": alert.source.partner_reference},
+                   "partner_reference": alert.source.partner_reference,
+                   "partner_type": alert.source.partner_type, "partner_name": alert.source.partner_name},
         "created_at": utc_text(alert.created_at),
         "send_at": utc_text(alert.send_at) if alert.send_at else None,
         "expires_at": utc_text(alert.expires_at) if alert.expires_at else None,
         "footage_request": alert.footage_request, "survey": alert.survey, "event": alert.event,
         "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
-        "history": alert.history, "frozen_scope": alert.frozen_scope,
+        "history": alert.history, "frozen_scope": alert.frozen_scope, "moderation": alert.moderation,
     }
 
 
@@ -237,13 +259,15 @@ def from_document(document: dict[str, Any]) -> Alert:
         business_sectors=list(document["business_sectors"]),
         content={language: Content(c["title"], c["body"], bool(c.get("machine_translated")))
                  for language, c in document["content"].items()},
-        source=Source(source["kind"], source["organisation"], source.get("user"), source.get("partner_reference")),
+        source=Source(source["kind"], source["organisation"], source.get("user"), source.get("partner_reference"),
+                      source.get("partner_type"), source.get("partner_name")),
         created_at=when(document["created_at"]) or datetime.now(UTC), send_at=when(document.get("send_at")),
         expires_at=when(document.get("expires_at")), footage_request=document.get("footage_request"),
         survey=document.get("survey"), event=document.get("event"),
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
-        history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"))
+        history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"),
+        moderation=document.get("moderation"))
 
 
 def view(alert: Alert) -> dict[str, Any]:

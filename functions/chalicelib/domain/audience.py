@@ -30,6 +30,9 @@ class Filters:
     groups: frozenset[str] = frozenset()  # empty: everyone who chose the category
     business_sectors: frozenset[str] = frozenset()  # empty: every sector
     footage_circle: Circle | None = None  # CCTV operators inside it also get the footage request
+    # A partner's alert: the partner's type (domain/partners.py). Only residents who chose to hear from that kind of
+    # sender receive it; None (the police) reaches everyone.
+    sender_type: str | None = None
 
     @classmethod
     def of(cls, alert_body: dict[str, Any], footage_center: tuple[float, float] | None = None) -> Filters:
@@ -40,7 +43,8 @@ class Filters:
                             float(footage.get("radius_m") or DEFAULT_FOOTAGE_RADIUS_M))
         return cls(category=alert_body["category"], channels=frozenset(alert_body["channels"]),
                    groups=frozenset(alert_body.get("groups") or ()),
-                   business_sectors=frozenset(alert_body.get("business_sectors") or ()), footage_circle=circle)
+                   business_sectors=frozenset(alert_body.get("business_sectors") or ()), footage_circle=circle,
+                   sender_type=alert_body.get("sender_type"))
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ def channels_for(filters: Filters, item: Mapping[str, Any]) -> list[str]:
     """The alert's channels this location's resident receives it on; empty when their choices leave them out."""
     if filters.category not in (item.get("categories") or ()):
         return []
+    if filters.sender_type is not None and filters.sender_type not in (item.get("senders") or ()):
+        return []  # residents who joined before partners existed have no `senders`: police only
     if filters.groups and not filters.groups & set(item.get("groups") or ()):
         return []
     if filters.business_sectors and not filters.business_sectors & set(item.get("business_sectors") or ()):

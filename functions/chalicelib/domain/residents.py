@@ -72,6 +72,9 @@ class Resident:
     updated_at: str
     name: str | None = None
     devices: list[Device] = field(default_factory=list)
+    # The kinds of partner agency (domain/partners.py PARTNER_TYPES) that may alert this resident besides the
+    # police. Empty, the default and what residents who joined before partners existed have, is police only.
+    senders: list[str] = field(default_factory=list)
 
     def contact(self, contact_hash: str) -> ContactRecord | None:
         return next((c for c in self.contacts if c.hash == contact_hash), None)
@@ -100,6 +103,7 @@ class Resident:
             "categories": list(self.categories),
             "groups": list(self.groups),
             "business_sectors": list(self.business_sectors),
+            "senders": list(self.senders),
             "language": self.language,
             "consent_version": self.consent.notice_version,
         }

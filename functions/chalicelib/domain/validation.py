@@ -193,7 +193,8 @@ class SchemaLibrary:
         defs = self.documents["defs.json"]["$defs"]
         lists: dict[str, Any] = {}
         for key, plural in (("channel", "channels"), ("category", "categories"),
-                            ("business_sector", "business_sectors"), ("group", "groups")):
+                            ("business_sector", "business_sectors"), ("group", "groups"),
+                            ("sender", "senders")):
             labels = defs[key]["x-labels"]
             lists[plural] = [{"id": value, "label": labels[value]} for value in defs[key]["enum"]]
         lists["languages"] = [{"id": k, "label": v} for k, v in defs["language"]["x-suggested"].items()]

@@ -47,6 +47,11 @@ class AlertSettings:
     def sender_name(self, organisation: str) -> str:
         return self.organisation_names.get(organisation) or organisation.replace("-", " ").title() + " Police"
 
+    def sender_of(self, alert: Alert) -> str:
+        """Who residents are told an alert is from: the force, or a partner through the force that registered it."""
+        force = self.sender_name(alert.source.organisation)
+        return f"{alert.source.partner_name} via {force}" if alert.source.partner_name else force
+
 
 def _public_event(event: dict[str, Any] | None) -> dict[str, Any] | None:
     if not event:
@@ -94,7 +99,7 @@ class AlertService:
     def create(self, officer: Officer, body: dict[str, Any]) -> dict[str, Any]:
         alert = self._draft(officer, body, self._new_id())
         self._resolver.resolve(officer, alert.target)
-        check_renderings(alert, self._settings.sender_name(officer.organisation), self._settings.links,
+        check_renderings(alert, self._settings.sender_of(alert), self._settings.links,
                          self._settings.sms_max_segments)
         self._store.create(alert, officer.sub)
         self._audit(officer, alert, "create")
@@ -161,10 +166,7 @@ class AlertService:
         return alert_rules.view(alert)
 
     def _queue_plan(self, alert: Alert, now: datetime) -> None:
-        if alert.status is Status.SENDING:
-            self._jobs.put(plan_job(alert))
-        elif alert.status is Status.SCHEDULED and alert.send_at is not None:
-            self._jobs.put(plan_job(alert), delay_seconds=int((alert.send_at - now).total_seconds()))
+        queue_plan(self._jobs, alert, now)
 
     def read(self, officer: Officer, alert_id: str) -> dict[str, Any]:
         alert, _ = self._load(officer, alert_id)
@@ -183,7 +185,7 @@ class AlertService:
         if found is None or found[0].status not in (Status.SENDING, Status.PAUSED, Status.SENT):
             raise not_found(alert_id)
         alert = found[0]
-        return {"id": alert.id, "from": self._settings.sender_name(organisation), "category": alert.category,
+        return {"id": alert.id, "from": self._settings.sender_of(alert), "category": alert.category,
                 "priority": alert.priority, "incident_ref": alert.incident_ref, "contact": alert.contact,
                 "content": {language: {"title": c.title, "body": c.body, "machine_translated": c.machine_translated}
                             for language, c in alert.content.items()},
@@ -200,8 +202,23 @@ class AlertService:
         return ics(alert.id, alert.event or {}, self._settings.sender_name(organisation),
                    "; ".join(contact_lines(alert)), self._settings.links.host(), alert.created_at)
 
-    def page(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
-        items, next_cursor = self._store.page(officer.organisation, limit, cursor)
+    def reject(self, officer: Officer, alert_id: str, reason: str) -> dict[str, Any]:
+        alert, item = self._load(officer, alert_id)
+        self._resolver.reach(officer).check(alert.target)
+        now = self._now()
+        alert_rules.reject(officer, alert, reason, now)
+        self._store.save(alert, item, utc_text(now))
+        self._audit(officer, alert, "reject", detail=reason)
+        return alert_rules.view(alert)
+
+    def review(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:
+        """The alerts waiting for approval that this officer may approve: partners' moderated alerts, volunteers'."""
+        if not can_approve(officer):
+            raise forbidden("Only officers, supervisors and admins review alerts.")
+        return self.page(officer, limit, cursor, Status.PENDING_APPROVAL.value)
+
+    def page(self, officer: Officer, limit: int, cursor: str | None, status: str | None = None) -> dict[str, Any]:
+        items, next_cursor = self._store.page(officer.organisation, limit, cursor, status)
         reach = self._resolver.reach(officer)
         alerts = []
         for item in items:
@@ -212,9 +229,18 @@ class AlertService:
             alerts.append({"id": alert.id, "status": alert.status.value, "title": content.title,
                            "category": alert.category, "priority": alert.priority,
                            "incident_ref": alert.incident_ref, "created_at": item.created_at,
-                           "created_by": item.created_by, "target_type": alert.target["type"]})
+                           "created_by": item.created_by, "target_type": alert.target["type"],
+                           "source": alert.source.kind, "partner": alert.source.partner})
         return {"alerts": alerts, "next_cursor": next_cursor}
 
 
 def plan_job(alert: Alert) -> dict[str, Any]:
     return PlanJob(alert.source.organisation, alert.id).message()
+
+
+def queue_plan(jobs: JobQueue, alert: Alert, now: datetime) -> None:
+    """A sending alert is targeted now; a scheduled one when it is due (the queue carries the delay)."""
+    if alert.status is Status.SENDING:
+        jobs.put(plan_job(alert))
+    elif alert.status is Status.SCHEDULED and alert.send_at is not None:
+        jobs.put(plan_job(alert), delay_seconds=int((alert.send_at - now).total_seconds()))

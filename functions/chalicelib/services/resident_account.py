@@ -34,6 +34,7 @@ class ResidentAccount:
             "categories": resident.categories,
             "business_sectors": resident.business_sectors,
             "groups": resident.groups,
+            "senders": resident.senders,
             "locations": [describe_location(loc, None) for loc in resident.locations],
             "contacts": [{"kind": c.kind, "address": c.address, "verified": bool(c.verified_at)}
                          for c in resident.contacts],
@@ -52,6 +53,7 @@ class ResidentAccount:
         resident.channels, resident.categories, resident.business_sectors = list(channels), list(categories), \
             list(sectors)
         resident.groups = list(body.get("groups", resident.groups))
+        resident.senders = list(body.get("senders", resident.senders))
         resident.language = body.get("language", resident.language)
         resident.name = body.get("name", resident.name)
         if resident.status == OPTED_OUT and ("channels" in body or "categories" in body):

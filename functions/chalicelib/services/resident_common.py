@@ -33,6 +33,8 @@ DEFAULT_RATE_LIMITS: dict[str, tuple[int, int]] = {
     "respond.officer": (60, 3600),
     # Replies on the web reply page, per alert link: one resident's link cannot flood the team's inbox.
     "reply.link": (10, 3600),
+    # Signed alerts per partner agency (replays of a key count too): a leaked secret cannot flood a force's residents.
+    "partner.alerts": (60, 3600),
 }
 
 # Unsubscribing from the messages a contact receives stops the channels that contact serves.

@@ -76,7 +76,7 @@ class ResidentSignup:
             id=self._new_id(), status=PENDING, name=body.get("name"), language=body.get("language", "en"),
             channels=list(body["channels"]), categories=list(body["categories"]),
             business_sectors=list(body.get("business_sectors", [])), groups=list(body.get("groups", [])),
-            locations=[loc for loc, _ in locations],
+            senders=list(body.get("senders", [])), locations=[loc for loc, _ in locations],
             contacts=[ContactRecord(c.kind.value, c.address, c.hash) for c in contacts],
             consent=Consent(self._settings.notice_version, now), created_at=now, updated_at=now)
         try:

@@ -63,7 +63,7 @@ class Renderer:
         self._reply_domain = reply_domain
 
     def send(self, alert: Alert, channel: str, language: str, footage: bool, chunk: Chunk) -> list[SendResult]:
-        name = self._settings.sender_name(alert.source.organisation)
+        name = self._settings.sender_of(alert)
         links = self._settings.links
         if channel == "email":
             reply_to = reply_address(alert.id, self._reply_domain, self._signer) if self._reply_domain else None

@@ -130,7 +130,8 @@ class ShardStage:
         scope = FrozenScope(alert.frozen_scope)
         filters = Filters.of({"category": alert.category, "channels": alert.channels, "groups": alert.groups,
                               "business_sectors": alert.business_sectors,
-                              "footage_request": alert.footage_request}, footage_centre(target))
+                              "footage_request": alert.footage_request,
+                              "sender_type": alert.source.partner_type}, footage_centre(target))
         audience, rest = self._read(job.ranges, target, scope, filters, remaining_ms)
         entries = self._entries(audience)
         self._ledger.put_entries(job.alert_id, entries)
