@@ -10,6 +10,14 @@ boundaries, and anyone's entry):
     python -m infra.officers add-organisation west-mercia --name "West Mercia Police"   (operator)
     python -m infra.officers set-boundary west-mercia boundary.geojson                 (operator)
 
+Partner agencies (docs/partners.md), as the host force's admin (an operator adds --host-force):
+
+    python -m infra.officers partners
+    python -m infra.officers set-partner stafford-council --name "Stafford Borough Council" --type council \
+        --categories crime,neighbourhood --channels email,sms --areas stafford --trust moderated
+    python -m infra.officers add-secret stafford-council        (prints the new secret once)
+    python -m infra.officers revoke-secret stafford-council SECRET_ID
+
 With --state-file .local/stack.json --user demo-admin@hexwatch.example the address and a token come from the local
 stack. The user must already exist in the officers' user pool (AdminCreateUser, with TOTP enrolled at first sign-in).
 
@@ -68,6 +76,22 @@ def bootstrap_operator(username: str, pool_id: str, prefix: str) -> int:
     return 0
 
 
+def partner_entry(args: argparse.Namespace) -> dict[str, Any]:
+    def listed(text: str) -> list[str]:
+        return [part.strip() for part in text.split(",") if part.strip()]
+
+    entry: dict[str, Any] = {"name": args.name, "partner_type": args.partner_type,
+                             "categories": listed(args.categories), "channels": listed(args.channels),
+                             "trust": args.trust}
+    if args.whole_force:
+        entry["whole_force"] = True
+    else:
+        entry["areas"] = listed(args.areas)
+    if args.host_force:
+        entry["host_force"] = args.host_force
+    return entry
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_connection_arguments(parser, "an admin's or platform operator's ID token")
@@ -89,6 +113,25 @@ def main(argv: list[str] | None = None) -> int:
     bounding = commands.add_parser("set-boundary", help="set an organisation's boundary from GeoJSON (operator)")
     bounding.add_argument("organisation")
     bounding.add_argument("file", type=Path)
+    partners = commands.add_parser("partners", help="the partner agencies of a force")
+    partners.add_argument("--host-force", help="required for platform operators")
+    partner = commands.add_parser("set-partner", help="register a partner agency or change what it may send")
+    partner.add_argument("partner_id")
+    partner.add_argument("--name", required=True)
+    partner.add_argument("--type", required=True, dest="partner_type",
+                         choices=["council", "fraud", "crimestoppers", "watch_scheme", "fire_rescue", "other"])
+    partner.add_argument("--categories", required=True, help="comma-separated")
+    partner.add_argument("--channels", required=True, help="comma-separated")
+    reach = partner.add_mutually_exclusive_group(required=True)
+    reach.add_argument("--areas", help="comma-separated area ids of the host force")
+    reach.add_argument("--whole-force", action="store_true")
+    partner.add_argument("--trust", choices=["trusted", "moderated"], default="moderated")
+    partner.add_argument("--host-force", help="required for platform operators")
+    secret = commands.add_parser("add-secret", help="make a signing secret for a partner (shown once)")
+    secret.add_argument("partner_id")
+    revoke = commands.add_parser("revoke-secret", help="revoke one of a partner's signing secrets")
+    revoke.add_argument("partner_id")
+    revoke.add_argument("secret_id")
     first = commands.add_parser("bootstrap-operator", help="make the first platform operator (AWS credentials)")
     first.add_argument("username")
     first.add_argument("--pool-id", required=True)
@@ -112,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
         status, body = call(api, token, "PUT", f"/v1/officers/{args.username}", entry)
     elif args.command == "remove":
         status, body = call(api, token, "DELETE", f"/v1/officers/{args.username}")
+    elif args.command == "partners":
+        query = f"?host_force={args.host_force}" if args.host_force else ""
+        status, body = call(api, token, "GET", f"/v1/partners{query}")
+    elif args.command == "set-partner":
+        status, body = call(api, token, "PUT", f"/v1/partners/{args.partner_id}", partner_entry(args))
+    elif args.command == "add-secret":
+        status, body = call(api, token, "POST", f"/v1/partners/{args.partner_id}/secrets", {})
+    elif args.command == "revoke-secret":
+        status, body = call(api, token, "DELETE", f"/v1/partners/{args.partner_id}/secrets/{args.secret_id}")
     elif args.command == "add-organisation":
         status, body = call(api, token, "PUT", f"/v1/organisations/{args.organisation}", {"name": args.name})
     else:

@@ -197,7 +197,7 @@
         select.appendChild(option);
       }
       select.value = me.language || "en";
-      ["channels", "categories", "business_sectors", "groups"].forEach(function (name) {
+      ["channels", "categories", "business_sectors", "groups", "senders"].forEach(function (name) {
         var chosen = me[name] || [];
         Array.prototype.forEach.call(form.querySelectorAll('input[name="' + name + '"]'), function (box) {
           box.checked = chosen.indexOf(box.value) >= 0;
@@ -229,6 +229,7 @@
       doc.business_sectors = document.getElementById("business-sectors").hidden ? []
         : H.checkedValues(form, "business_sectors");
       doc.groups = H.checkedValues(form, "groups");
+      doc.senders = H.checkedValues(form, "senders");
       // Lists replace what is stored: send the places only when they changed, so that an approximate (postcode)
       // place is not turned into an exact point by sending back its centre.
       if (locationsChanged) {

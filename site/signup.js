@@ -20,6 +20,7 @@
     "/categories": { _: "Select what you want to hear about" },
     "/business_sectors": { _: "Select your type of business from the list" },
     "/groups": { _: "Select watch schemes from the list" },
+    "/senders": { _: "Select partner agencies from the list" },
     "/locations": {
       minItems: "Add at least one place",
       maxItems: "You can add up to 5 places",
@@ -53,7 +54,8 @@
   var FIELD_NAMES = {
     "/email": "Email address", "/phone": "Mobile phone number", "/landline": "Landline number", "/name": "Name",
     "/language": "Language", "/channels": "How you get alerts", "/categories": "What you hear about",
-    "/business_sectors": "Type of business", "/groups": "Watch schemes", "/locations": "Places",
+    "/business_sectors": "Type of business", "/groups": "Watch schemes", "/senders": "Who else may send you alerts",
+    "/locations": "Places",
     "/locations/*": "Place", "/locations/*/label": "Name for this place", "/locations/*/lat": "Latitude",
     "/locations/*/lng": "Longitude", "/age_confirmed": "Age", "/consent": "Privacy notice"
   };
@@ -171,6 +173,8 @@
       }
       var groups = H.checkedValues(form, "groups");
       if (groups.length) doc.groups = groups;
+      var senders = H.checkedValues(form, "senders");
+      if (senders.length) doc.senders = senders;
       var places = [];
       doc.locations = [];
       for (var i = 0; i < 5; i++) {

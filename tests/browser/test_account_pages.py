@@ -18,7 +18,8 @@ def _signed_up_and_verified(site_url: str) -> str:
     email = f"account-{uuid.uuid4().hex[:12]}@example.com"
     response = requests.post(f"{site_url}/v1/signup", timeout=10, json={
         "email": email, "channels": ["email"], "categories": ["crime"], "groups": ["cctv"],
-        "locations": [{"label": "Home", "lat": 52.8066, "lng": -2.1164}], "age_confirmed": True, "consent": True,
+        "senders": ["council"], "locations": [{"label": "Home", "lat": 52.8066, "lng": -2.1164}],
+        "age_confirmed": True, "consent": True,
     })
     assert response.status_code == 202, response.text
     message = wait_for_message(site_url, email, has_token_link("/verify.html"),
@@ -46,6 +47,9 @@ def test_sign_in_with_link_export_and_delete(page: Any, site_url: str, tmp_path:
     page.wait_for_url("**/manage.html")
     page.locator("#account").wait_for(state="visible")
     assert page.get_by_label("CCTV operators").is_checked()
+    # Who else may send: the council was chosen at signup, nobody else.
+    assert page.get_by_label("Local councils").is_checked()
+    assert not page.get_by_label("Fire and rescue services").is_checked()
     assert page.locator("#place1-label").input_value() == "Home"
 
     with page.expect_download() as download_info:
@@ -54,6 +58,7 @@ def test_sign_in_with_link_export_and_delete(page: Any, site_url: str, tmp_path:
     download_info.value.save_as(saved)
     exported = json.loads(saved.read_text("utf-8"))
     assert email in json.dumps(exported), f"the export does not mention {email}: {exported}"
+    assert exported["senders"] == ["council"]
 
     session = page.evaluate("() => sessionStorage.getItem('hexwatch.session')")
     page.get_by_role("button", name="Delete my account").click()

@@ -38,6 +38,7 @@ def test_signup_without_javascript_posts_the_form(no_js_page: Any, site_url: str
     page.get_by_label("Business crime").check()
     page.get_by_label("Retail and shops").check()
     page.get_by_label("Dog Watch (dog walkers)").check()
+    page.get_by_label("Fire and rescue services").check()
     page.get_by_label("I am 12 years old or over").check()
     page.locator("#consent").check()
     page.get_by_role("button", name="Sign up").click()
@@ -169,7 +170,10 @@ VALIDATOR_CASES: list[tuple[str, Any]] = [
                 "locations": [{"label": "Home", "postcode": "ST16"}], "age_confirmed": True, "consent": True}),
     ("signup", {"phone": "07700 900123", "channels": ["sms"], "categories": ["crime", "rural"],
                 "locations": [{"label": "Home", "lat": 52.8, "lng": -2.1}], "age_confirmed": True, "consent": True,
-                "business_sectors": ["retail"], "groups": ["cctv", "farm"], "language": "pa-Arab", "name": "Ann"}),
+                "business_sectors": ["retail"], "groups": ["cctv", "farm"], "language": "pa-Arab", "name": "Ann",
+                "senders": ["council", "fraud"]}),
+    ("signup", {"email": "a@b.co", "channels": ["email"], "categories": ["crime"], "senders": ["council", "mi5"],
+                "locations": [{"label": "Home", "postcode": "ST16"}], "age_confirmed": True, "consent": True}),
     ("signup", {"email": "a@b.co", "channels": ["email", "email"], "categories": [],
                 "locations": [{"label": "Home", "postcode": "ST16", "lat": 52}], "age_confirmed": False,
                 "consent": True, "extra": 1}),

@@ -82,7 +82,8 @@ class AlertStack:
         return dict(json.loads(response.body))
 
     def resident(self, lat: float, lng: float, channels: list[str], categories: list[str] | None = None,
-                 groups: list[str] | None = None, language: str = "en") -> Resident:
+                 groups: list[str] | None = None, language: str = "en",
+                 senders: list[str] | None = None) -> Resident:
         """A verified resident at exactly this point, written through the app's own store."""
         wired = bootstrap.services()
         now = iso(time.time())
@@ -105,7 +106,8 @@ class AlertStack:
             id=resident_id, status=ACTIVE, language=language, channels=channels,
             categories=categories or ["crime"], business_sectors=[], groups=groups or [],
             locations=[Location("L1", "Home", lat, lng, "point", key.partition, key.point_cell)],
-            contacts=contacts, consent=Consent("test", now), created_at=now, updated_at=now, devices=devices)
+            contacts=contacts, consent=Consent("test", now), created_at=now, updated_at=now, devices=devices,
+            senders=senders or [])
         wired.store.create(resident)
         wired.store.save(resident, None)
         return resident

@@ -54,6 +54,7 @@ PAGES = sorted(p.name for p in SITE.glob("*.html"))
 
 @pytest.mark.parametrize(("field", "definition"), [
     ("channels", "channel"), ("categories", "category"), ("business_sectors", "business_sector"), ("groups", "group"),
+    ("senders", "sender"),
 ])
 def test_signup_checkboxes_equal_the_schema_enums(field: str, definition: str) -> None:
     assert checkbox_values(parse("index.html"), field) == DEFS[definition]["enum"]
@@ -63,7 +64,8 @@ def test_signup_checkbox_labels_are_the_schema_labels() -> None:
     page = parse("index.html")
     html = (SITE / "index.html").read_text("utf-8")
     for field, definition in (("channels", "channel"), ("categories", "category"),
-                              ("business_sectors", "business_sector"), ("groups", "group")):
+                              ("business_sectors", "business_sector"), ("groups", "group"),
+                              ("senders", "sender")):
         for value in DEFS[definition]["enum"]:
             label = DEFS[definition]["x-labels"][value]
             assert f'<label for="{field}-{value}">{label}</label>' in html, (field, value)
@@ -89,7 +91,7 @@ def test_signup_form_posts_the_api_field_names() -> None:
     assert forms == [{"id": "signup-form", "action": "/v1/signup", "method": "post", "novalidate": ""}]
     names = {a["name"] for tag, a in page.elements if tag in ("input", "select") and a.get("name")}
     expected = {"email", "phone", "landline", "name", "language", "channels", "categories", "business_sectors",
-                "groups", "age_confirmed", "consent"}
+                "groups", "senders", "age_confirmed", "consent"}
     expected |= {f"locations[{i}][{part}]" for i in range(5) for part in ("label", "postcode", "lat", "lng")}
     assert names == expected
 

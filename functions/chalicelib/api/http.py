@@ -143,7 +143,8 @@ def validated_form(request: Request, schema: str) -> dict[str, Any]:
 FIELD_NAMES = {
     "email": "Email address", "phone": "Mobile number", "landline": "Landline number", "name": "Name",
     "language": "Language", "channels": "How to contact you", "categories": "What to hear about",
-    "business_sectors": "Business sectors", "groups": "Watch schemes", "senders": "Who may send you alerts", "locations": "Places",
+    "business_sectors": "Business sectors", "groups": "Watch schemes", "senders": "Who may send you alerts",
+    "locations": "Places",
     "age_confirmed": "Age", "consent": "Privacy notice", "token": "Link", "code": "Code", "label": "name",
     "postcode": "postcode", "lat": "latitude", "lng": "longitude",
 }
