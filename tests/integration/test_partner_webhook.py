@@ -238,3 +238,28 @@ def test_a_partner_over_its_rate_is_told_when_to_come_back(stack: AlertStack, mo
     for n in range(3):
         assert other.post(council_alert(), key=f"x{n}", secret="wrong").status_code == 401
     assert other.post(council_alert(), key="real").status_code == 201
+
+
+def test_the_preview_counts_whom_a_partner_of_a_kind_would_reach(stack: AlertStack,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(6):
+        stack.resident(*offset(*STAFFORD, 20 * n, 10), ["email"], senders=["council"] if n < 5 else [])
+    for n in range(6):
+        stack.resident(*offset(*STAFFORD, -20 * n, 10), ["email"], senders=["fire_rescue"])
+    body = council_alert(target={"type": "circle", "center": {"lat": STAFFORD[0], "lng": STAFFORD[1]},
+                                 "radius_m": 400})
+    police = json.loads(stack.call("POST", "/v1/alerts/preview", body=body).body)
+    council = json.loads(stack.call("POST", "/v1/alerts/preview?sender=council", body=body).body)
+    fraud = json.loads(stack.call("POST", "/v1/alerts/preview?sender=fraud", body=body).body)
+    assert (police["residents"], council["residents"], fraud["residents"]) == (12, 5, "fewer than 5")
+    assert council["sender"] == "council" and "sender" not in police
+    bad = stack.call("POST", "/v1/alerts/preview?sender=mi5", body=body)
+    assert bad.status_code == 400 and "/sender" in errors(bad)
+    # Counted by the worker too, when the preview is too big for the request.
+    monkeypatch.setenv("HEXWATCH_PREVIEW_BUDGET_SECONDS", "0")
+    bootstrap.reset()
+    queued = stack.call("POST", "/v1/alerts/preview?sender=council", body=body)
+    assert queued.status_code == 202
+    stack.run_queue("targeting")
+    counted = json.loads(stack.call("GET", json.loads(queued.body)["poll"]).body)
+    assert counted["status"] == "done" and counted["residents"] == 5

@@ -10,6 +10,7 @@ from chalice.app import Response
 from ..bootstrap import alert_service
 from ..domain.alerts import Status
 from ..domain.errors import FieldError, HexwatchError, invalid
+from ..domain.partners import PARTNER_TYPES
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_officer, officer_authorizer
 
@@ -40,6 +41,13 @@ def create_alert() -> Response:
 def preview_alert() -> Response:
     request = alerts_api.current_request
     body = validated_json(request, "alert", max_bytes=ALERT_BODY_BYTES)
+    sender = dict(request.query_params or {}).get("sender")
+    if sender is not None:
+        # Who a partner of this kind would reach there: only residents who chose to hear from that kind of sender.
+        if sender not in PARTNER_TYPES:
+            raise invalid("That kind of sender does not exist.",
+                          FieldError("/sender", "must be one of: " + ", ".join(PARTNER_TYPES)))
+        body["sender_type"] = sender
     status, result = alert_service().preview(current_officer(request), body)
     headers = {"Location": result["poll"]} if status == 202 else None
     return json_response(result, status, headers)

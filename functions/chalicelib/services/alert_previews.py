@@ -99,7 +99,10 @@ class AlertPreviews:
             self._jobs.put({"type": "preview", "preview_id": preview_id})
             return 202, {"preview_id": preview_id, "status": "counting",
                          "poll": f"/v1/alerts/preview/{preview_id}"}
-        return 200, {"status": "done", **preview_result(alert, audience.counts(), self._settings)}
+        shown = {"status": "done", **preview_result(alert, audience.counts(), self._settings)}
+        if body.get("sender_type"):
+            shown["sender"] = body["sender_type"]  # counted as a partner of this kind would reach
+        return 200, shown
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         item = self._previews.get(preview_id)
