@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .services.inbound_email import InboundEmailService
     from .services.inbound_sms import InboundSmsService
     from .services.partner_alerts import PartnerAlertService
+    from .services.partner_cap import CapReceiver
     from .services.partners import PartnerService
     from .services.pipeline import Channels, Pipeline
     from .services.receipts import ReceiptService
@@ -451,6 +452,19 @@ def partner_alert_service() -> PartnerAlertService:
 
 
 @cache
+def cap_receiver() -> CapReceiver:
+    from .adapters.alerts_store import AlertStore
+    from .adapters.partner_requests import PartnerRequests
+    from .services.partner_cap import CapReceiver
+
+    prefix = bound_tables()
+    return CapReceiver(
+        alerts=partner_alert_service(),
+        keys=PartnerRequests(_dynamodb(), config.resource_name(config.IDEMPOTENCY_TABLE, prefix), time.time),
+        store=AlertStore(), clock=time.time)
+
+
+@cache
 def sending_watch() -> SendingWatch:
     """The five-minute check for alerts stuck in `sending`, and their reconciling (workers/housekeeping.py)."""
     from .adapters.alerts_store import AlertStore
@@ -467,6 +481,7 @@ def reset() -> None:
     services.cache_clear()
     partner_service.cache_clear()
     partner_alert_service.cache_clear()
+    cap_receiver.cache_clear()
     site_origins.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()

@@ -44,14 +44,17 @@ class PartnerClient:
         self.stack, self.partner_id, self.secret_id, self.secret = stack, partner_id, secret_id, secret
 
     def post(self, body: Any, key: str | None = "key-1", *, at: float | None = None, secret: str | None = None,
-             raw: bytes | None = None) -> Any:
+             raw: bytes | None = None, content_type: str = "application/json") -> Any:
         data = raw if raw is not None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json",
+        headers = {"Content-Type": content_type,
                    "Hexwatch-Signature": signature_header(self.secret_id, secret or self.secret,
                                                           int(at or time.time()), data)}
         if key is not None:
             headers["Idempotency-Key"] = key
         return self.stack.client.http.post(f"/v1/partners/{self.partner_id}/alerts", body=data, headers=headers)
+
+    def cap(self, message: bytes, **options: Any) -> Any:
+        return self.post(None, None, raw=message, content_type="application/cap+xml", **options)
 
     def read(self, alert_id: str) -> Any:
         path = f"/v1/partners/{self.partner_id}/alerts/{alert_id}"

@@ -13,7 +13,8 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import Response
 
-from ..bootstrap import partner_alert_service, partner_service, schemas
+from ..bootstrap import cap_receiver, partner_alert_service, partner_service, schemas
+from ..domain.cap import CAP_CONTENT_TYPE
 from ..domain.errors import FieldError, HexwatchError, too_large
 from ..domain.partners import IDEMPOTENCY_HEADER, SECRET_ID, SIGNATURE_HEADER
 from ..domain.validation import parse_json_object
@@ -87,16 +88,25 @@ def _partner_alert(raw: bytes) -> dict[str, Any]:
     return schemas().validate("partner-alert", parse_json_object(raw, max_bytes=ALERT_BODY_BYTES))
 
 
-@partners_api.route("/v1/partners/{partner_id}/alerts", methods=["POST"], content_types=JSON_TYPES)
+def _mapped_partner_alert(body: dict[str, Any]) -> dict[str, Any]:
+    return schemas().validate("partner-alert", body)
+
+
+@partners_api.route("/v1/partners/{partner_id}/alerts", methods=["POST"],
+                    content_types=[*JSON_TYPES, CAP_CONTENT_TYPE])
 @handles_errors
 def receive_partner_alert(partner_id: str) -> Response:
+    """JSON (the partner subset of the alert schema), or a CAP 1.2 message (domain/cap.py)."""
     request = partners_api.current_request
     raw = raw_body(request)
     if len(raw) > ALERT_BODY_BYTES:
         raise too_large(ALERT_BODY_BYTES)  # before the signature: hashing ten megabytes is work for nobody
     service = partner_alert_service()
     partner = service.signed_partner(_partner_id(partner_id), request.headers.get(SIGNATURE_HEADER), raw)
-    status, shown = service.receive(partner, request.headers.get(IDEMPOTENCY_HEADER), raw, _partner_alert)
+    if (request.headers.get("content-type") or "").split(";")[0].strip().lower() == CAP_CONTENT_TYPE:
+        status, shown = cap_receiver().receive(partner, raw, _mapped_partner_alert)
+    else:
+        status, shown = service.receive(partner, request.headers.get(IDEMPOTENCY_HEADER), raw, _partner_alert)
     location = f"/v1/partners/{partner.id}/alerts/{shown['id']}"
     return json_response(shown, status, {"Location": location})
 

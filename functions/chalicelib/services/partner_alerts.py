@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from ..adapters.alerts_store import AlertStore
 from ..domain import alerts as alert_rules
 from ..domain import partners as partner_rules
-from ..domain.alerts import Alert, Source, Status, utc_text
+from ..domain.alerts import Alert, Content, Source, Status, utc_text
 from ..domain.partners import Partner
 from .alert_previews import JobQueue, Limiter
 from .alert_rendering import check_renderings
@@ -69,14 +69,26 @@ class PartnerAlertService:
         assert partner is not None  # verify refuses every signature when there are no secrets
         return partner
 
+    def check_rate(self, partner: Partner) -> None:
+        self._limiter.check("partner.alerts", partner.id)
+
     def receive(self, partner: Partner, key_header: str | None, raw: bytes,
                 read_body: Callable[[bytes], dict[str, Any]]) -> tuple[int, dict[str, Any]]:
         """(201, the new alert) or (200, the alert this key made before)."""
-        self._limiter.check("partner.alerts", partner.id)
+        self.check_rate(partner)
         key = partner_rules.idempotency_key(key_header)
         body = read_body(raw)
         partner_rules.check_scope(partner, body)
-        alert_id = self._keys.claim(partner.id, key, partner_rules.body_digest(raw), self._new_id())
+        return self.claim_and_submit(partner, body, key, partner_rules.body_digest(raw))
+
+    def claim(self, partner: Partner, key: str, digest: str, alert_id: str) -> str:
+        return self._keys.claim(partner.id, key, digest, alert_id)
+
+    def claim_and_submit(self, partner: Partner, body: dict[str, Any], key: str,
+                         digest: str) -> tuple[int, dict[str, Any]]:
+        """Claims the key for a new alert id and makes the alert; a key claimed before answers with its alert (or
+        finishes making it, when the request that claimed it died first)."""
+        alert_id = self.claim(partner, key, digest, self._new_id())
         found = self._store.get(partner.host_force, alert_id)
         if found is not None:
             return 200, partner_view(found[0])
@@ -87,6 +99,8 @@ class PartnerAlertService:
         now = datetime.fromtimestamp(self._clock(), UTC)
         source = Source("partner", partner.host_force, principal.sub, key, partner.partner_type, partner.name)
         alert = alert_rules.new_alert(alert_id, body, source, now)
+        for language, words in (body.get("translations") or {}).items():
+            alert.content[language] = Content(words["title"].strip(), words["body"].strip())  # the partner's own
         _, alert.frozen_scope = self._resolver.resolve_and_freeze(principal, alert.target)
         check_renderings(alert, self._settings.sender_of(alert), self._settings.links,
                          self._settings.sms_max_segments)
