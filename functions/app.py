@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api.account import account_api
 from chalicelib.api.alerts import alerts_api
 from chalicelib.api.areas import areas_api
+from chalicelib.api.feeds import feeds_api
 from chalicelib.api.officers import officer_api
 from chalicelib.api.origin_verify import register_origin_verify
 from chalicelib.api.origins import register_cross_site_guard
@@ -40,6 +41,7 @@ app.register_blueprint(replies_api)
 app.register_blueprint(web_replies_api)
 app.register_blueprint(surveys_api)
 app.register_blueprint(partners_api)
+app.register_blueprint(feeds_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)

@@ -38,6 +38,7 @@ from .services.transactional import Links, TransactionalSender
 if TYPE_CHECKING:
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
+    from .services.feeds import FeedService
     from .services.inbound_email import InboundEmailService
     from .services.inbound_sms import InboundSmsService
     from .services.partner_alerts import PartnerAlertService
@@ -465,6 +466,20 @@ def cap_receiver() -> CapReceiver:
 
 
 @cache
+def feed_service() -> FeedService:
+    from .adapters.alerts_store import AlertStore
+    from .services.feeds import FeedService
+    from .services.targets import TargetResolver
+
+    bound_tables()
+    registry = officer_registry()
+    return FeedService(store=AlertStore(), areas=TargetResolver(), area_ids=area_service().area_ids,
+                       settings=_alert_settings(),
+                       organisation_known=lambda organisation: registry.organisation(organisation) is not None,
+                       forces=lambda: [(o.id, o.name) for o in registry.organisations()])
+
+
+@cache
 def sending_watch() -> SendingWatch:
     """The five-minute check for alerts stuck in `sending`, and their reconciling (workers/housekeeping.py)."""
     from .adapters.alerts_store import AlertStore
@@ -482,6 +497,7 @@ def reset() -> None:
     partner_service.cache_clear()
     partner_alert_service.cache_clear()
     cap_receiver.cache_clear()
+    feed_service.cache_clear()
     site_origins.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()

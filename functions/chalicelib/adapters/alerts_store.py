@@ -38,7 +38,7 @@ class AlertStore:
         now = utc_text(alert.created_at)
         AlertModel(organisation=alert.source.organisation, alert_id=alert.id, status=alert.status.value,
                    document=json.dumps(to_document(alert)), created_by=created_by, created_at=now,
-                   updated_at=now).save(AlertModel.alert_id.does_not_exist())
+                   updated_at=now, public=alert.public or None).save(AlertModel.alert_id.does_not_exist())
 
     def create_new(self, alert: Alert, created_by: str) -> bool:
         """As create, answering False (and writing nothing) when an alert with this id exists already."""
@@ -61,6 +61,7 @@ class AlertStore:
         """Writes a changed alert if nobody else changed it since `item` was read (version check)."""
         item.status = alert.status.value
         item.document = json.dumps(to_document(alert))
+        item.public = alert.public or None
         item.updated_at = at
         try:
             item.save()
@@ -90,6 +91,19 @@ class AlertStore:
         last = results.last_evaluated_key
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last and items else None
         return items, next_cursor
+
+    def published(self, organisation: str, limit: int, created_after: float) -> list[Alert]:
+        """The organisation's newest public alerts that have started sending (or been sent), created after
+        `created_after` (a Unix time), at most `limit`: one Query over that time range, newest first."""
+        lower_bound = str(ULID.from_timestamp(created_after))[:10] + "0" * 16
+        found: list[Alert] = []
+        for item in AlertModel.query(organisation, AlertModel.alert_id > lower_bound, scan_index_forward=False,
+                                     filter_condition=(AlertModel.public == True)  # noqa: E712 - an expression
+                                     & AlertModel.status.is_in("sending", "paused", "sent")):
+            found.append(from_document(json.loads(item.document)))
+            if len(found) >= limit:
+                break
+        return found
 
     def sending_since(self, organisation: str, created_after: float) -> list[tuple[str, str]]:
         """(alert id, when it began sending) for each of the organisation's alerts created after `created_after` (a

@@ -166,6 +166,7 @@ class AlertModel(Model):
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    public = BooleanAttribute(null=True)  # a top-level copy of the document's, for the public feed's filter
     version = VersionAttribute()
 
 

@@ -18,7 +18,7 @@ from ..observability import logger
 from .http import error_response
 
 OPEN_ROUTES = {("POST", "/v1/unsubscribe"), ("GET", "/v1/reference")}
-OPEN_PREFIXES = ("/v1/public/",)
+OPEN_PREFIXES = ("/v1/public/", "/v1/feeds/")
 
 
 def _is_resident_endpoint(app: Chalice, request: Request) -> bool:

@@ -98,6 +98,8 @@ class Alert:
     frozen_scope: str | None = None
     # An officer's decision on an alert that waited for approval: {"outcome", "reason", "by", "at"}.
     moderation: dict[str, str] | None = None
+    # Published once sending starts: the Atom feed of CAP messages and the public list (services/feeds.py).
+    public: bool = False
 
     def move(self, to: Status, by: str, at: datetime, reason: str | None = None) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -221,7 +223,8 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
         channels=list(body["channels"]), groups=list(body.get("groups") or []),
         business_sectors=list(body.get("business_sectors") or []),
         content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
-        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=survey, event=event)
+        send_at=send_at, expires_at=expires_at, footage_request=footage, survey=survey, event=event,
+        public=body.get("public") is True)
 
 
 def to_document(alert: Alert) -> dict[str, Any]:
@@ -243,6 +246,7 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
         "history": alert.history, "frozen_scope": alert.frozen_scope, "moderation": alert.moderation,
+        "public": alert.public,
     }
 
 
@@ -267,7 +271,7 @@ def from_document(document: dict[str, Any]) -> Alert:
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
         history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"),
-        moderation=document.get("moderation"))
+        moderation=document.get("moderation"), public=document.get("public") is True)
 
 
 def view(alert: Alert) -> dict[str, Any]:

@@ -80,6 +80,7 @@ class CapMessage:
     sent: str
     status: str
     msg_type: str
+    scope: str
     references: list[tuple[str, str, str]]  # (sender, identifier, sent)
     incidents: list[str]
     infos: list[CapInfo] = field(default_factory=list)
@@ -219,7 +220,7 @@ def parse(raw: bytes) -> CapMessage:
     return CapMessage(
         identifier=str(_text(document, "identifier")), sender=str(_text(document, "sender")),
         sent=str(_text(document, "sent")), status=str(_text(document, "status")),
-        msg_type=str(_text(document, "msgType")), references=references,
+        msg_type=str(_text(document, "msgType")), scope=str(_text(document, "scope")), references=references,
         incidents=(_text(document, "incidents") or "").split(),
         infos=[_info(i, f"/alert/info/{n}") for n, i in enumerate(document.findall("cap:info", _N))])
 
@@ -306,6 +307,7 @@ def alert_body(message: CapMessage, info: CapInfo, allowed_channels: list[str]) 
             (CATEGORY_OF[c] for c in info.categories if c in CATEGORY_OF), DEFAULT_CATEGORY),
         "priority": priority(info), "incident_ref": incident_ref(message), "contact": contact,
         "channels": channels.replace(",", " ").split() if channels else list(allowed_channels),
+        "public": message.scope == "Public",  # CAP's own word for a message meant for everyone
     }
     body["target"], target_at = target(info)
     if info.expires:
