@@ -261,7 +261,9 @@ def fanout() -> Pipeline:
     from .adapters.alerts_store import AlertStore
     from .adapters.plan_store import PlanStore
     from .adapters.preview_tally import PreviewTally
+    from .domain.dedup import DedupSettings
     from .services.pipeline import PARK_DELAY_SECONDS, Pipeline
+    from .services.pipeline.duplicates import Duplicates
     from .services.pipeline.preview import PREVIEW_LOCATIONS_PER_PIECE
     from .services.targets import TargetResolver
 
@@ -279,7 +281,11 @@ def fanout() -> Pipeline:
         clock=time.time, park_delay_seconds=int(os.environ.get(config.PARK_DELAY_ENV) or PARK_DELAY_SECONDS),
         plans=PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
         previews=PreviewTally(_dynamodb(), config.resource_name(config.PREVIEWS_TABLE, prefix)),
-        preview_locations_per_piece=int(os.environ.get(config.PREVIEW_PIECE_ENV) or PREVIEW_LOCATIONS_PER_PIECE))
+        preview_locations_per_piece=int(os.environ.get(config.PREVIEW_PIECE_ENV) or PREVIEW_LOCATIONS_PER_PIECE),
+        duplicates=Duplicates(
+            AlertStore(), PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
+            _ledger(prefix), DedupSettings.from_mapping(json.loads(os.environ.get(config.DEDUP_ENV) or "{}")),
+            time.time))
 
 
 def _metric(name: str) -> None:
@@ -439,17 +445,20 @@ def partner_alert_service() -> PartnerAlertService:
 
     from .adapters.alerts_store import AlertStore
     from .adapters.partner_requests import PartnerRequests
+    from .domain.progress import Progress
     from .services.partner_alerts import PartnerAlertService
     from .services.targets import TargetResolver
 
     prefix = bound_tables()
+    ledger = _ledger(prefix)
     return PartnerAlertService(
         partners=officer_registry(),
         keys=PartnerRequests(_dynamodb(), config.resource_name(config.IDEMPOTENCY_TABLE, prefix), time.time),
         store=AlertStore(), resolver=TargetResolver(),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
         limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()), settings=_alert_settings(),
-        clock=time.time, new_id=lambda: str(ULID()))
+        clock=time.time, new_id=lambda: str(ULID()),
+        progress=lambda alert_id: Progress.from_item(ledger.targeting(alert_id)))
 
 
 @cache

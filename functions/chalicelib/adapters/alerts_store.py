@@ -105,6 +105,13 @@ class AlertStore:
                 break
         return found
 
+    def sent_since(self, organisation: str, created_after: float) -> list[Alert]:
+        """The organisation's alerts created after `created_after` that went out (sending, paused or sent)."""
+        lower_bound = str(ULID.from_timestamp(created_after))[:10] + "0" * 16
+        return [from_document(json.loads(item.document))
+                for item in AlertModel.query(organisation, AlertModel.alert_id > lower_bound,
+                                             filter_condition=AlertModel.status.is_in("sending", "paused", "sent"))]
+
     def sending_since(self, organisation: str, created_after: float) -> list[tuple[str, str]]:
         """(alert id, when it began sending) for each of the organisation's alerts created after `created_after` (a
         Unix time) that is still sending. One Query: alert ids are ULIDs, so their first ten characters are the time."""

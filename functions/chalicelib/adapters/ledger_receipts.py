@@ -17,6 +17,7 @@ from .ledger_core import (
     ERASED,
     FAILED,
     POINTER,
+    QUEUED,
     SENT,
     TALLY_SLOTS,
     TOMBSTONE_ATTRIBUTES,
@@ -36,6 +37,8 @@ from .ledger_core import (
 
 # An entry in one of these states reached (or may have reached) the resident: a reply to it is believable.
 REACHED = frozenset({SENT, DELIVERED, UNCONFIRMED})
+# Sent, or on its way: a later copy of the same appeal is left out for these (queued and claimed will go out).
+WILL_REACH = REACHED | {QUEUED, CLAIMED}
 
 # What a receipt does to an entry, by the state it finds: the tally's changes (sent stays counted when an entry is
 # delivered; an entry that failed or bounced after it was sent leaves `sent` or `delivered`, so the per-channel counts
@@ -130,6 +133,15 @@ class LedgerAfterSend(LedgerCore):
             return None
         entry = _plain(item)
         return entry if entry.get("status") in REACHED else None
+
+    def reaches_contact(self, contact: str, alert_id: str) -> bool:
+        """Whether this alert went, or is going, to this contact on any channel: one Query of the by-contact index
+        (de-duplication across senders asks it about each recipient of a later alert)."""
+        response = self._call("query", TableName=self._table, IndexName="by-contact",
+                              KeyConditionExpression="contact = :c AND begins_with(alert_id, :a)",
+                              ExpressionAttributeValues={":c": _s(contact), ":a": _s(f"{alert_id}#")})
+        return any(not _is_tombstone(item) and _status_of(_plain(item)) in WILL_REACH
+                   for item in response.get("Items", []))
 
     def reached_by_contact(self, contact: str, alert_id: str, channel: str) -> str | None:
         """The resident this alert reached at this contact on this channel, found through the by-contact index (its

@@ -100,6 +100,8 @@ class Alert:
     moderation: dict[str, str] | None = None
     # Published once sending starts: the Atom feed of CAP messages and the public list (services/feeds.py).
     public: bool = False
+    # Earlier alerts of other senders with the same appeal (domain/dedup.py): their residents are left out of this one.
+    duplicate_of: list[str] = field(default_factory=list)
 
     def move(self, to: Status, by: str, at: datetime, reason: str | None = None) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -246,7 +248,7 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
         "history": alert.history, "frozen_scope": alert.frozen_scope, "moderation": alert.moderation,
-        "public": alert.public,
+        "public": alert.public, "duplicate_of": alert.duplicate_of,
     }
 
 
@@ -271,7 +273,8 @@ def from_document(document: dict[str, Any]) -> Alert:
         approved_by=document.get("approved_by"), approver_role=document.get("approver_role"),
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
         history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"),
-        moderation=document.get("moderation"), public=document.get("public") is True)
+        moderation=document.get("moderation"), public=document.get("public") is True,
+        duplicate_of=list(document.get("duplicate_of") or []))
 
 
 def view(alert: Alert) -> dict[str, Any]:

@@ -22,6 +22,8 @@ FINISHED_STATES = (SENT, FAILED, UNCONFIRMED, SUPPRESSED, CANCELLED, ERASED)
 
 # Per-channel counters, stored as `<name>_<channel>`.
 AUDIENCE, SUPPRESSED_AT_TARGETING, RELEASED = "audience", "suppressed", "released"
+ALREADY_REACHED = "duplicate"  # left out at targeting: an earlier alert of the same appeal reached them (per channel)
+ALREADY_REACHED_RESIDENTS = "duplicate_residents"  # the same, as residents
 RELEASES_DONE, COSTLY = "releases_done", "costly"
 EARLY_RELEASE_PIECES = "early_release_pieces"  # pieces that queued their own recipients for delivery
 PIECE_END = "end_"  # `end_<piece>`: where a piece stopped, kept until its continuation has counted
@@ -55,6 +57,8 @@ class Progress:
     costly: bool = False
     early_release_pieces: int = 0  # > 0: the shards released as they went, so there are no release jobs
     ends: Mapping[str, str] = field(default_factory=dict)  # piece → where it stopped (domain/jobs.py: piece_end)
+    already_reached: Mapping[str, int] = field(default_factory=dict)  # by channel (domain/dedup.py)
+    already_reached_residents: int = 0
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> Progress:
@@ -70,6 +74,9 @@ class Progress:
                    releases_total=None if releases is None else int(releases),
                    releases_done=int(item.get(RELEASES_DONE, 0)), costly=bool(item.get(COSTLY)),
                    early_release_pieces=int(item.get(EARLY_RELEASE_PIECES, 0)),
+                   already_reached={channel: n for channel, n in _by_channel(item, ALREADY_REACHED).items()
+                                    if channel != "residents"},
+                   already_reached_residents=int(item.get(ALREADY_REACHED_RESIDENTS, 0)),
                    ends={name.removeprefix(PIECE_END): str(value) for name, value in item.items()
                          if name.startswith(PIECE_END)})
 
@@ -99,10 +106,15 @@ class Progress:
                    for channel, released in self.released.items())
 
 
-def audience_counts(audience: Mapping[str, int], suppressed: Mapping[str, int]) -> dict[str, int]:
+def audience_counts(audience: Mapping[str, int], suppressed: Mapping[str, int],
+                    already_reached: Mapping[str, int] | None = None, already_reached_residents: int = 0
+                    ) -> dict[str, int]:
     """A shard piece's additions to the counters."""
     counts = {counter(AUDIENCE, channel): n for channel, n in audience.items() if n}
     counts.update({counter(SUPPRESSED_AT_TARGETING, channel): n for channel, n in suppressed.items() if n})
+    counts.update({counter(ALREADY_REACHED, channel): n for channel, n in (already_reached or {}).items() if n})
+    if already_reached_residents:
+        counts[ALREADY_REACHED_RESIDENTS] = already_reached_residents
     return counts
 
 

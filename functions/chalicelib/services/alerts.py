@@ -175,6 +175,8 @@ class AlertService:
         progress = Progress.from_item(self._ledger.targeting(alert.id))
         shown["audience"] = audience_view(progress, alert.channels)
         shown["progress"] = progress_view(progress, self._ledger.tally(alert.id), alert.channels)
+        # Left out because an earlier alert of the same appeal, from another sender, reached them (duplicate_of).
+        shown["already_reached"] = progress.already_reached_residents
         shown["audit"] = self._store.audit_trail(alert.source.organisation, alert.id)
         return shown
 

@@ -18,6 +18,7 @@ from ..domain import alerts as alert_rules
 from ..domain import partners as partner_rules
 from ..domain.alerts import Alert, Content, Source, Status, utc_text
 from ..domain.partners import Partner
+from ..domain.progress import Progress
 from .alert_previews import JobQueue, Limiter
 from .alert_rendering import check_renderings
 from .alerts import AlertSettings, not_found, queue_plan
@@ -32,7 +33,7 @@ class RequestKeys(Protocol):
     def claim(self, partner_id: str, key: str, digest: str, alert_id: str) -> str: ...
 
 
-def partner_view(alert: Alert) -> dict[str, Any]:
+def partner_view(alert: Alert, progress: Progress | None = None) -> dict[str, Any]:
     """What a partner reads of its own alert: where it has got to and, if an officer refused it, why. Never the
     audience, the approver or the force's notes."""
     moderation = alert.moderation or {}
@@ -45,13 +46,19 @@ def partner_view(alert: Alert) -> dict[str, Any]:
         shown["reason"] = moderation["reason"]
     if alert.send_at:
         shown["send_at"] = utc_text(alert.send_at)
+    if alert.duplicate_of:
+        # The same appeal went out before from another sender: the residents it reached are not sent this one.
+        shown["duplicate_of"] = list(alert.duplicate_of)
+    if progress is not None and progress.targeted:
+        shown["already_reached"] = progress.already_reached_residents
     return shown
 
 
 class PartnerAlertService:
     def __init__(self, *, partners: Partners, keys: RequestKeys, store: AlertStore, resolver: TargetResolver,
                  jobs: JobQueue, limiter: Limiter, settings: AlertSettings, clock: Callable[[], float] = time.time,
-                 new_id: Callable[[], str]) -> None:
+                 new_id: Callable[[], str], progress: Callable[[str], Progress] | None = None) -> None:
+        self._progress = progress
         self._partners = partners
         self._keys = keys
         self._store = store
@@ -120,4 +127,4 @@ class PartnerAlertService:
         found = self._store.get(partner.host_force, alert_id)
         if found is None or found[0].source.partner != partner.id:
             raise not_found(alert_id)  # another sender's alert is not even named
-        return partner_view(found[0])
+        return partner_view(found[0], self._progress(alert_id) if self._progress else None)

@@ -24,6 +24,7 @@ from ...domain.jobs import DeliveryJob, PlanJob, PreviewJob, ReleaseJob, ShardJo
 from ...domain.tokens import TokenSigner
 from .decide import DecideStage
 from .deliver import PARK_DELAY_SECONDS, DeliverStage, RetryLater
+from .duplicates import Duplicates
 from .lifecycle import AlertLifecycle
 from .plan import PlanStage, TargetGeometry
 from .ports import (
@@ -89,13 +90,14 @@ class Pipeline:
                  retry_pauses: tuple[float, ...] = (0.2, 0.8, 2.0),
                  park_delay_seconds: int = PARK_DELAY_SECONDS,
                  max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans, previews: PreviewTally,
-                 preview_locations_per_piece: int = PREVIEW_LOCATIONS_PER_PIECE) -> None:
+                 preview_locations_per_piece: int = PREVIEW_LOCATIONS_PER_PIECE,
+                 duplicates: Duplicates | None = None) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
-        self.planner = PlanStage(lifecycle, ledger, resolver, plans, sink, decide)
+        self.planner = PlanStage(lifecycle, ledger, resolver, plans, sink, decide, duplicates)
         self.sharder = ShardStage(lifecycle, ledger, plans, index, residents, suppressions, sink, decide,
-                                  max_locations_per_piece)
+                                  max_locations_per_piece, duplicates)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
         self.previewer = PreviewStage(previews, resolver, plans, index, sink, settings, preview_locations_per_piece)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,

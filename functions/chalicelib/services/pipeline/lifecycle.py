@@ -47,6 +47,14 @@ class AlertLifecycle:
             logger.info("alert not moved", extra={"alert_id": alert.id, "to": to.value, "reason": str(error)})
             return False
 
+    def save(self, alert: Alert, item: Any) -> bool:
+        """Writes a change other than a move (a link to the same appeal sent earlier) if nobody changed it first."""
+        try:
+            self._store.save(alert, item, utc_text(self.now()))
+            return True
+        except HexwatchError:
+            return False
+
     def finish_if_done(self, organisation: str, alert_id: str) -> bool:
         """The alert becomes sent once every release job ran and every released recipient has an outcome."""
         progress = self.progress(alert_id)

@@ -10,6 +10,7 @@ from ...domain.alerts import Status
 from ...domain.coverage import Target, cover
 from ...domain.jobs import PlanJob, ShardJob
 from .decide import DecideStage
+from .duplicates import Duplicates
 from .lifecycle import AlertLifecycle
 from .ports import FrozenPlans, JobSink, Ledger, Next
 
@@ -23,7 +24,8 @@ class TargetGeometry(Protocol):
 
 class PlanStage:
     def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, plans: FrozenPlans,
-                 sink: JobSink, decide: DecideStage) -> None:
+                 sink: JobSink, decide: DecideStage, duplicates: Duplicates | None = None) -> None:
+        self._duplicates = duplicates
         self._lifecycle = lifecycle
         self._ledger = ledger
         self._resolver = resolver
@@ -54,6 +56,14 @@ class PlanStage:
             # Targeted before: held for approval and now approved, a redelivered plan, or the reconciler's.
             return self._decide.run(alert, item, progress, job.reconcile)
         target = self._resolver.geometry(alert.source.organisation, alert.target)
+        if self._duplicates is not None and not progress.planned:
+            # Before any shard reads: every piece leaves out the residents the linked alerts reached.
+            earlier = self._duplicates.earlier(alert, target)
+            if earlier != alert.duplicate_of:
+                alert.duplicate_of = earlier
+                if not self._lifecycle.save(alert, item):
+                    raise RuntimeError(f"alert {alert.id} changed while being linked")  # the plan job is retried
+                self._lifecycle.audit(alert, "linked", detail="the same appeal as " + ", ".join(earlier))
         ranges = cover(target).ranges
         shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]
         if progress.planned and progress.shards_total != len(shards):

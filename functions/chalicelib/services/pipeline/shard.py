@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from itertools import islice
 from typing import Any
 
 from ...adapters.ledger import LedgerEntry
-from ...domain.alerts import Status
+from ...domain.alerts import Alert, Status
 from ...domain.audience import Audience, Filters, Inside
 from ...domain.coverage import Target
 from ...domain.geo import KeyRange
@@ -27,6 +28,7 @@ from ...domain.progress import QUEUED, SUPPRESSED, Progress, audience_counts, ea
 from ...domain.scope import FrozenScope
 from ..targets import footage_centre
 from .decide import DecideStage, releases_early
+from .duplicates import Duplicates
 from .lifecycle import AlertLifecycle
 from .ports import FrozenPlans, JobSink, Ledger, Location, Locations, Next, Residents, Suppressions, remaining_forever
 from .release import delivery_messages
@@ -94,7 +96,8 @@ def ranges_ahead(locations: Locations, ranges: Sequence[KeyRange], budget: Calla
 class ShardStage:
     def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, plans: FrozenPlans, locations: Locations,
                  residents: Residents, suppressions: Suppressions, sink: JobSink, decide: DecideStage,
-                 max_locations: int = MAX_LOCATIONS_PER_PIECE) -> None:
+                 max_locations: int = MAX_LOCATIONS_PER_PIECE, duplicates: Duplicates | None = None) -> None:
+        self._duplicates = duplicates
         self._lifecycle = lifecycle
         self._ledger = ledger
         self._plans = plans
@@ -134,10 +137,13 @@ class ShardStage:
                               "sender_type": alert.source.partner_type}, footage_centre(target))
         audience, rest = self._read(job.ranges, target, scope, filters, remaining_ms)
         entries = self._entries(audience)
+        already = self._already_reached(alert, entries)
+        entries = [replace(e, status=SUPPRESSED) if e.resident_id in already else e for e in entries]
         self._ledger.put_entries(job.alert_id, entries)
         queued = Counter(e.channel for e in entries if e.status == QUEUED)
-        suppressed = Counter(e.channel for e in entries if e.status == SUPPRESSED)
-        counts = audience_counts(queued, suppressed)
+        suppressed = Counter(e.channel for e in entries if e.status == SUPPRESSED and e.resident_id not in already)
+        counts = audience_counts(queued, suppressed, Counter(e.channel for e in entries if e.resident_id in already),
+                                 len(already))
         if releases_early(alert):
             # Queued before the piece is counted: a piece that dies here is retried whole, and its recipients' claims
             # keep the repeated messages from sending anyone twice.
@@ -170,6 +176,12 @@ class ShardStage:
         rest = read_bounded(self._locations, ranges, inside, lambda item: audience.add_location(filters, item, inside),
                             self._max_locations, lambda: remaining_ms() < TIME_RESERVE_MS)
         return audience, rest
+
+    def _already_reached(self, alert: Alert, entries: list[LedgerEntry]) -> set[str]:
+        """The residents an earlier alert of the same appeal reached (domain/dedup.py): left out of this one."""
+        if self._duplicates is None or not alert.duplicate_of:
+            return set()
+        return self._duplicates.reached_residents(alert.duplicate_of, entries)
 
     def _entries(self, audience: Audience) -> list[LedgerEntry]:
         recipients = list(audience.recipients.values())
