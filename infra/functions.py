@@ -173,8 +173,11 @@ FUNCTIONS = [
                  table("LocationsTable", QUERY),
                  table("SubscribersTable", GET, BATCH_GET),
                  table("SuppressionsTable", GET, BATCH_GET),
-                 table("DeliveriesTable", GET, QUERY, PUT, UPDATE, CHECK),  # recipients: conditional Puts
-                 table("AlertsTable", GET, PUT, UPDATE, CHECK),
+                 # Recipients: conditional Puts. By contact: whether an earlier alert of the same appeal, from
+                 # another sender, reached a recipient (services/pipeline/duplicates.py).
+                 table("DeliveriesTable", GET, QUERY, PUT, UPDATE, CHECK, indexes=("by-contact",)),
+                 # Query: the force's recent alerts, to link a new one to the same appeal sent before.
+                 table("AlertsTable", GET, QUERY, PUT, UPDATE, CHECK),
                  table("AuditLogTable", PUT),
                  table("PreviewsTable", GET, PUT, UPDATE),
                  IDEMPOTENCY, RESIDENT_KEYS,
