@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -286,10 +287,18 @@ def incident_ref(message: CapMessage) -> str:
     return cleaned
 
 
-def alert_body(message: CapMessage, info: CapInfo, allowed_channels: list[str]) -> tuple[dict[str, Any],
-                                                                                         dict[str, str]]:
+def _moment(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None  # the schema's pattern has let it through; the alert's own check names it
+
+
+def alert_body(message: CapMessage, info: CapInfo, allowed_channels: list[str],
+               target_instead: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The partner-alert body (schemas/partner-alert.json) from one info, and where each of its fields came from in
-    the message, so that the schema's errors can name CAP's elements."""
+    the message, so that the schema's errors can name CAP's elements. `target_instead` is where an Update or a
+    Cancel's words go when the message gives no area: the original's target."""
     at = info.pointer
     body_text = "\n\n".join(part for part in (info.description, info.instruction) if part) or info.event
     contact: dict[str, str] = {}
@@ -309,10 +318,14 @@ def alert_body(message: CapMessage, info: CapInfo, allowed_channels: list[str]) 
         "channels": channels.replace(",", " ").split() if channels else list(allowed_channels),
         "public": message.scope == "Public",  # CAP's own word for a message meant for everyone
     }
-    body["target"], target_at = target(info)
+    if target_instead is not None:
+        body["target"], target_at = dict(target_instead), "/alert/references"
+    else:
+        body["target"], target_at = target(info)
     if info.expires:
         body["expires_at"] = info.expires
-    if info.effective and info.effective > message.sent:
+    effective, sent = _moment(info.effective or ""), _moment(message.sent)
+    if info.effective and effective and sent and effective > sent:
         body["send_at"] = info.effective
     where = {"/title": f"{at}/headline", "/body": f"{at}/description", "/language": f"{at}/language",
              "/category": f"{at}/parameter", "/priority": f"{at}/severity", "/incident_ref": "/alert/incidents",

@@ -107,14 +107,8 @@ class CapReceiver:
     @staticmethod
     def _mapped(message: cap.CapMessage, info: cap.CapInfo, partner: Partner,
                 original_target: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, str]]:
-        if original_target is None:
-            return cap.alert_body(message, info, list(partner.channels))
         # An Update or Cancel notice without areas goes where the original went.
-        placeholder = cap.CapArea("", [], [], ["placeholder"], f"{info.pointer}/area/0")
-        body, where = cap.alert_body(message, cap.CapInfo(**{**vars(info), "areas": [placeholder]}),
-                                     list(partner.channels))
-        body["target"] = dict(original_target)
-        return body, where
+        return cap.alert_body(message, info, list(partner.channels), original_target)
 
     def _original(self, partner: Partner, sender: str, identifier: str, index: int) -> Alert:
         alert_id = self._keys.lookup(partner.id, f"{sender},{identifier}")
