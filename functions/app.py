@@ -24,6 +24,7 @@ from chalicelib.workers.inbound import inbound_workers
 from chalicelib.workers.receipts import receipt_workers
 from chalicelib.workers.ses_events import ses_event_workers
 from chalicelib.workers.transactional import transactional_workers
+from chalicelib.workers.webhooks import webhook_workers
 
 app = Chalice(app_name="hexwatch")
 register_observability(app)
@@ -48,3 +49,4 @@ app.register_blueprint(housekeeping_workers)
 app.register_blueprint(alert_workers)
 app.register_blueprint(receipt_workers)
 app.register_blueprint(inbound_workers)
+app.register_blueprint(webhook_workers)

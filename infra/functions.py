@@ -95,7 +95,7 @@ def consume(queue: str) -> dict[str, Any]:
 # Queue-fed functions: the queue each one is fed by.
 FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQueue",
           "DeliverEmail": "DeliverEmailQueue", "DeliverSms": "DeliverSmsQueue", "DeliverVoice": "DeliverVoiceQueue",
-          "DeliverPush": "DeliverPushQueue"}
+          "DeliverPush": "DeliverPushQueue", "DeliverWebhooks": "WebhookQueue"}
 
 
 # The functions that text residents: their SMS go from the two-way number, whose replies reach HandleInboundSms.
@@ -148,7 +148,9 @@ FUNCTIONS = [
         # an `erased` tally update (Update) in one transaction, read again (Get) when a worker moved it meanwhile.
         table("DeliveriesTable", GET, QUERY, PUT, UPDATE, indexes=("by-contact",)),
         IDEMPOTENCY,
-        send_to("TransactionalQueue", "TargetingQueue"),
+        send_to("TransactionalQueue", "TargetingQueue", "WebhookQueue"),
+        # Partners read how their webhook events went (signed GET /v1/partners/{id}/webhook-deliveries).
+        table("WebhookDeliveriesTable", QUERY),
         secrets("SigningKeysSecret", "ContactHashSecret", "OriginVerifySecret"),
         push_endpoints("DeleteEndpoint", "SetEndpointAttributes"),
         {"Effect": "Allow", "Action": ["sns:CreatePlatformEndpoint"],
@@ -167,6 +169,18 @@ FUNCTIONS = [
                  table("SuppressionsTable", GET, BATCH_GET),
                  IDEMPOTENCY, RESIDENT_KEYS, ses_send("SendEmail"), SMS, USE_DATA_KEY,
              ]),
+    # Partners' webhooks: the partners and the alert an event is about, the deliveries' records, the fan-out back onto
+    # its own queue, and a failed message's delay (ChangeMessageVisibility, GetQueueUrl to name the queue).
+    Function("DeliverWebhooks", log_name="deliver-webhooks", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             sqs_maximum_concurrency=quotas.EVENT_HANDLER_CONCURRENCY, statements=[
+                 table("OrganisationsTable", GET, SCAN),
+                 table("AlertsTable", GET),
+                 table("WebhookDeliveriesTable", QUERY, PUT),
+                 send_to("WebhookQueue"),
+                 {"Effect": "Allow", "Action": ["sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+                  "Resource": _arn("WebhookQueue")},
+                 USE_DATA_KEY,
+             ]),
     Function("TargetAlerts", log_name="target-alerts", reserved_concurrency=quotas.TARGETING_CONCURRENCY,
              sqs_maximum_concurrency=quotas.TARGETING_CONCURRENCY, statements=[
                  table("AreasTable", GET, BATCH_GET, QUERY),
@@ -182,7 +196,7 @@ FUNCTIONS = [
                  table("PreviewsTable", GET, PUT, UPDATE),
                  IDEMPOTENCY, RESIDENT_KEYS,
                  send_to("TargetingQueue", "DeliverEmailQueue", "DeliverSmsQueue", "DeliverVoiceQueue",
-                         "DeliverPushQueue"),
+                         "DeliverPushQueue", "WebhookQueue"),
                  USE_DATA_KEY,
              ]),
     Function("DeliverEmail", log_name="deliver-email", reserved_concurrency=quotas.channel("email").concurrency,

@@ -36,6 +36,7 @@ from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.transactional import Links, TransactionalSender
 
 if TYPE_CHECKING:
+    from .adapters.webhook_deliveries import WebhookDeliveries
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
     from .services.feeds import FeedService
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from .services.sending_watch import SendingWatch
     from .services.surveys import SurveyService
     from .services.web_replies import WebReplyService
+    from .services.webhooks import WebhookDelivery, WebhookEvents
 
 # The alerts, areas, registry and receipts services, the fan-out and the channel adapters are imported by the
 # functions that build them, not here: every Lambda function imports this module, and only the officers' routes and
@@ -209,7 +211,7 @@ def alert_service() -> AlertService:
         store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
         ledger=_ledger(prefix), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
-        settings=_alert_settings(), clock=time.time)
+        settings=_alert_settings(), clock=time.time, events=webhook_events())
 
 
 def _channels(prefix: str) -> Channels:
@@ -285,7 +287,8 @@ def fanout() -> Pipeline:
         duplicates=Duplicates(
             AlertStore(), PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
             _ledger(prefix), DedupSettings.from_mapping(json.loads(os.environ.get(config.DEDUP_ENV) or "{}")),
-            time.time))
+            time.time),
+        events=webhook_events())
 
 
 def _metric(name: str) -> None:
@@ -435,8 +438,10 @@ def partner_service() -> PartnerService:
     from .services.partners import PartnerService
 
     bound_tables()
+    from .adapters.webhook_http import resolve
+
     return PartnerService(registry=officer_registry(), audit=AlertStore(), area_ids=area_service().area_ids,
-                          clock=time.time)
+                          clock=time.time, resolve=resolve, webhook_test_receivers=_webhook_test_receivers())
 
 
 @cache
@@ -471,7 +476,7 @@ def cap_receiver() -> CapReceiver:
     return CapReceiver(
         alerts=partner_alert_service(),
         keys=PartnerRequests(_dynamodb(), config.resource_name(config.IDEMPOTENCY_TABLE, prefix), time.time),
-        store=AlertStore(), clock=time.time)
+        store=AlertStore(), clock=time.time, events=webhook_events())
 
 
 @cache
@@ -486,6 +491,39 @@ def feed_service() -> FeedService:
                        settings=_alert_settings(),
                        organisation_known=lambda organisation: registry.organisation(organisation) is not None,
                        forces=lambda: [(o.id, o.name) for o in registry.organisations()])
+
+
+def _webhook_test_receivers() -> list[str]:
+    return [o.strip() for o in (os.environ.get(config.WEBHOOK_TEST_RECEIVERS_ENV) or "").split(",") if o.strip()]
+
+
+@cache
+def webhook_events() -> WebhookEvents:
+    """Queues partners' webhook events (services/webhooks.py); the API and the targeting worker both raise them."""
+    from .services.webhooks import WebhookEvents
+
+    prefix = config.prefix()
+    return WebhookEvents(SqsJobQueue(boto3.client("sqs"), config.resource_name(config.WEBHOOK_QUEUE, prefix)))
+
+
+def _webhook_deliveries(prefix: str) -> WebhookDeliveries:
+    from .adapters.webhook_deliveries import WebhookDeliveries
+
+    return WebhookDeliveries(_dynamodb(), config.resource_name(config.WEBHOOK_DELIVERIES_TABLE, prefix), time.time)
+
+
+@cache
+def webhook_delivery() -> WebhookDelivery:
+    from .adapters.alerts_store import AlertStore
+    from .adapters.webhook_http import HttpWebhookSender, resolve
+    from .services.webhooks import WebhookDelivery
+
+    prefix = bound_tables()
+    return WebhookDelivery(
+        partners=officer_registry(), alerts=AlertStore(), deliveries=_webhook_deliveries(prefix),
+        sender=HttpWebhookSender(),
+        queue=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.WEBHOOK_QUEUE, prefix)),
+        settings=_alert_settings(), resolve=resolve, test_receivers=_webhook_test_receivers())
 
 
 @cache
@@ -507,6 +545,8 @@ def reset() -> None:
     partner_alert_service.cache_clear()
     cap_receiver.cache_clear()
     feed_service.cache_clear()
+    webhook_events.cache_clear()
+    webhook_delivery.cache_clear()
     site_origins.cache_clear()
     geocoder.cache_clear()
     officer_verifier.cache_clear()

@@ -87,6 +87,10 @@ REDEEMED_LINKS_TABLE = "redeemed-links"  # ids of used verify and sign-in links,
 RESIDENT_SESSIONS_TABLE = "resident-sessions"  # open resident sessions; sign-out and erasure delete them
 SURVEY_ANSWERS_TABLE = "survey-answers"  # one answer per resident per alert's survey
 REPLIES_TABLE = "replies"  # residents' replies to alerts, for the sender's team (TTL: domain/replies.py)
+WEBHOOK_DELIVERIES_TABLE = "webhook-deliveries"  # each event to a partner and how its delivery went (30 days)
+WEBHOOK_QUEUE = "webhooks"  # events for partners' webhooks (services/webhooks.py)
+# Exact origins (e.g. http://127.0.0.1:8765) the webhook rules let through anyway: the local test receiver only.
+WEBHOOK_TEST_RECEIVERS_ENV = "HEXWATCH_WEBHOOK_TEST_RECEIVERS"
 TARGETING_QUEUE = "targeting"
 # One delivery queue per channel, so that a slow or throttled provider holds back only its own channel.
 DELIVERY_QUEUES = {"email": "deliver-email", "sms": "deliver-sms", "voice": "deliver-voice", "push": "deliver-push"}

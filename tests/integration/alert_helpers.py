@@ -130,7 +130,8 @@ class AlertStack:
                 event = {"Records": [sqs_record(message, arn)]}
                 if before_invoke:
                     before_invoke(event)
-                name = {**QUEUE_FUNCTIONS, config.TRANSACTIONAL_QUEUE: "send_transactional"}[suffix]
+                name = {**QUEUE_FUNCTIONS, config.TRANSACTIONAL_QUEUE: "send_transactional",
+                        config.WEBHOOK_QUEUE: "deliver_webhooks"}[suffix]
                 try:
                     result = self.app.handler_map[name](event, LambdaContext(name, timeout_seconds=self.timeout))
                 except WorkerKilled:

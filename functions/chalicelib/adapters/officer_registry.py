@@ -65,7 +65,9 @@ def _partner_from_item(item: dict[str, Any]) -> Partner:
     return Partner(id=item["organisation"]["S"], name=item["name"]["S"], partner_type=item["partner_type"]["S"],
                    host_force=item["host_force"]["S"], categories=texts("categories"), channels=texts("channels"),
                    areas=texts("areas"), whole_force=bool(item.get("whole_force", {}).get("BOOL", False)),
-                   trust=item["trust"]["S"], secrets=secrets, created_by=item.get("created_by", {}).get("S", ""),
+                   trust=item["trust"]["S"], secrets=secrets,
+                   webhook_url=item.get("webhook_url", {}).get("S"), webhook_events=texts("webhook_events"),
+                   created_by=item.get("created_by", {}).get("S", ""),
                    created_at=item.get("created_at", {}).get("S", ""),
                    updated_at=item.get("updated_at", {}).get("S", ""))
 
@@ -82,6 +84,9 @@ def _item_from_partner(partner: Partner) -> dict[str, Any]:
         "updated_at": {"S": partner.updated_at}}
     if partner.areas:
         item["areas"] = {"SS": sorted(partner.areas)}
+    if partner.webhook_url and partner.webhook_events:
+        item["webhook_url"] = {"S": partner.webhook_url}
+        item["webhook_events"] = {"SS": sorted(partner.webhook_events)}
     return item
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import Response
 
-from ..bootstrap import cap_receiver, partner_alert_service, partner_service, schemas
+from ..bootstrap import cap_receiver, partner_alert_service, partner_service, schemas, webhook_delivery
 from ..domain.cap import CAP_CONTENT_TYPE
 from ..domain.errors import FieldError, HexwatchError, too_large
 from ..domain.partners import IDEMPOTENCY_HEADER, SECRET_ID, SIGNATURE_HEADER
@@ -121,3 +121,15 @@ def read_partner_alert(partner_id: str, alert_id: str) -> Response:
     signed_path = f"/v1/partners/{partner_id}/alerts/{alert_id}".encode()
     partner = service.signed_partner(partner_id, request.headers.get(SIGNATURE_HEADER), signed_path)
     return json_response(service.read(partner, alert_id))
+
+
+@partners_api.route("/v1/partners/{partner_id}/webhook-deliveries", methods=["GET"])
+@handles_errors
+def read_webhook_deliveries(partner_id: str) -> Response:
+    """The partner's recent webhook events and how each delivery went; signed over the path, like a read of an
+    alert."""
+    request = partners_api.current_request
+    partner_id = _partner_id(partner_id)
+    signed_path = f"/v1/partners/{partner_id}/webhook-deliveries".encode()
+    partner = partner_alert_service().signed_partner(partner_id, request.headers.get(SIGNATURE_HEADER), signed_path)
+    return json_response(webhook_delivery().deliveries(partner))

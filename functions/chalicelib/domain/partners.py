@@ -56,6 +56,8 @@ class Partner:
     whole_force: bool = False
     trust: str = MODERATED
     secrets: tuple[SigningSecret, ...] = field(default=())
+    webhook_url: str | None = None  # where Hexwatch posts the events below (domain/webhooks.py), signed
+    webhook_events: tuple[str, ...] = ()
     created_by: str = ""
     created_at: str = ""
     updated_at: str = ""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ulid import ULID
 
@@ -66,11 +66,19 @@ def not_found(alert_id: str) -> HexwatchError:
                          "NotFound")
 
 
+class AlertEvents(Protocol):
+    """What partners' webhooks hear of (services/webhooks.py)."""
+
+    def moderated(self, alert: Alert) -> None: ...
+    def cancelled(self, alert: Alert, was: Status) -> None: ...
+
+
 class AlertService:
     def __init__(self, *, store: AlertStore, previews: PreviewStore, resolver: TargetResolver,
                  finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
                  limiter: Limiter, clock: Callable[[], float] = time.time,
-                 new_id: Callable[[], str] = lambda: str(ULID())) -> None:
+                 new_id: Callable[[], str] = lambda: str(ULID()), events: AlertEvents | None = None) -> None:
+        self._events = events
         self._store = store
         self._previews = previews
         self._resolver = resolver
@@ -152,6 +160,8 @@ class AlertService:
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "approve", progress.audience_size)
         self._queue_plan(alert, now)
+        if self._events is not None:
+            self._events.moderated(alert)
         return alert_rules.view(alert)
 
     def cancel(self, officer: Officer, alert_id: str) -> dict[str, Any]:
@@ -160,9 +170,12 @@ class AlertService:
         if alert.source.user != officer.sub and not can_approve(officer):
             raise forbidden("Only the alert's author or an officer of its force can cancel it.")
         now = self._now()
+        was = alert.status
         alert.move(Status.CANCELLED, officer.sub, now)
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "cancel", detail="what was not yet sent is stopped")
+        if self._events is not None:
+            self._events.cancelled(alert, was)
         return alert_rules.view(alert)
 
     def _queue_plan(self, alert: Alert, now: datetime) -> None:
@@ -211,6 +224,8 @@ class AlertService:
         alert_rules.reject(officer, alert, reason, now)
         self._store.save(alert, item, utc_text(now))
         self._audit(officer, alert, "reject", detail=reason)
+        if self._events is not None:
+            self._events.moderated(alert)
         return alert_rules.view(alert)
 
     def review(self, officer: Officer, limit: int, cursor: str | None) -> dict[str, Any]:

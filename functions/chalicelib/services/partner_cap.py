@@ -34,9 +34,14 @@ class KeyLookup(Protocol):
     def lookup(self, partner_id: str, key: str) -> str | None: ...
 
 
+class Cancellations(Protocol):
+    def cancelled(self, alert: Alert, was: Status) -> None: ...
+
+
 class CapReceiver:
     def __init__(self, *, alerts: PartnerAlertService, keys: KeyLookup, store: AlertStore,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], events: Cancellations | None = None) -> None:
+        self._events = events
         self._alerts = alerts
         self._keys = keys
         self._store = store
@@ -139,8 +144,11 @@ class CapReceiver:
         if found is None or found[0].status not in STOPPABLE:
             return  # sent already, or cancelled before: nothing left to stop
         alert, item = found
+        was = alert.status
         now = datetime.fromtimestamp(self._clock(), UTC)
         alert.move(Status.CANCELLED, partner_rules.partner_user(partner.id), now, reason="CAP Cancel")
         self._store.save(alert, item, utc_text(now))
         self._store.record_action(alert, "partner.cancel", partner_rules.partner_user(partner.id), "partner",
                                   utc_text(now), None, "what was not yet sent is stopped")
+        if self._events is not None:
+            self._events.cancelled(alert, was)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -15,6 +15,7 @@ from ..adapters.alerts_store import AuditEntry
 from ..domain.errors import FieldError, HexwatchError, forbidden, invalid
 from ..domain.officers import OPERATOR, Officer, Operator, Role
 from ..domain.partners import MAX_ACTIVE_SECRETS, MODERATED, Partner, SigningSecret
+from ..domain.webhooks import WebhookRefused, destination
 from .registry import REGISTRY_TRAIL, unknown_organisation
 from .residents import iso
 
@@ -37,6 +38,8 @@ def partner_view(partner: Partner) -> dict[str, Any]:
             "channels": list(partner.channels), "areas": list(partner.areas), "whole_force": partner.whole_force,
             "trust": partner.trust, "secrets": [{"secret_id": s.id, "created_at": s.created_at}
                                                 for s in partner.secrets],
+            "webhook": {"url": partner.webhook_url, "events": list(partner.webhook_events)}
+            if partner.webhook_url else None,
             "created_at": partner.created_at, "updated_at": partner.updated_at}
 
 
@@ -47,7 +50,11 @@ def no_such_partner() -> HexwatchError:
 class PartnerService:
     def __init__(self, *, registry: PartnerRegistry, audit: Audit, area_ids: Callable[[str], Iterable[str]],
                  clock: Callable[[], float], new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(32),
-                 new_secret_id: Callable[[], str] = lambda: secrets.token_hex(4)) -> None:
+                 new_secret_id: Callable[[], str] = lambda: secrets.token_hex(4),
+                 resolve: Callable[[str, int], list[str]] | None = None,
+                 webhook_test_receivers: Collection[str] = ()) -> None:
+        self._resolve = resolve
+        self._test_receivers = webhook_test_receivers
         self._registry = registry
         self._audit = audit
         self._area_ids = area_ids
@@ -92,17 +99,32 @@ class PartnerService:
         if current is not None and current.host_force != host:
             raise HexwatchError("That partner belongs to another force.",
                                 [FieldError("/host_force", "is not the partner's host force")], 409, "Conflict")
+        webhook = body.get("webhook")
+        if webhook:
+            self._check_webhook(str(webhook["url"]))
         now = iso(self._clock())
         partner = Partner(id=partner_id, name=str(body["name"]).strip(), partner_type=str(body["partner_type"]),
                           host_force=host, categories=tuple(sorted(body["categories"])),
                           channels=tuple(sorted(body["channels"])), areas=areas, whole_force=whole,
                           trust=str(body.get("trust") or MODERATED), secrets=current.secrets if current else (),
+                          webhook_url=str(webhook["url"]) if webhook else None,
+                          webhook_events=tuple(sorted(webhook["events"])) if webhook else (),
                           created_by=current.created_by if current else actor.sub,
                           created_at=current.created_at if current else now, updated_at=now)
         self._registry.put_partner(partner, new=current is None)
         before = partner_view(current) if current else None
         self._record(partner, actor, "partner.set", {"before": before, "after": partner_view(partner)})
         return partner_view(partner)
+
+    def _check_webhook(self, url: str) -> None:
+        """The URL must be https and resolve only to public addresses now, as at each delivery."""
+        if self._resolve is None:
+            raise invalid("Webhooks cannot be set here.", FieldError("/webhook", "no resolver"))
+        try:
+            destination(url, self._resolve, self._test_receivers)
+        except WebhookRefused as refusal:
+            raise invalid("Hexwatch will not call that webhook address.",
+                          FieldError("/webhook/url", str(refusal))) from None
 
     def _scope(self, body: dict[str, Any], host: str) -> tuple[tuple[str, ...], bool]:
         whole = body.get("whole_force") is True

@@ -26,7 +26,7 @@ from .decide import DecideStage
 from .deliver import PARK_DELAY_SECONDS, DeliverStage, RetryLater
 from .duplicates import Duplicates
 from .lifecycle import AlertLifecycle
-from .plan import PlanStage, TargetGeometry
+from .plan import GoingOut, PlanStage, TargetGeometry
 from .ports import (
     AlertRecords,
     Channels,
@@ -91,11 +91,11 @@ class Pipeline:
                  park_delay_seconds: int = PARK_DELAY_SECONDS,
                  max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans, previews: PreviewTally,
                  preview_locations_per_piece: int = PREVIEW_LOCATIONS_PER_PIECE,
-                 duplicates: Duplicates | None = None) -> None:
+                 duplicates: Duplicates | None = None, events: GoingOut | None = None) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
-        self.planner = PlanStage(lifecycle, ledger, resolver, plans, sink, decide, duplicates)
+        self.planner = PlanStage(lifecycle, ledger, resolver, plans, sink, decide, duplicates, events)
         self.sharder = ShardStage(lifecycle, ledger, plans, index, residents, suppressions, sink, decide,
                                   max_locations_per_piece, duplicates)
         self.releaser = ReleaseStage(lifecycle, ledger, sink)

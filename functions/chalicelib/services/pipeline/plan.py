@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ...domain.alerts import Status
+from ...domain.alerts import Alert, Status
 from ...domain.coverage import Target, cover
 from ...domain.jobs import PlanJob, ShardJob
 from .decide import DecideStage
@@ -22,10 +22,16 @@ class TargetGeometry(Protocol):
     def geometry(self, organisation: str, target: dict) -> Target: ...  # type: ignore[type-arg]
 
 
+class GoingOut(Protocol):
+    def went_out(self, alert: Alert) -> None: ...
+
+
 class PlanStage:
     def __init__(self, lifecycle: AlertLifecycle, ledger: Ledger, resolver: TargetGeometry, plans: FrozenPlans,
-                 sink: JobSink, decide: DecideStage, duplicates: Duplicates | None = None) -> None:
+                 sink: JobSink, decide: DecideStage, duplicates: Duplicates | None = None,
+                 events: GoingOut | None = None) -> None:
         self._duplicates = duplicates
+        self._events = events
         self._lifecycle = lifecycle
         self._ledger = ledger
         self._resolver = resolver
@@ -64,6 +70,8 @@ class PlanStage:
                 if not self._lifecycle.save(alert, item):
                     raise RuntimeError(f"alert {alert.id} changed while being linked")  # the plan job is retried
                 self._lifecycle.audit(alert, "linked", detail="the same appeal as " + ", ".join(earlier))
+        if self._events is not None and not progress.planned:
+            self._events.went_out(alert)  # partners' webhooks (services/webhooks.py); a public alert only
         ranges = cover(target).ranges
         shards = [ranges[start:start + SHARD_RANGES] for start in range(0, len(ranges), SHARD_RANGES)]
         if progress.planned and progress.shards_total != len(shards):
