@@ -88,7 +88,9 @@ def destination(url: str, resolve: Callable[[str, int], list[str]],
             raise WebhookRefused(f"resolves to an address that is not public ({private[0]}): Hexwatch calls only "
                                  "public addresses")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return Destination(parts.scheme, parts.hostname, port, path, tuple(dict.fromkeys(addresses)))
+    # IPv4 first: a Lambda function outside a VPC has no IPv6 route out.
+    ordered = sorted(dict.fromkeys(addresses), key=lambda a: ":" in a)
+    return Destination(parts.scheme, parts.hostname, port, path, tuple(ordered))
 
 
 def retry_delay(attempt: int) -> int:
