@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import bootstrap
 from tests.cap_messages import HOSTILE, cap_message, circle_area, info, named_area
 
-from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 from .test_partner_webhook import LEEK, errors, received, register
 
 SENDER = "alerts@stafford.gov.uk"
@@ -22,10 +21,7 @@ SENDER = "alerts@stafford.gov.uk"
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def texts(stack: AlertStack, resident: Any) -> list[str]:

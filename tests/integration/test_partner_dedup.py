@@ -9,18 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib import bootstrap
-
-from .alert_helpers import STAFFORD, AlertStack, alert_body, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, alert_body, offset, serving_alert_stack
 from .test_partner_webhook import received, register
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def circle(north_m: float, radius_m: float) -> dict[str, object]:

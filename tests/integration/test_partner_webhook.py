@@ -15,17 +15,14 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.domain.partners import signature_header
 
-from .alert_helpers import STAFFORD, AlertStack, alert_body, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, alert_body, offset, serving_alert_stack
 
 LEEK = (53.1050, -2.0230)
 
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def errors(response: Any) -> dict[str, str]:

@@ -15,10 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from chalicelib import bootstrap
 from tests.cap_messages import cap_message, circle_area, info
 
-from .alert_helpers import STAFFORD, AlertStack, alert_stack, offset
+from .alert_helpers import STAFFORD, AlertStack, offset, serving_alert_stack
 from .test_partner_webhook import register
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -30,10 +29,7 @@ DRAWN = offset(*STAFFORD, 123, 77)  # an exact point an officer drew round: it m
 
 @pytest.fixture
 def stack(emulator, fresh_stack) -> Iterator[AlertStack]:  # type: ignore[no-untyped-def]
-    alerts, client = alert_stack(emulator, fresh_stack)
-    with client:
-        yield alerts
-    bootstrap.reset()
+    yield from serving_alert_stack(emulator, fresh_stack)
 
 
 def sent_alert(stack: AlertStack, **overrides: Any) -> dict[str, Any]:

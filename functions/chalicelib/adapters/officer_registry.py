@@ -193,27 +193,24 @@ class OfficerRegistry:
             raise id_taken() from None
 
     def partners_of(self, host_force: str) -> list[Partner]:
-        found: list[Partner] = []
-        request: dict[str, Any] = {"TableName": self._organisations,
-                                   "FilterExpression": "kind = :partner AND host_force = :host",
-                                   "ExpressionAttributeValues": {":partner": {"S": PARTNER_KIND},
-                                                                 ":host": {"S": host_force}}}
+        items = self._scan({"FilterExpression": "kind = :partner AND host_force = :host",
+                            "ExpressionAttributeValues": {":partner": {"S": PARTNER_KIND}, ":host": {"S": host_force}}})
+        return sorted((_partner_from_item(item) for item in items), key=lambda p: p.id)
+
+    def _scan(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of the organisations table the request selects, page by page (forces and partners are few)."""
+        items: list[dict[str, Any]] = []
+        request = {"TableName": self._organisations, **request}
         while True:
             page = self._client.scan(**request)
-            found.extend(_partner_from_item(item) for item in page.get("Items", []))
+            items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return sorted(found, key=lambda p: p.id)
+                return items
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def organisations(self) -> list[Organisation]:
-        found: list[Organisation] = []
-        request: dict[str, Any] = {"TableName": self._organisations}
-        while True:
-            page = self._client.scan(**request)
-            found.extend(_organisation_from_item(item) for item in page.get("Items", []) if not _is_partner(item))
-            if "LastEvaluatedKey" not in page:
-                return sorted(found, key=lambda o: o.id)
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted((_organisation_from_item(item) for item in self._scan({}) if not _is_partner(item)),
+                      key=lambda o: o.id)
 
 
 class CognitoDirectory:
