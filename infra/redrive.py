@@ -7,9 +7,9 @@ For an operator with AWS credentials for the deployment, once the cause of the f
     python -m infra.redrive --prefix hexwatch --all --rate 50                        (every queue, 50 messages/s each)
     python -m infra.redrive --prefix hexwatch --queue targeting --method copy --max 3   (at most three)
 
-The queues are the ones with a dead-letter queue: transactional, targeting and the delivery queues (deliver-email,
-deliver-sms, deliver-voice, deliver-push). Each one's DLQ is read from its RedrivePolicy, never guessed from its name;
-the number of messages waiting there is shown before anything moves.
+The queues are the ones with a dead-letter queue: transactional, targeting, the delivery queues (deliver-email,
+deliver-sms, deliver-voice, deliver-push) and webhooks. Each one's DLQ is read from its RedrivePolicy, never guessed
+from its name; the number of messages waiting there is shown before anything moves.
 
 Two methods move them:
 
@@ -57,7 +57,8 @@ from chalicelib import config  # noqa: E402  (the queue suffixes the functions u
 
 DONE, NOT_MOVED, REFUSED = 0, 1, 2
 # The queues with a RedrivePolicy in infra/resources.yaml, by the suffix the operator names them with.
-QUEUES = (config.TRANSACTIONAL_QUEUE, config.TARGETING_QUEUE, *config.DELIVERY_QUEUES.values())
+QUEUES = (config.TRANSACTIONAL_QUEUE, config.TARGETING_QUEUE, *config.DELIVERY_QUEUES.values(),
+          config.WEBHOOK_QUEUE)
 EVENT_HANDLERS_DLQ = "event-handlers-dlq"
 DLQ_SUFFIX = "-dlq"
 # How long a received message stays hidden from others while the copy method sends and deletes it: long enough for
