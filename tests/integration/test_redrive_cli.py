@@ -134,7 +134,7 @@ def test_all_moves_every_queue_and_leaves_the_event_handlers_dlq_alone(prefix: s
     assert depth(sqs, f"{prefix}-event-handlers-dlq") == 1
     printed = capsys.readouterr()
     assert f"{prefix}-event-handlers-dlq: 1 waiting; not moved" in printed.out
-    assert printed.out.count("nothing to move") == 4  # targeting, deliver-email, -sms, -voice
+    assert printed.out.count("nothing to move") == 5  # targeting, deliver-email, -sms, -voice, webhooks
     no_bodies(printed)
 
 
