@@ -45,11 +45,11 @@ def wait_for(stack: dict[str, Any], to: str, contains: str, seconds: float = 30)
     raise AssertionError(f"no email to {to} containing {contains!r} within {seconds} s")
 
 
-def resident(stack: dict[str, Any], senders: list[str]) -> str:
+def resident(stack: dict[str, Any], senders: list[str], point: tuple[float, float] = CENTRE) -> str:
     site = stack["site_url"]
     email = f"partner-e2e-{uuid.uuid4().hex[:8]}@example.org"
     body = {"email": email, "channels": ["email"], "categories": ["crime"], "senders": senders,
-            "locations": [{"label": "Home", "lat": CENTRE[0] + 0.001, "lng": CENTRE[1]}], "age_confirmed": True,
+            "locations": [{"label": "Home", "lat": point[0] + 0.001, "lng": point[1]}], "age_confirmed": True,
             "consent": True}
     assert requests.post(f"{site}/v1/signup", json=body, timeout=TIMEOUT).status_code == 202
     link = wait_for(stack, email, "verify.html")
