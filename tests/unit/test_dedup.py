@@ -85,3 +85,28 @@ def test_areas_overlap_in_metres_for_circles_and_polygons() -> None:
     assert not overlap(square, LEEK)
     assert overlap(Circle(52.0, -2.0, 600), Circle(52.0100, -2.0, 600))  # centres 1.1 km apart
     assert not overlap(Circle(52.0, -2.0, 500), Circle(52.0100, -2.0, 500))
+
+
+def test_two_copies_sent_at_the_same_moment_link_one_way_only() -> None:
+    """Were each linked to the other, each would leave out the other's residents, and they would get neither."""
+    from chalicelib.services.pipeline.duplicates import Duplicates
+
+    police, council = alert("01A"), alert("01B", sender="stafford-council")
+
+    class Recent:
+        def sent_since(self, organisation: str, created_after: float) -> list[Alert]:
+            return [police, council]
+
+    class Plans:
+        def freeze(self, alert_id: str, target: object, expires_at: int | None = None) -> None: ...
+
+        def target(self, alert_id: str) -> Circle:
+            return STAFFORD if alert_id == "01A" else NEARBY
+
+    class Contacts:
+        def reaches_contact(self, contact: str, alert_id: str) -> bool:
+            return False
+
+    duplicates = Duplicates(Recent(), Plans(), Contacts(), SETTINGS, lambda: NOW.timestamp())
+    assert duplicates.earlier(council, NEARBY) == ["01A"]
+    assert duplicates.earlier(police, STAFFORD) == []

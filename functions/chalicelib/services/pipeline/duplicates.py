@@ -41,9 +41,12 @@ class Duplicates:
         """The earlier alerts (ids, oldest first) whose appeal this one repeats."""
         since = min(self._clock(), (alert.send_at or alert.created_at).timestamp()) - self._settings.window_seconds
         found = []
+        this_one = (alert.send_at or alert.created_at, alert.id)
         for other in self._alerts.sent_since(alert.source.organisation, since):
-            if other.id >= alert.id and (other.send_at or other.created_at) >= (alert.send_at or alert.created_at):
-                continue  # only what went out before this one
+            # Only what went out before this one, in one strict order: two alerts sent at the same moment must not
+            # each leave out the other's residents, or those residents would get neither.
+            if (other.send_at or other.created_at, other.id) >= this_one:
+                continue
             other_target = self._plans.target(other.id)
             if other_target is not None and same_appeal(alert, other, target, other_target, self._settings):
                 found.append(other.id)
