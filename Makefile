@@ -156,3 +156,8 @@ TOKEN_USER = $(if $(filter command line,$(origin USER)),$(USER),demo-officer@hex
 .PHONY: token
 token:
 	@$(PY) -m infra.local.token $(if $(STATE_FILE),--state-file $(STATE_FILE)) $(TOKEN_USER)
+
+## What to type into the officer console's sign-in (user name, password, current authenticator code) for a demo user.
+.PHONY: console-login
+console-login:
+	@$(PY) -m infra.local.token --login $(if $(STATE_FILE),--state-file $(STATE_FILE)) $(TOKEN_USER)

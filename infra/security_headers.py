@@ -8,7 +8,7 @@ sends.
 Why these values:
 
 - CSP: the pages load only their own scripts, style sheet, config.js and schemas, and post their forms to /v1 on the
-  same origin. Nothing inline is allowed (no 'unsafe-inline', no 'unsafe-eval'), so an injected `<script>` or
+  same origin (the officer console also calls Cognito and loads map tiles in the stack's region). Nothing inline is allowed (no 'unsafe-inline', no 'unsafe-eval'), so an injected `<script>` or
   `on...=` attribute does nothing. `frame-ancestors 'none'` (and X-Frame-Options for older browsers) stops another
   site framing the pages to trick a resident into pressing "Delete my account".
 - Referrer-Policy `strict-origin`: resident links carry their token in the URL (verify, sign-in, unsubscribe; an
@@ -23,20 +23,35 @@ Why these values:
 
 from __future__ import annotations
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-])
+# CloudFront's template writes the region as ${AWS::Region} (Fn::Sub); the local server is in the emulator's region.
+REGION_PLACEHOLDER = "${AWS::Region}"
+LOCAL_REGION = "eu-west-2"  # infra/local/emulator.py REGION
+
+
+def content_security_policy(region: str) -> str:
+    """The one exception to 'self': the officer console signs in with Cognito's own endpoint, and its map draws Amazon
+    Location Service tiles, both in the stack's region (resident pages never call either)."""
+    return "; ".join([
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' https://maps.geo.{region}.amazonaws.com",
+        f"connect-src 'self' https://cognito-idp.{region}.amazonaws.com",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ])
+
+
+CONTENT_SECURITY_POLICY = content_security_policy(LOCAL_REGION)
 HSTS_MAX_AGE_SECONDS = 63_072_000  # two years
 STRICT_TRANSPORT_SECURITY = f"max-age={HSTS_MAX_AGE_SECONDS}; includeSubDomains"
 REFERRER_POLICY = "strict-origin"
 PERMISSIONS_POLICY = "geolocation=(self), camera=(), microphone=(), payment=(), usb=(), browsing-topics=()"
+
+def security_headers(region: str) -> dict[str, str]:
+    return {**SECURITY_HEADERS, "Content-Security-Policy": content_security_policy(region)}
+
 
 SECURITY_HEADERS: dict[str, str] = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -29,7 +29,9 @@
     options = options || {};
     var headers = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (options.auth) {
+    if (options.token) {
+      headers["Authorization"] = "Bearer " + options.token;  // the officer console's token, held in memory
+    } else if (options.auth) {
       var token = session.get();
       if (token) headers["Authorization"] = "Bearer " + token;
     }

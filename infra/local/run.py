@@ -145,11 +145,15 @@ def main(argv: list[str] | None = None) -> int:
                                             interval=args.snapshot_seconds)
         shutdown.append(snapshots.stop)
 
-        site_dir = site_build.build_site(args.site_out, api_base="")
+        # The officer console signs in against the emulator's Cognito through the site origin (infra/local/server.py
+        # forwards /cognito-idp/); deployed, it calls Cognito's own endpoint.
+        site_dir = site_build.build_site(args.site_out, api_base="", extra_config=site_build.console_config(
+            outputs["region"], outputs["user_pool_id"], outputs["user_pool_client_id"], endpoint="/cognito-idp/"))
         outbox = Outbox(emu.endpoint, args.prefix)
         # The site server binds first: the app needs the site URL (links in messages) before it is imported, and the
         # server learns the API's address once that is bound.
-        site_server = make_site_server(site_dir, "http://localhost:0", outbox.list_messages, port=args.site_port)
+        site_server = make_site_server(site_dir, "http://localhost:0", outbox.list_messages, port=args.site_port,
+                                       cognito_origin=emu.endpoint)
         site_url = site_server.url
         os.environ.update(stack.app_env(outputs, site_url))
         config = chalice_config("local")
@@ -210,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             "api_available": api_url is not None,
             "api_error": api_error,
             "outbox_url": f"{site_url}/outbox/",
+            "console_url": f"{site_url}/console/",
             "outbox_json_url": f"{site_url}/outbox.json",
             "endpoint": emu.endpoint,
             "region": emulator_module.REGION,
@@ -236,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  API (proxy) {site_url}/v1/\n"
             f"  API direct  {api_url or 'not running: ' + str(api_error)}\n"
             f"  outbox      {site_url}/outbox/\n"
+            f"  console     {site_url}/console/ (officers; `make -s console-login USER=demo-officer@hexwatch.example`"
+            " prints the password and the current authenticator code)\n"
             f"  emulator    {emu.endpoint}\n"
             f"  demo users  {', '.join(u['username'] for u in users)} (passwords in {state_file})\n"
             f"  data        {data_dir} ({'restored from ' + str(kept.get('taken_at')) if kept else 'empty at start'};"

@@ -9,6 +9,10 @@ origin (no CORS, first-party cookies). This server plays CloudFront's part local
   Set-Cookie, ...) and body come back unchanged. As CloudFront does (infra/hosting.patch.yaml), it adds
   `X-Origin-Verify` with the value of the `<prefix>-origin-verify` secret, read from the emulator, and
   `CloudFront-Viewer-Address` (`ip:port`), replacing whatever the client sent under either name.
+- `/cognito-idp/` (POST): the officer console's Cognito calls, forwarded to the emulator's Cognito. In AWS the
+  console calls `https://cognito-idp.<region>.amazonaws.com/` itself (config.js has no endpoint there). Only the
+  operations a browser may call unsigned in AWS pass (`PUBLIC_COGNITO_OPERATIONS`): the emulator accepts admin
+  operations from anyone, and a page must not gain through this proxy what it could not do against AWS.
 - `/outbox/`: an HTML page of every message residents would have received; `/outbox.json`: the same as JSON.
 - anything else: a file of the built site, paths mapped as CloudFront's viewer-request function maps them
   (infra/site_paths.py: `/dir/` is `/dir/index.html`, `/dir` redirects to `/dir/`); no directory listings.
@@ -68,6 +72,14 @@ VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address"
 # Headers a client may not set on the way to the API: the proxy (like CloudFront) sets them itself.
 PROXY_SETS = {ORIGIN_VERIFY_HEADER.lower(), VIEWER_ADDRESS_HEADER.lower()}
 OVERRIDDEN_BY_POLICY = {name.lower() for name in SECURITY_HEADERS}
+COGNITO_PATH = "/cognito-idp/"
+COGNITO_TARGET_PREFIX = "AWSCognitoIdentityProviderService."
+# What amazon-cognito-identity-js calls for sign-in, MFA enrolment, refresh and sign-out: all unsigned in AWS.
+PUBLIC_COGNITO_OPERATIONS = frozenset({
+    "InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken", "VerifySoftwareToken", "GlobalSignOut",
+    "RevokeToken", "GetUser",
+})
+COGNITO_BODY_MAX_BYTES = 64 * 1024
 LOCAL_ONLY_PATHS = ("/outbox", "/outbox/", "/outbox.json", "/outbox/sms", "/outbox/email")
 
 
@@ -107,9 +119,11 @@ class SiteServer(ThreadingHTTPServer):
         api_origin: str,
         list_messages: Callable[[], list[Message]],
         origin_verify: Callable[[], str | None] | None = None,
+        cognito_origin: str | None = None,
     ) -> None:
         super().__init__(address, partial(SiteHandler, directory=str(site_dir)))
         self.api_origin = api_origin.rstrip("/")
+        self.cognito_origin = (cognito_origin or "").rstrip("/")
         self.list_messages = list_messages
         self.origin_verify = origin_verify or OriginVerifyFromEmulator()
 
@@ -133,6 +147,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
         path = parts.path
         if path == "/v1" or path.startswith("/v1/"):
             self._proxy()
+            return True
+        if path == COGNITO_PATH and self.command == "POST":
+            self._proxy_cognito()
             return True
         if path in ("/outbox/sms", "/outbox/email") and self.command == "POST":
             self._send_us(text_us_from_request if path.endswith("sms") else email_us_from_request)
@@ -257,6 +274,35 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
+    def _proxy_cognito(self) -> None:
+        target = self.headers.get("X-Amz-Target") or ""
+        operation = target.removeprefix(COGNITO_TARGET_PREFIX)
+        length = int(self.headers.get("Content-Length") or 0)
+        if not self.server.cognito_origin or not target.startswith(COGNITO_TARGET_PREFIX) \
+                or operation not in PUBLIC_COGNITO_OPERATIONS or length > COGNITO_BODY_MAX_BYTES:
+            self._send_bytes(HTTPStatus.BAD_REQUEST, "application/x-amz-json-1.1", json.dumps({
+                "__type": "NotAuthorizedException", "message": f"{operation or 'this call'} is not a public operation"
+            }).encode())
+            return
+        body = self.rfile.read(length) if length else b""
+        origin = urlsplit(self.server.cognito_origin)
+        connection = http.client.HTTPConnection(origin.hostname or "localhost", origin.port,
+                                                timeout=PROXY_TIMEOUT_SECONDS)
+        try:
+            connection.request("POST", "/", body=body, headers={
+                "Content-Type": self.headers.get("Content-Type") or "application/x-amz-json-1.1",
+                "X-Amz-Target": target, "Host": origin.netloc})
+            response = connection.getresponse()
+            payload = response.read()
+        except OSError as error:
+            LOG.warning("the emulator's Cognito did not answer %s: %s", operation, error)
+            self._send_bytes(HTTPStatus.BAD_GATEWAY, "application/json", b'{"message": "Cognito did not answer"}')
+            return
+        finally:
+            connection.close()
+        self._send_bytes(HTTPStatus(response.status), response.getheader("Content-Type") or "application/json",
+                         payload)
+
     # --- helpers
 
     def _send_bytes(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
@@ -278,11 +324,12 @@ def make_site_server(
     host: str = "localhost",
     port: int = 8080,
     origin_verify: Callable[[], str | None] | None = None,
+    cognito_origin: str | None = None,
 ) -> SiteServer:
     """A bound server for the site origin (port 0 = free port); `serve_forever()` it in a thread, later `shutdown()`.
 
     `origin_verify` gives the X-Origin-Verify value to send the API (default: the emulator's secret)."""
-    return SiteServer((host, port), site_dir, api_origin, list_messages, origin_verify)
+    return SiteServer((host, port), site_dir, api_origin, list_messages, origin_verify, cognito_origin)
 
 
 def serve_in_thread(server: ThreadingHTTPServer, name: str) -> threading.Thread:

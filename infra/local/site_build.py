@@ -8,6 +8,7 @@ local server and CloudFront both route /v1/* to the API, so the pages never need
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 import shutil
@@ -31,6 +32,36 @@ def config_script(config: dict[str, Any]) -> str:
     # json.dumps output is valid JavaScript; "</" is escaped so that the value can never close a script element.
     payload = json.dumps(config, indent=2, sort_keys=True).replace("</", "<\\/")
     return f"window.HEXWATCH_CONFIG = Object.freeze({payload});\n"
+
+
+OUTCODES = REPO_ROOT / "functions" / "chalicelib" / "data" / "uk-outcodes.csv"
+
+
+def basemap(outcodes: Path = OUTCODES) -> dict[str, Any]:
+    """The map's offline basemap (site/map.js): one labelled point per town of the project's outcode data, at the
+    mean of its outcodes' centroids. About 1,600 towns; no tile server, no network."""
+    places: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    with outcodes.open(encoding="utf-8", newline="") as source:
+        for row in csv.DictReader(source):
+            if row["town"]:
+                places.setdefault((row["town"], row["county"]), []).append(
+                    (float(row["latitude"]), float(row["longitude"])))
+    features = [{"type": "Feature", "properties": {"name": town, "county": county},
+                 "geometry": {"type": "Point", "coordinates": [round(sum(p[1] for p in points) / len(points), 4),
+                                                               round(sum(p[0] for p in points) / len(points), 4)]}}
+                for (town, county), points in sorted(places.items())]
+    return {"towns": {"type": "FeatureCollection", "features": features}}
+
+
+def console_config(region: str, user_pool_id: str | None, client_id: str | None, *, endpoint: str | None = None,
+                   map_tiles: dict[str, str] | None = None) -> dict[str, Any]:
+    """config.js's part for the officer console: the user pool it signs in to, the Cognito endpoint (None: AWS's own,
+    https://cognito-idp.<region>.amazonaws.com/) and, deployed, the basemap's tile source (None: the shipped
+    GeoJSON only)."""
+    cognito = {"region": region, "userPoolId": user_pool_id, "clientId": client_id}
+    if endpoint:
+        cognito["endpoint"] = endpoint
+    return {"cognito": cognito, "mapTiles": map_tiles}
 
 
 def build_site(
@@ -59,6 +90,7 @@ def build_site(
     schemas_out.mkdir(exist_ok=True)
     for schema in sorted(schemas_dir.glob("*.json")) if schemas_dir.is_dir() else []:
         shutil.copy2(schema, schemas_out / schema.name)
+    (out_dir / "basemap.json").write_text(json.dumps(basemap(), separators=(",", ":")), encoding="utf-8")
     config = {"apiBase": api_base, "stage": stage, "schemasBase": "/schemas/", **(extra_config or {})}
     (out_dir / "config.js").write_text(config_script(config), encoding="utf-8")
     return out_dir

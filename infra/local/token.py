@@ -104,9 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Print a demo officer's ID token from the running local stack.")
     parser.add_argument("user", nargs="?", default=DEFAULT_USER, help=f"a demo user (default {DEFAULT_USER})")
     parser.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
+    parser.add_argument("--login", action="store_true",
+                        help="print what to type into the console's sign-in form instead: the user name, password "
+                             "and the authenticator code of the next 30 seconds")
     args = parser.parse_args(argv)
     try:
-        print(token_from_state(read_state(args.state_file), args.user))
+        state = read_state(args.state_file)
+        if args.login:
+            user = user_record(state, args.user)
+            print(f"user name  {user['username']}\npassword   {user['password']}\n"
+                  f"code       {code_for_now(str(user['totp_secret']))} (changes every 30 seconds; run again)\n"
+                  f"console    {state.get('console_url') or str(state.get('site_url', '')) + '/console/'}")
+            return 0
+        print(token_from_state(state, args.user))
     except TokenError as error:
         print(f"token: {error}", file=sys.stderr)
         return 2

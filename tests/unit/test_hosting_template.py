@@ -22,7 +22,7 @@ from chalicelib import config
 from chalicelib.api import origin_verify
 from infra import site_paths
 from infra.package import load_yaml, merge_template
-from infra.security_headers import SECURITY_HEADERS
+from infra.security_headers import LOCAL_REGION, REGION_PLACEHOLDER, SECURITY_HEADERS, security_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
@@ -147,7 +147,7 @@ def template_headers(policy: dict[str, Any]) -> dict[str, str]:
     security = policy["SecurityHeadersConfig"]
     hsts = security["StrictTransportSecurity"]
     headers = {
-        "Content-Security-Policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"],
+        "Content-Security-Policy": security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"],
         "Strict-Transport-Security": f"max-age={hsts['AccessControlMaxAgeSec']}"
                                      + ("; includeSubDomains" if hsts["IncludeSubdomains"] else "")
                                      + ("; preload" if hsts.get("Preload") else ""),
@@ -166,7 +166,8 @@ def template_headers(policy: dict[str, Any]) -> dict[str, str]:
 def test_cloudfront_sends_exactly_the_headers_the_local_server_sends(resources: dict[str, Any],
                                                                      distribution: dict[str, Any]) -> None:
     policy = resources["SiteResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
-    assert template_headers(policy) == SECURITY_HEADERS
+    assert template_headers(policy) == security_headers(REGION_PLACEHOLDER)
+    assert security_headers(LOCAL_REGION) == SECURITY_HEADERS
     for behaviour in [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]:
         assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "SiteResponseHeadersPolicy"}
 

@@ -71,10 +71,13 @@ class AlertStore:
                                     "Conflict") from None
             raise
 
-    def page(self, organisation: str, limit: int, cursor: str | None,
-             status: str | None = None) -> tuple[list[AlertModel], str | None]:
-        """Newest first; the cursor is opaque to callers (the last key, encoded). With `status`, only alerts in it
-        (a filter after the read: a page can be short, and the cursor goes on)."""
+    def page(self, organisation: str, limit: int, cursor: str | None, status: str | None = None,
+             author: str | None = None, created: tuple[float, float] | None = None,
+             ) -> tuple[list[AlertModel], str | None]:
+        """Newest first; the cursor is opaque to callers (the last key, encoded). With `status` or `author` (a sub),
+        only alerts in that status or written by them (filters after the read: a page can be short, and the cursor
+        goes on). With `created` (from, to as Unix times), only alerts created in that range: a key condition, since
+        an alert's id is a ULID that starts with its creation time."""
         start = None
         if cursor:
             try:
@@ -85,8 +88,16 @@ class AlertStore:
             if not (isinstance(start, dict) and set(start) == {"organisation", "alert_id"}
                     and start["organisation"] == {"S": organisation}):
                 raise invalid("That page cursor is not valid.", FieldError("/cursor", "is not a cursor from this list"))
-        results = AlertModel.query(organisation, scan_index_forward=False, limit=limit, last_evaluated_key=start,
-                                   filter_condition=(AlertModel.status == status) if status else None)
+        filter_condition = None
+        for condition in ([AlertModel.status == status] if status else []) + (
+                [AlertModel.created_by == author] if author else []):
+            filter_condition = condition if filter_condition is None else filter_condition & condition
+        range_condition = None
+        if created is not None:
+            range_condition = AlertModel.alert_id.between(str(ULID.from_timestamp(created[0]))[:10] + "0" * 16,
+                                                          str(ULID.from_timestamp(created[1]))[:10] + "Z" * 16)
+        results = AlertModel.query(organisation, range_condition, scan_index_forward=False, limit=limit,
+                                   last_evaluated_key=start, filter_condition=filter_condition)
         items = list(results)
         last = results.last_evaluated_key
         next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last and items else None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 
 from chalice import Blueprint
 from chalice.app import Response
 
 from ..bootstrap import alert_service
-from ..domain.alerts import Status
+from ..domain.alerts import LONDON, Status
 from ..domain.errors import FieldError, HexwatchError, invalid
 from ..domain.partners import PARTNER_TYPES
+from ..services.alerts import AlertFilters
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_officer, officer_authorizer
 
@@ -117,7 +119,38 @@ def list_alerts() -> Response:
         raise invalid("That status does not exist.", FieldError("/status", "must be one of: " +
                                                                ", ".join(s.value for s in Status)))
     return json_response(alert_service().page(current_officer(request), _page_size(params), params.get("cursor"),
-                                              status))
+                                              status, _filters(params)))
+
+
+AREA_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+AUTHOR = re.compile(r"^(me|[0-9a-f-]{36}|partner:[a-z0-9][a-z0-9-]{0,62})$")
+
+
+def _filters(params: dict[str, str]) -> AlertFilters:
+    """?author=me|<sub>, ?area=<area id>, ?from=YYYY-MM-DD&to=YYYY-MM-DD (UK dates, both included)."""
+    author, area = params.get("author"), params.get("area")
+    if author is not None and not AUTHOR.match(author):
+        raise invalid("That author is not valid.", FieldError("/author", "must be me, an officer's id or partner:<id>"))
+    if area is not None and not AREA_ID.match(area):
+        raise invalid("That area is not valid.", FieldError("/area", "must be an area id"))
+    created = None
+    if "from" in params or "to" in params:
+        start = _uk_day(params.get("from") or "2020-01-01", "/from")
+        end = _uk_day(params.get("to") or "2100-01-01", "/to") + timedelta(days=1)
+        if end <= start:
+            raise invalid("The dates are the wrong way round.", FieldError("/to", "must not be before from"))
+        created = (start.timestamp(), end.timestamp() - 0.001)
+    return AlertFilters(author=author, area=area, created=created)
+
+
+def _uk_day(text: str, pointer: str) -> datetime:
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise invalid("That date is not valid.", FieldError(pointer, "must be a date as YYYY-MM-DD"))
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON)
 
 
 def _page_size(params: dict[str, str]) -> int:

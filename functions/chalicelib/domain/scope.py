@@ -89,6 +89,19 @@ def target_within(target: Target, permitted: BaseGeometry, tolerance_m: float = 
     return bool(plane.project(local).buffer(tolerance_m).covers(polygon))
 
 
+def overlaps(target: Target, area: BaseGeometry) -> bool:
+    """Whether any part of the target lies in `area` (lng/lat): what an officer filtering alerts by area means."""
+    if area.is_empty:
+        return False
+    if not isinstance(target, Circle):
+        return bool(_area_shape(target).intersects(area))
+    local = near(area, target)
+    if local.is_empty:
+        return False
+    plane = LocalPlane(target.lat, target.lng)
+    return bool(plane.project(local).distance(shapely.Point(0, 0)) <= target.radius_m)
+
+
 # --- the scope frozen into an alert: the worker's second line of defence ------------------------------------------
 
 

@@ -234,14 +234,20 @@ class AlertService:
             raise forbidden("Only officers, supervisors and admins review alerts.")
         return self.page(officer, limit, cursor, Status.PENDING_APPROVAL.value)
 
-    def page(self, officer: Officer, limit: int, cursor: str | None, status: str | None = None) -> dict[str, Any]:
-        items, next_cursor = self._store.page(officer.organisation, limit, cursor, status)
+    def page(self, officer: Officer, limit: int, cursor: str | None, status: str | None = None,
+             filters: AlertFilters | None = None) -> dict[str, Any]:
+        wanted = filters or AlertFilters()
+        author = officer.sub if wanted.author == "me" else wanted.author
+        items, next_cursor = self._store.page(officer.organisation, limit, cursor, status, author, wanted.created)
         reach = self._resolver.reach(officer)
+        in_area = self._resolver.area_filter(officer.organisation, wanted.area) if wanted.area else None
         alerts = []
         for item in items:
             alert = alert_rules.from_document(json.loads(item.document))
             if not reach.allows(alert.target):
                 continue  # an area-limited officer lists only the alerts aimed inside their areas
+            if in_area is not None and not in_area(alert.target):
+                continue
             content = next(iter(alert.content.values()))
             alerts.append({"id": alert.id, "status": alert.status.value, "title": content.title,
                            "category": alert.category, "priority": alert.priority,
@@ -249,6 +255,16 @@ class AlertService:
                            "created_by": item.created_by, "target_type": alert.target["type"],
                            "source": alert.source.kind, "partner": alert.source.partner})
         return {"alerts": alerts, "next_cursor": next_cursor}
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What an officer narrows the list by: the author ("me" or a sub), the named area an alert reaches into, and
+    the creation range (from, to as Unix times)."""
+
+    author: str | None = None
+    area: str | None = None
+    created: tuple[float, float] | None = None
 
 
 def plan_job(alert: Alert) -> dict[str, Any]:

@@ -15,6 +15,7 @@ every resident outside the union frozen into the alert when it was sent or appro
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import shapely
@@ -27,7 +28,7 @@ from ..domain.coverage import Area, Circle, Target, check_cover_cost
 from ..domain.errors import FieldError, HexwatchError, forbidden, invalid
 from ..domain.officers import Officer, may_target_area
 from ..domain.projection import shape_of
-from ..domain.scope import freeze, target_within
+from ..domain.scope import freeze, overlaps, target_within
 from .areas import BOUNDARY_ID
 
 
@@ -119,6 +120,20 @@ class TargetResolver:
         geometry = target_geometry(target)
         assert geometry is not None  # circle or polygon: the schema allows nothing else
         return geometry
+
+    def area_filter(self, organisation: str, area_id: str) -> Callable[[dict[str, Any]], bool]:
+        """A test of stored targets: does this one reach into the named area? (404 when there is no such area.)"""
+        found = self._areas(organisation, [area_id])
+        if area_id not in found:
+            raise HexwatchError("There is no such area.", [FieldError("/area", "is not one of your organisation's "
+                                                                                "areas")], 404, "NotFound")
+        area = shapely.make_valid(shape_of(found[area_id]))
+
+        def reaches(target: dict[str, Any]) -> bool:
+            if target["type"] == "organisation" or area_id in target.get("area_ids", ()):
+                return True
+            return overlaps(self.geometry(organisation, target), area)
+        return reaches
 
     # --- what an officer may reach ---------------------------------------------------------------------------------
 

@@ -1,0 +1,263 @@
+/*
+ * The console's "New alert" view: the form, the map (draw a circle or a shape, or pick named areas), a live SMS
+ * length, the preview (POST /v1/alerts/preview, polled when it is handed to the worker) and send (POST /v1/alerts,
+ * then POST /v1/alerts/{id}/send). Every target the map draws can be typed instead: the circle's centre and radius
+ * are plain fields, and named areas are checkboxes.
+ */
+(function (global) {
+  "use strict";
+
+  var H = global.Hexwatch;
+  var GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM7_EXTENSION = "\f^{}\\[~]|€";
+  var PREVIEW_POLL_MS = 1000;
+
+  var ready = false;
+  var map = null;
+  var polygonRing = null;
+  var defs = null;
+
+  function $(id) { return document.getElementById(id); }
+  function app() { return global.ConsoleApp; }
+
+  /** Segments of an SMS, packed as the network packs them (domain/sms.py is the server's exact count). */
+  function smsSegments(text) {
+    var gsm = true;
+    for (var i = 0; i < text.length; i++) {
+      var ch = text.charAt(i);
+      if (GSM7.indexOf(ch) < 0 && GSM7_EXTENSION.indexOf(ch) < 0) { gsm = false; break; }
+    }
+    var units = 0;
+    if (gsm) for (var j = 0; j < text.length; j++) units += GSM7_EXTENSION.indexOf(text.charAt(j)) >= 0 ? 2 : 1;
+    else units = text.length;
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    return { encoding: gsm ? "GSM-7" : "UCS-2", units: units, segments: units <= single ? 1 : Math.ceil(units / part) };
+  }
+
+  function updateCount() {
+    var text = $("alert-title").value + ": " + $("alert-body").value;
+    var sms = smsSegments(text);
+    $("alert-count").textContent = $("alert-body").value.length + " of 1200 characters. As a text message, the title " +
+      "and message come to about " + sms.units + " characters (" + sms.encoding + "), " + sms.segments + " segment" +
+      (sms.segments === 1 ? "" : "s") + ", before the reference and contact are added. The preview gives the exact count.";
+  }
+
+  function checkboxes(container, name, values, labels, checked) {
+    container.textContent = "";
+    values.forEach(function (value) {
+      var wrap = document.createElement("div");
+      wrap.className = "checkbox";
+      var input = document.createElement("input");
+      input.type = "checkbox"; input.name = name; input.value = value; input.id = name + "-" + value;
+      input.checked = (checked || []).indexOf(value) >= 0;
+      var label = document.createElement("label");
+      label.htmlFor = input.id; label.textContent = (labels && labels[value]) || value;
+      wrap.appendChild(input); wrap.appendChild(label);
+      container.appendChild(wrap);
+    });
+  }
+
+  function targetKind() {
+    var chosen = document.querySelector('input[name="target_kind"]:checked');
+    return chosen ? chosen.value : "circle";
+  }
+
+  function showTargetFields() {
+    var kind = targetKind();
+    $("circle-fields").hidden = kind !== "circle";
+    $("polygon-fields").hidden = kind !== "polygon";
+    $("area-fields").hidden = kind !== "areas";
+    if (map) {
+      map.setMode(kind === "circle" || kind === "polygon" ? kind : null);
+      if (kind === "polygon" && !polygonRing) map.clearShape();
+      if (kind === "circle") circleFromFields(false);
+    }
+  }
+
+  function circleFromFields(fit) {
+    var lat = Number($("circle-lat").value), lng = Number($("circle-lng").value), radius = Number($("circle-radius").value);
+    if (map && $("circle-lat").value && $("circle-lng").value && isFinite(lat) && isFinite(lng) && radius >= 50 && radius <= 20000) {
+      map.setCircle(lat, lng, radius, fit);
+    }
+  }
+
+  function ukLocalToIso(text) {
+    // "YYYY-MM-DDTHH:MM" read as UK time: find London's offset at that moment with Intl, then say it explicitly.
+    if (!text) return undefined;
+    var guess = new Date(text + ":00Z");
+    if (isNaN(guess.getTime())) return text;
+    var parts = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", timeZoneName: "shortOffset" })
+      .formatToParts(guess).filter(function (p) { return p.type === "timeZoneName"; });
+    var match = parts.length ? parts[0].value.match(/GMT(?:([+-])(\d{1,2}))?/) : null;
+    var hours = match && match[1] ? Number(match[2]) * (match[1] === "-" ? -1 : 1) : 0;
+    return text + ":00" + (hours >= 0 ? "+" : "-") + ("0" + Math.abs(hours)).slice(-2) + ":00";
+  }
+
+  /** The form as the alert schema wants it; what cannot be read is passed through so the schema names it. */
+  function document_() {
+    var form = $("compose-form");
+    var body = {
+      title: $("alert-title").value.trim(),
+      body: $("alert-body").value.replace(/\r\n?/g, "\n").trim(),
+      category: $("alert-category").value,
+      priority: $("alert-priority").value,
+      incident_ref: $("alert-ref").value.trim(),
+      contact: {},
+      channels: H.checkedValues(form, "channels"),
+      groups: H.checkedValues(form, "groups"),
+      business_sectors: H.checkedValues(form, "business_sectors")
+    };
+    if ($("alert-phone").value.trim()) body.contact.phone = $("alert-phone").value.trim();
+    if ($("alert-contact-email").value.trim()) body.contact.email = $("alert-contact-email").value.trim();
+    if ($("alert-public").checked) body.public = true;
+    if ($("alert-send-at").value) body.send_at = ukLocalToIso($("alert-send-at").value);
+    if ($("footage-from").value || $("footage-to").value) {
+      body.footage_request = { from: ukLocalToIso($("footage-from").value), to: ukLocalToIso($("footage-to").value) };
+    }
+    var kind = targetKind();
+    if (kind === "circle") {
+      body.target = { type: "circle", center: { lat: H.numberOrText($("circle-lat").value), lng: H.numberOrText($("circle-lng").value) },
+        radius_m: H.numberOrText($("circle-radius").value) };
+    } else if (kind === "polygon") {
+      body.target = { type: "polygon", geometry: { type: "Polygon", coordinates: polygonRing ? [polygonRing] : [] } };
+    } else if (kind === "areas") {
+      body.target = { type: "areas", area_ids: H.checkedValues(form, "area_ids") };
+    } else {
+      body.target = { type: "organisation" };
+    }
+    return body;
+  }
+
+  function row(list, term, value) {
+    var dt = document.createElement("dt"); dt.textContent = term;
+    var dd = document.createElement("dd"); dd.textContent = value;
+    list.appendChild(dt); list.appendChild(dd);
+  }
+
+  function describe(counts) {
+    var keys = Object.keys(counts || {});
+    return keys.length ? keys.map(function (key) { return key + ": " + counts[key]; }).join(", ") : "none";
+  }
+
+  function showPreview(data) {
+    var list = $("preview-summary");
+    list.textContent = "";
+    row(list, "Residents", String(data.residents));
+    row(list, "By channel", describe(data.by_channel));
+    row(list, "By language", describe(data.by_language));
+    if (data.sms) row(list, "Text message", data.sms.segments + " segment" + (data.sms.segments === 1 ? "" : "s") + " (" + data.sms.encoding + ")");
+    if (data.estimate) row(list, "Estimated cost", "£" + data.estimate.total_cost_gbp);
+    row(list, "Approval", data.needs_supervisor ? "A supervisor must approve it before it goes out" : "You can send it yourself");
+    if (data.note) row(list, "Note", data.note);
+    $("preview").hidden = false;
+    $("preview").setAttribute("data-state", "done");
+    $("preview-title").focus();
+  }
+
+  function preview() {
+    var form = $("compose-form");
+    H.clearErrors(form, app().summary());
+    $("preview").hidden = true;
+    app().call("POST", "/v1/alerts/preview", document_()).then(function (result) {
+      if (result.status === 202) { poll(result.data.poll); return; }
+      if (!result.ok) { app().failed(form, result); return; }
+      showPreview(result.data);
+    });
+  }
+
+  function poll(path) {
+    app().say("", "Counting who it reaches...");
+    global.setTimeout(function () {
+      app().call("GET", path).then(function (result) {
+        if (!result.ok) { app().failed($("compose-form"), result); return; }
+        if (result.data.status && result.data.status !== "done") { poll(path); return; }
+        app().say("", "Counted.");
+        showPreview(result.data);
+      });
+    }, PREVIEW_POLL_MS);
+  }
+
+  function create(andSend) {
+    var form = $("compose-form");
+    H.clearErrors(form, app().summary());
+    app().call("POST", "/v1/alerts", document_()).then(function (created) {
+      if (!created.ok) { app().failed(form, created); return; }
+      if (!andSend) { global.location.hash = "#/alerts/" + created.data.id; return; }
+      app().call("POST", "/v1/alerts/" + created.data.id + "/send", {}).then(function (sent) {
+        if (!sent.ok) { app().failed(form, sent); return; }
+        app().flash("success", sent.data.status === "pending_approval"
+          ? "Saved and waiting for approval: an approver must approve it before it goes out."
+          : sent.data.status === "scheduled" ? "Scheduled: it goes out at the time you chose."
+          : "Sent for delivery.");
+        global.location.hash = "#/alerts/" + created.data.id;
+      });
+    });
+  }
+
+  function setUp(state) {
+    var labels = function (name) { return (defs[name] && defs[name]["x-labels"]) || {}; };
+    var category = $("alert-category");
+    defs.category.enum.forEach(function (value) {
+      var option = document.createElement("option");
+      option.value = value; option.textContent = labels("category")[value] || value;
+      category.appendChild(option);
+    });
+    checkboxes($("alert-channels"), "channels", defs.channel.enum, labels("channel"), ["email"]);
+    checkboxes($("alert-groups"), "groups", defs.group.enum, labels("group"), []);
+    checkboxes($("alert-sectors"), "business_sectors", defs.business_sector.enum, labels("business_sector"), []);
+    if (global.HexMap && global.L) {
+      map = global.HexMap.create($("compose-map"), {
+        label: "Map: press and drag to draw a circle, or click the corners of a shape",
+        defaultRadius: 1000,
+        onCircle: function (lat, lng, radius) {
+          $("circle-lat").value = lat; $("circle-lng").value = lng; $("circle-radius").value = radius;
+        },
+        onPolygon: function (ring) {
+          polygonRing = ring;
+          $("polygon-count").textContent = ring ? (ring.length - 1) + " corners." : "";
+        }
+      });
+    } else {
+      $("compose-map").hidden = true;
+    }
+    app().areas().then(function (areas) {
+      var choices = areas.filter(function (area) { return area.id !== "boundary" && area.permitted; });
+      checkboxes($("area-choices"), "area_ids", choices.map(function (a) { return a.id; }),
+        choices.reduce(function (all, a) { all[a.id] = a.name; return all; }, {}), []);
+      $("target-organisation").disabled = !(state.me && state.me.whole_organisation);
+      if (map) {
+        map.showAreas(areas, false);
+        var boundary = areas.filter(function (a) { return a.id === "boundary"; })[0];
+        if (boundary) { map.showBoundary(boundary.geometry); map.fitTo(boundary.geometry); }
+      }
+    });
+    ["alert-title", "alert-body"].forEach(function (id) { $(id).addEventListener("input", updateCount); });
+    ["circle-lat", "circle-lng", "circle-radius"].forEach(function (id) {
+      $(id).addEventListener("change", function () { circleFromFields(true); });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('input[name="target_kind"]'), function (input) {
+      input.addEventListener("change", showTargetFields);
+    });
+    $("polygon-clear").addEventListener("click", function () {
+      polygonRing = null; $("polygon-count").textContent = "";
+      if (map) { map.clearShape(); map.setMode("polygon"); }
+    });
+    $("preview-button").addEventListener("click", preview);
+    $("save-button").addEventListener("click", function () { create(false); });
+    $("compose-form").addEventListener("submit", function (event) { event.preventDefault(); create(true); });
+    showTargetFields();
+    updateCount();
+  }
+
+  function open(state) {
+    $("preview").hidden = true;
+    if (ready) { if (map) map.map.invalidateSize(); return; }
+    ready = true;
+    H.loadValidator(["alert.json"]).then(function (loaded) {
+      defs = loaded.defs;
+      setUp(state);
+    });
+  }
+
+  global.ConsoleCompose = { open: open, smsSegments: smsSegments, ukLocalToIso: ukLocalToIso };
+})(window);
