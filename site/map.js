@@ -64,7 +64,12 @@
       minZoom: 5,
       maxZoom: 17,
       keyboard: true,
-      zoomSnap: 0.5
+      zoomSnap: 0.5,
+      // No zoom or fade animations: they wait on CSS transitions (which a hidden tab never finishes, leaving the map
+      // deaf to the next move), and a map that jumps is kinder to people who get motion sickness.
+      zoomAnimation: false,
+      fadeAnimation: false,
+      markerZoomAnimation: false
     });
     if (config.mapTiles && config.mapTiles.url) {
       L.tileLayer(config.mapTiles.url, { attribution: config.mapTiles.attribution || "", maxZoom: 17 }).addTo(map);

@@ -229,6 +229,7 @@
         map.showAreas(areas, false);
         var boundary = areas.filter(function (a) { return a.id === "boundary"; })[0];
         if (boundary) { map.showBoundary(boundary.geometry); map.fitTo(boundary.geometry); }
+        $("compose-map").setAttribute("data-areas", "shown");
       }
     });
     ["alert-title", "alert-body"].forEach(function (id) { $(id).addEventListener("input", updateCount); });
