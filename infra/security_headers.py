@@ -8,9 +8,10 @@ sends.
 Why these values:
 
 - CSP: the pages load only their own scripts, style sheet, config.js and schemas, and post their forms to /v1 on the
-  same origin (the officer console also calls Cognito and loads map tiles in the stack's region). Nothing inline is allowed (no 'unsafe-inline', no 'unsafe-eval'), so an injected `<script>` or
-  `on...=` attribute does nothing. `frame-ancestors 'none'` (and X-Frame-Options for older browsers) stops another
-  site framing the pages to trick a resident into pressing "Delete my account".
+  same origin (the officer console also calls Cognito and loads map tiles in the stack's region). Nothing inline
+  is allowed (no 'unsafe-inline', no 'unsafe-eval'), so an injected `<script>` or `on...=` attribute does nothing.
+  `frame-ancestors 'none'` (and X-Frame-Options for older browsers) stops another site framing the pages to trick a
+  resident into pressing "Delete my account".
 - Referrer-Policy `strict-origin`: resident links carry their token in the URL (verify, sign-in, unsubscribe; an
   unsubscribe token never expires). `strict-origin` sends only `https://our.site/` as the Referer, to other sites and
   to our own origin alike, so a token never reaches another site, nor rides in the Referer of every request the page

@@ -14,7 +14,7 @@ from infra.local.seed import _registry
 from infra.local.token import totp_code
 from tests.browser.axe_helpers import assert_no_violations
 from tests.browser.conftest import wait_for_message
-from tests.browser.console_helpers import draw_circle, map_has_rendered, sign_in, sign_in_as, sign_out
+from tests.browser.console_helpers import draw_circle, map_has_rendered, sign_in_as, sign_out
 from tests.e2e.test_officer_alert_over_http import signed_up
 
 RUGELEY = (52.7597, -1.9363)  # no demo residents (they live around the demo towns), no other test's residents
@@ -32,7 +32,7 @@ def test_an_officer_signs_in_with_mfa_draws_a_1km_circle_and_watches_it_go_out(
     page.locator("#compose-map[data-rendered=true]").wait_for()
     assert map_has_rendered(page, "compose-map"), "the map did not draw the basemap or the areas"
     page.get_by_label("Title").fill(title)
-    page.get_by_label("Message", exact=True).fill("A car was stolen from Market Street overnight. Did you see anything?")
+    page.get_by_label("Message", exact=True).fill("A car was stolen from Market Street overnight. Seen anything?")
     page.get_by_label("Incident reference").fill("SP/2026/4411")
     assert "1 segment" in page.locator("#alert-count").inner_text()
     draw_circle(page, "compose-map", *RUGELEY, 1000)
