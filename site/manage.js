@@ -149,6 +149,7 @@
       place.addEventListener("input", function () { locationsChanged = true; });
       locationList.appendChild(place);
       numberPlaces();
+      if (window.PlaceMap) window.PlaceMap.attach(place);
       return place;
     }
 

@@ -17,6 +17,7 @@
   var config = global.HEXWATCH_CONFIG || {};
   var UK_CENTRE = [54.0, -2.5];
   var TOWN_LABEL_ZOOM = 10;
+  var DISTRICT_ZOOM = 12;
   var basemapRequest = null;
   var instances = {};  // by element id: the tests and the console's views find a map again by its element
 
@@ -32,20 +33,20 @@
 
   function round6(value) { return Math.round(value * 1e6) / 1e6; }
 
-  /** The towns within view, as labelled dots: at most a few dozen at the zoom where labels show. */
-  function townLayer(map, towns) {
+  /** Labelled dots for the places within view: towns from zoom 8, postcode districts from zoom 12 (a few dozen
+   * at a time; the rows are [name, lng, lat]). */
+  function placeLayer(map, rows, minZoom, labelZoom, className) {
     var layer = L.layerGroup().addTo(map);
     function refresh() {
       layer.clearLayers();
-      if (map.getZoom() < TOWN_LABEL_ZOOM - 2) return;
+      if (map.getZoom() < minZoom) return;
       var bounds = map.getBounds().pad(0.1);
-      towns.features.forEach(function (feature) {
-        var c = feature.geometry.coordinates;
-        if (!bounds.contains([c[1], c[0]])) return;
-        var dot = L.circleMarker([c[1], c[0]], { radius: 3, weight: 1, color: "#0b0c0c", fillOpacity: 0.8,
-          interactive: false, className: "map-town" });
-        if (map.getZoom() >= TOWN_LABEL_ZOOM) {
-          dot.bindTooltip(feature.properties.name, { permanent: true, direction: "right", className: "map-town-label",
+      rows.forEach(function (row) {
+        if (!bounds.contains([row[2], row[1]])) return;
+        var dot = L.circleMarker([row[2], row[1]], { radius: 3, weight: 1, color: "#0b0c0c", fillOpacity: 0.8,
+          interactive: false, className: className });
+        if (map.getZoom() >= labelZoom) {
+          dot.bindTooltip(row[0], { permanent: true, direction: "right", className: "map-town-label",
             interactive: false });
         }
         layer.addLayer(dot);
@@ -75,7 +76,7 @@
       L.tileLayer(config.mapTiles.url, { attribution: config.mapTiles.attribution || "", maxZoom: 17 }).addTo(map);
     }
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    map.attributionControl.addAttribution("Towns: Hexwatch outcode data");
+    map.attributionControl.addAttribution("Towns and postcode districts: Hexwatch outcode data");
     // The map's container is focusable (Leaflet gives it tabindex 0): give it a name for screen readers.
     element.setAttribute("role", "application");
     element.setAttribute("aria-label", options.label || "Map");
@@ -92,9 +93,8 @@
     instances[element.id] = api;
 
     api.ready = basemap().then(function (data) {
-      if (data.outline) L.geoJSON(data.outline, { interactive: false, className: "map-outline",
-        style: { color: "#505a5f", weight: 1, fill: false } }).addTo(map);
-      townLayer(map, data.towns);
+      placeLayer(map, data.towns, TOWN_LABEL_ZOOM - 2, TOWN_LABEL_ZOOM, "map-town");
+      placeLayer(map, data.districts, DISTRICT_ZOOM, DISTRICT_ZOOM, "map-district");
       element.setAttribute("data-rendered", "true");
       return api;
     }, function (error) {

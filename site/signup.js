@@ -104,6 +104,10 @@
       if (button.getAttribute("data-action") === "locate") useMyLocation(index);
     });
 
+    Array.prototype.forEach.call(form.querySelectorAll("fieldset.location"), function (place) {
+      if (window.PlaceMap) window.PlaceMap.attach(place);
+    });
+
     function field(index, name) {
       return document.getElementById("loc" + index + "-" + name);
     }

@@ -38,19 +38,21 @@ OUTCODES = REPO_ROOT / "functions" / "chalicelib" / "data" / "uk-outcodes.csv"
 
 
 def basemap(outcodes: Path = OUTCODES) -> dict[str, Any]:
-    """The map's offline basemap (site/map.js): one labelled point per town of the project's outcode data, at the
-    mean of its outcodes' centroids. About 1,600 towns; no tile server, no network."""
+    """The map's offline basemap (site/map.js), from the project's outcode data: each town at the mean of its
+    outcodes' centroids (about 1,600), and each postcode district's centroid (about 2,800), as compact
+    [name, longitude, latitude] rows. No streets: no registry package ships them; deployed, Amazon Location's tiles
+    lie underneath."""
     places: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    districts: list[list[Any]] = []
     with outcodes.open(encoding="utf-8", newline="") as source:
         for row in csv.DictReader(source):
+            lat, lng = float(row["latitude"]), float(row["longitude"])
+            districts.append([row["outcode"], round(lng, 4), round(lat, 4)])
             if row["town"]:
-                places.setdefault((row["town"], row["county"]), []).append(
-                    (float(row["latitude"]), float(row["longitude"])))
-    features = [{"type": "Feature", "properties": {"name": town, "county": county},
-                 "geometry": {"type": "Point", "coordinates": [round(sum(p[1] for p in points) / len(points), 4),
-                                                               round(sum(p[0] for p in points) / len(points), 4)]}}
-                for (town, county), points in sorted(places.items())]
-    return {"towns": {"type": "FeatureCollection", "features": features}}
+                places.setdefault((row["town"], row["county"]), []).append((lat, lng))
+    towns = [[town, round(sum(p[1] for p in points) / len(points), 4),
+              round(sum(p[0] for p in points) / len(points), 4)] for (town, _county), points in sorted(places.items())]
+    return {"towns": towns, "districts": sorted(districts)}
 
 
 def console_config(region: str, user_pool_id: str | None, client_id: str | None, *, endpoint: str | None = None,
