@@ -14,6 +14,7 @@ from chalicelib.api.reference import reference_api
 from chalicelib.api.registry import registry_api
 from chalicelib.api.replies import replies_api
 from chalicelib.api.signup import signup_api
+from chalicelib.api.stats import stats_api
 from chalicelib.api.surveys import surveys_api
 from chalicelib.api.unsubscribe import unsubscribe_api
 from chalicelib.api.web_replies import web_replies_api
@@ -23,6 +24,7 @@ from chalicelib.workers.housekeeping import housekeeping_workers
 from chalicelib.workers.inbound import inbound_workers
 from chalicelib.workers.receipts import receipt_workers
 from chalicelib.workers.ses_events import ses_event_workers
+from chalicelib.workers.stats import stats_workers
 from chalicelib.workers.transactional import transactional_workers
 from chalicelib.workers.webhooks import webhook_workers
 
@@ -43,6 +45,7 @@ app.register_blueprint(web_replies_api)
 app.register_blueprint(surveys_api)
 app.register_blueprint(partners_api)
 app.register_blueprint(feeds_api)
+app.register_blueprint(stats_api)
 app.register_blueprint(transactional_workers)
 app.register_blueprint(ses_event_workers)
 app.register_blueprint(housekeeping_workers)
@@ -50,3 +53,4 @@ app.register_blueprint(alert_workers)
 app.register_blueprint(receipt_workers)
 app.register_blueprint(inbound_workers)
 app.register_blueprint(webhook_workers)
+app.register_blueprint(stats_workers)

@@ -98,6 +98,18 @@ FED_BY = {"SendTransactional": "TransactionalQueue", "TargetAlerts": "TargetingQ
           "DeliverPush": "DeliverPushQueue", "DeliverWebhooks": "WebhookQueue"}
 
 
+# Stream-fed functions: the table whose stream feeds each one, and where a record goes that fails every retry.
+FED_BY_STREAM = {"AggregateStats": ("SubscribersTable", "StatsDeadLetterQueue")}
+STREAM_MAX_RETRIES = 10  # then bisected batches and, last, the dead-letter queue: a poison record never stalls a shard
+
+
+def read_stream(table_logical_id: str) -> dict[str, Any]:
+    # The stream event source polls with the function's role.
+    return {"Effect": "Allow", "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords",
+                                         "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+            "Resource": {"Fn::GetAtt": [table_logical_id, "StreamArn"]}}
+
+
 # The functions that text residents: their SMS go from the two-way number, whose replies reach HandleInboundSms.
 TEXTS_RESIDENTS = ("SendTransactional", "DeliverSms", "HandleInboundSms")
 
@@ -133,6 +145,7 @@ FUNCTIONS = [
         table("AreasTable", GET, BATCH_GET, QUERY, PUT, DELETE, BATCH_WRITE),
         table("AlertsTable", GET, QUERY, PUT, UPDATE, CHECK),
         table("AuditLogTable", PUT, QUERY),  # alerts' trail: appended to and read, never changed
+        table("StatsTable", QUERY),  # the dashboard reads the counters the stream keeps
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
@@ -262,6 +275,15 @@ FUNCTIONS = [
              ]),
     Function("SmsReceipts", log_name="sms-receipts", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
              statements=RECEIPTS),
+    # The dashboard's counters: the residents' stream in, the counters and their markers out (one transaction per
+    # record: a conditional Put and ADD updates), the forces' areas to place residents, failures to their queue.
+    Function("AggregateStats", log_name="aggregate-stats", reserved_concurrency=quotas.EVENT_HANDLER_CONCURRENCY,
+             statements=[
+                 table("StatsTable", PUT, UPDATE),
+                 table("OrganisationsTable", SCAN),
+                 table("AreasTable", QUERY),
+                 send_to("StatsDeadLetterQueue"), USE_DATA_KEY,
+             ]),
     Function("WatchSending", log_name="watch-sending", reserved_concurrency=1, statements=[
         table("OrganisationsTable", SCAN), table("AlertsTable", QUERY),
         send_to("TargetingQueue"), USE_DATA_KEY,  # reconciling plan jobs, on a queue encrypted with the data key
@@ -283,6 +305,8 @@ def _role_policy(function: Function) -> dict[str, Any]:
     ]
     if function.logical_id in FED_BY:
         platform.append(consume(FED_BY[function.logical_id]))
+    if function.logical_id in FED_BY_STREAM:
+        platform.append(read_stream(FED_BY_STREAM[function.logical_id][0]))
     return {"PolicyName": f"{function.logical_id}LeastPrivilege",
             "PolicyDocument": {"Version": "2012-10-17",
                                "Statement": [*platform, *function.statements, AUDIT_LOG_IS_APPEND_ONLY]}}
@@ -348,6 +372,12 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
             topic = f"arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{names[FED_BY_TOPIC[name]]}"
             properties["Events"] = {f"{name}SnsSubscription": {"Properties": {"Topic": {"Fn::Sub": topic}}}}
             resources[name] = {"DependsOn": [FED_BY_TOPIC[name]]}
+        if name in FED_BY_STREAM:
+            table_id, dead_letters = FED_BY_STREAM[name]
+            properties["Events"] = {f"{name}DynamodbEventSource": {"Properties": {
+                "Stream": {"Fn::GetAtt": [table_id, "StreamArn"]},
+                "MaximumRetryAttempts": STREAM_MAX_RETRIES, "BisectBatchOnFunctionError": True,
+                "DestinationConfig": {"OnFailure": {"Destination": _arn(dead_letters)}}}}}
         resources[name] = {**resources.get(name, {}), "Properties": properties}
         resources.update(_function_alarms(name))
         resources[name]["Metadata"] = {"checkov": {"skip": _checkov_skips(name)}}

@@ -75,7 +75,7 @@
     if (config.mapTiles && config.mapTiles.url) {
       L.tileLayer(config.mapTiles.url, { attribution: config.mapTiles.attribution || "", maxZoom: 17 }).addTo(map);
     }
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    map.attributionControl.setPrefix("Leaflet");
     map.attributionControl.addAttribution("Towns and postcode districts: Hexwatch outcode data");
     // The map's container is focusable (Leaflet gives it tabindex 0): give it a name for screen readers.
     element.setAttribute("role", "application");

@@ -354,6 +354,18 @@ def platform_permissions(function: str, template: Template) -> Iterator[Permissi
             key = template.encryption_key(queue) if queue else None
             if key:
                 yield Permission("kms:Decrypt", key, "the SQS event source reading an encrypted queue")
+        if event["Type"] == "DynamoDB":
+            stream = str(template.resolve(event["Properties"]["Stream"]))
+            for action in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"):
+                yield Permission(f"dynamodb:{action}", stream, "the DynamoDB stream event source")
+            on_failure = ((event["Properties"].get("DestinationConfig") or {}).get("OnFailure") or {})
+            if on_failure.get("Destination"):
+                target = str(template.resolve(on_failure["Destination"]))
+                yield Permission("sqs:SendMessage", target, "the stream event source's failed-record destination")
+                queue = template.by_suffix("AWS::SQS::Queue", target.rsplit(":", 1)[-1])
+                key = template.encryption_key(queue) if queue else None
+                if key:
+                    yield Permission("kms:GenerateDataKey", key, "the encrypted failed-record destination")
     log_group = (properties.get("LoggingConfig") or {}).get("LogGroup")
     if log_group is not None:
         group = template.resolve(log_group)

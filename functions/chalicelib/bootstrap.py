@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from .services.registry import RegistryService
     from .services.replies import ReplyService
     from .services.sending_watch import SendingWatch
+    from .services.stats import StatsService
     from .services.surveys import SurveyService
     from .services.web_replies import WebReplyService
     from .services.webhooks import WebhookDelivery, WebhookEvents
@@ -538,8 +539,29 @@ def sending_watch() -> SendingWatch:
                         plans=plans)
 
 
+@cache
+def stats_service() -> StatsService:
+    """The dashboard (GET /v1/stats) and the stream's counters (workers/stats.py)."""
+    from .adapters.alerts_store import AlertStore
+    from .adapters.stats_store import AreaLocator, StatsStore
+    from .services.stats import StatsService
+    from .services.targets import TargetResolver
+
+    prefix = bound_tables()
+    resolver = TargetResolver()
+    return StatsService(
+        counters=StatsStore(), locate=AreaLocator(lambda: [o.id for o in officer_registry().organisations()]),
+        alerts=AlertStore(), ledger=_ledger(prefix), clock=time.time,
+        area_names=lambda organisation: resolver.area_names(organisation, _area_ids(organisation)))
+
+
+def _area_ids(organisation: str) -> list[str]:
+    return area_service().area_ids(organisation)
+
+
 def reset() -> None:
     """Forgets the wiring, so that a test can point the app at other tables or another emulator."""
+    stats_service.cache_clear()
     services.cache_clear()
     partner_service.cache_clear()
     partner_alert_service.cache_clear()

@@ -87,6 +87,16 @@ REDEEMED_LINKS_TABLE = "redeemed-links"  # ids of used verify and sign-in links,
 RESIDENT_SESSIONS_TABLE = "resident-sessions"  # open resident sessions; sign-out and erasure delete them
 SURVEY_ANSWERS_TABLE = "survey-answers"  # one answer per resident per alert's survey
 REPLIES_TABLE = "replies"  # residents' replies to alerts, for the sender's team (TTL: domain/replies.py)
+STATS_TABLE = "stats"  # the dashboard's counters, fed by the subscribers table's stream (domain/stats.py)
+STATS_DEAD_LETTER_QUEUE = "stats-dlq"
+
+
+def subscribers_stream_arn() -> str:
+    """The subscribers table's stream, as Chalice's decorator must be given it when the app is loaded. The real ARN
+    carries the stream's creation time, known only once deployed: the package step points the event source at the
+    table's StreamArn instead (infra/functions.py), and the local pump finds the table's latest stream by its name."""
+    return os.environ.get("HEXWATCH_SUBSCRIBERS_STREAM_ARN") or (
+        f"arn:aws:dynamodb:eu-west-2:000000000000:table/{resource_name(SUBSCRIBERS_TABLE)}/stream/latest")
 WEBHOOK_DELIVERIES_TABLE = "webhook-deliveries"  # each event to a partner and how its delivery went (30 days)
 WEBHOOK_QUEUE = "webhooks"  # events for partners' webhooks (services/webhooks.py)
 # Exact origins (e.g. http://127.0.0.1:8765) the webhook rules let through anyway: the local test receiver only.

@@ -184,6 +184,11 @@ def _client(service: str, endpoint: str, region: str) -> Any:
                         aws_secret_access_key=emulator_module.FAKE_CREDENTIAL)
 
 
+# The dashboard's counters are not kept: restoring the residents writes them again, their stream records reach the
+# counters afresh, and the totals come out right (the weeks' joined and left restart from the restore, locally only).
+RECOUNTED_TABLES = {"stats"}
+
+
 def capture_tables(tables: dict[str, str], region: str) -> dict[str, list[dict[str, Any]]]:
     """Every item of each table, from moto's in-process tables: a Scan through the server costs about a second for
     the demo data, during which every write waits (capture below); this takes milliseconds. Call it with the writes
@@ -194,6 +199,8 @@ def capture_tables(tables: dict[str, str], region: str) -> dict[str, list[dict[s
     captured: dict[str, list[dict[str, Any]]] = {}
     for suffix, name in sorted(tables.items()):
         table = backend.tables.get(name)
+        if suffix in RECOUNTED_TABLES:
+            continue
         if table is not None:
             captured[suffix] = [wire_item(item.attrs) for item in table.all_items()]
     return captured

@@ -9,6 +9,9 @@
   retry happens while you watch, not after the queue's production timeout. The queue's redrive policy still applies.
 - SNS: subscribes a pump-owned SQS queue to the topic and calls the handler with one `Records[].Sns` record per
   message, as SNS invokes Lambda; a failing message is retried twice, as Lambda's asynchronous invocation does.
+- DynamoDB streams: reads the table's latest stream from its oldest record (TRIM_HORIZON), shard by shard, and calls
+  the handler with up to `batch_size` records in Lambda's shape. A batch whose handler raised is given again (after a
+  pause), as Lambda retries a stream batch: the handler must be idempotent (workers/stats.py is).
 - Schedules: fires the CloudWatch "Scheduled Event" at the rule's rate. A cron expression fires every hour locally
   (said in a log line); `fire_schedule(name)` fires any schedule on demand.
 
@@ -36,6 +39,7 @@ from botocore.exceptions import ClientError
 from chalice.app import (
     Chalice,
     Cron,
+    DynamoDBEventConfig,
     Rate,
     ScheduledEventConfig,
     ScheduleExpression,
@@ -165,6 +169,16 @@ def sns_record(envelope: Mapping[str, Any], subscription_arn: str) -> dict[str, 
     }
 
 
+def stream_record(record: Mapping[str, Any], stream_arn: str, region: str = REGION) -> dict[str, Any]:
+    """A GetRecords record as Lambda hands it over: the creation time in epoch seconds (boto3 parsed it into a
+    datetime), the stream's ARN and the region."""
+    dynamodb = dict(record["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": dynamodb, "eventSourceARN": stream_arn, "awsRegion": region}
+
+
 def scheduled_event(rule_name: str, region: str = REGION) -> dict[str, Any]:
     """The event EventBridge (CloudWatch Events) sends a Lambda target when a schedule fires."""
     return {
@@ -242,6 +256,10 @@ class EventPump:
         return [source for source in self.app.event_sources if isinstance(source, SNSEventConfig)]
 
     @property
+    def stream_sources(self) -> list[DynamoDBEventConfig]:
+        return [source for source in self.app.event_sources if isinstance(source, DynamoDBEventConfig)]
+
+    @property
     def schedules(self) -> list[ScheduledEventConfig]:
         return [source for source in self.app.event_sources if isinstance(source, ScheduledEventConfig)]
 
@@ -254,6 +272,8 @@ class EventPump:
             self._spawn(f"pump-sns-{sns_source.name}", self._run_sns, sns_source)
         for schedule in self.schedules:
             self._spawn(f"pump-schedule-{schedule.name}", self._run_schedule, schedule)
+        for stream_source in self.stream_sources:
+            self._spawn(f"pump-stream-{stream_source.name}", self._run_stream, stream_source)
         LOG.info(
             "event pump started: %d SQS, %d SNS, %d schedule sources",
             len(self.sqs_sources),
@@ -302,6 +322,40 @@ class EventPump:
 
     def _context(self, name: str) -> LambdaContext:
         return LambdaContext(function_name=f"{self.function_prefix}-{name}", region=self.region)
+
+    # --- DynamoDB streams
+
+    def _run_stream(self, source: DynamoDBEventConfig) -> None:
+        # The decorator's ARN names the table; the stream is the table's latest (its ARN carries a creation time).
+        table = source.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+        dynamodb = boto3.client("dynamodb", endpoint_url=self._sqs.meta.endpoint_url, region_name=self.region)
+        streams = boto3.client("dynamodbstreams", endpoint_url=self._sqs.meta.endpoint_url, region_name=self.region)
+        stream_arn = str(dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
+        handler = resolve_handler(self.app, source.name, source.handler_string)
+        iterators = {
+            shard["ShardId"]: streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                                         ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]}
+        LOG.info("pumping DynamoDB stream of %s -> %s (batch size %d)", table, source.name, source.batch_size)
+        while not self._stop.is_set():
+            busy = False
+            for shard, iterator in list(iterators.items()):
+                response = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+                records = response.get("Records") or []
+                if records:
+                    busy = True
+                    event = {"Records": [stream_record(record, stream_arn, self.region) for record in records]}
+                    try:
+                        handler(event, self._context(source.name))
+                    except Exception:
+                        self._count(source.name, delivered=len(records), raised=1)
+                        LOG.exception("%s failed on a stream batch; it is given again", source.name)
+                        self._stop.wait(2)
+                        continue  # the same iterator: the batch comes again, as Lambda retries it
+                    self._count(source.name, delivered=len(records), succeeded=len(records))
+                iterators[shard] = response.get("NextShardIterator") or iterator
+            if not busy:
+                self._stop.wait(0.5)
 
     # --- SQS
 

@@ -296,6 +296,10 @@ def _reconcile_table(ctx: DeployContext, physical_id: str, props: dict[str, Any]
                 TableName=physical_id,
                 TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
+    stream = props.get("StreamSpecification")
+    if stream and not dynamodb.describe_table(TableName=physical_id)["Table"].get("LatestStreamArn"):
+        dynamodb.update_table(TableName=physical_id, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": stream["StreamViewType"]})
     pitr = props.get("PointInTimeRecoverySpecification")
     if pitr and pitr.get("PointInTimeRecoveryEnabled"):
         dynamodb.update_continuous_backups(

@@ -336,6 +336,19 @@ class RedeemedLinkModel(Model):
     expires_at = NumberAttribute()
 
 
+class StatModel(Model):
+    """One dashboard counter (pk: the organisation; sk: domain/stats.py counter_key), or the marker of one stream
+    record applied (pk "applied", sk its event id, gone after two days)."""
+
+    class Meta:
+        table_name = config.STATS_TABLE
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    n = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
 class ResidentSessionModel(Model):
     """An open resident session. A session token is honoured only while its item exists: sign-out deletes one,
     erasure all of the resident's (one Query on the partition). TTL removes expired ones."""
@@ -364,6 +377,7 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.REPLIES_TABLE: ReplyModel,
     config.SURVEY_ANSWERS_TABLE: SurveyAnswerModel,
     config.RESIDENT_SESSIONS_TABLE: ResidentSessionModel,
+    config.STATS_TABLE: StatModel,
 }
 
 

@@ -9,10 +9,9 @@ from chalice import Blueprint
 from chalice.app import Response
 
 from ..bootstrap import alert_service
-from ..domain.alerts import LONDON, Status
+from ..domain.alerts import LONDON, AlertFilters, Status
 from ..domain.errors import FieldError, HexwatchError, invalid
 from ..domain.partners import PARTNER_TYPES
-from ..services.alerts import AlertFilters
 from .http import JSON_TYPES, handles_errors, json_response, validated_json
 from .officers import current_officer, officer_authorizer
 

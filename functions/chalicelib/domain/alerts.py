@@ -294,3 +294,13 @@ def needs_supervisor(alert: Alert, costly: bool) -> bool:
     """Held after targeting: a costly send that neither its sender's nor its approver's role covers."""
     roles = {alert.sent_by_role, alert.approver_role} - {None}
     return costly and not any(role in ("supervisor", "admin") for role in roles)
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """What an officer narrows their list of alerts by: the author ("me" or a sub), a named area the alert reaches
+    into, and the creation range (from, to as Unix times)."""
+
+    author: str | None = None
+    area: str | None = None
+    created: tuple[float, float] | None = None

@@ -19,7 +19,7 @@ from ..adapters.alerts_store import AlertStore, PreviewStore
 from ..adapters.ledger import DeliveryLedger
 from ..domain import alerts as alert_rules
 from ..domain.alert_messages import AlertLinks, contact_lines
-from ..domain.alerts import Alert, Status, utc_text
+from ..domain.alerts import Alert, AlertFilters, Status, utc_text
 from ..domain.costs import SendLimits
 from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..domain.events import ics
@@ -255,16 +255,6 @@ class AlertService:
                            "created_by": item.created_by, "target_type": alert.target["type"],
                            "source": alert.source.kind, "partner": alert.source.partner})
         return {"alerts": alerts, "next_cursor": next_cursor}
-
-
-@dataclass(frozen=True)
-class AlertFilters:
-    """What an officer narrows the list by: the author ("me" or a sub), the named area an alert reaches into, and
-    the creation range (from, to as Unix times)."""
-
-    author: str | None = None
-    area: str | None = None
-    created: tuple[float, float] | None = None
 
 
 def plan_job(alert: Alert) -> dict[str, Any]:
