@@ -90,8 +90,10 @@ class Counter:
     count: int
 
 
-def shown(counts: Mapping[str, int]) -> dict[str, int | str]:
-    """One breakdown as shown: small cells hidden, and a second cell hidden wherever only one would be."""
+def shown(counts: Mapping[str, int], always: Iterable[str] = ()) -> dict[str, int | str]:
+    """One breakdown as shown: small cells hidden, and a second cell hidden wherever only one would be. Keys in
+    `always` are listed even when nobody was ever counted there, so that a missing key cannot mean "none"."""
+    counts = {**{key: 0 for key in always}, **counts}
     hidden = {key for key, count in counts.items() if count < SMALL_COUNT}
     if len(hidden) == 1 and len(counts) > 1:
         visible = sorted((count, key) for key, count in counts.items() if key not in hidden)
@@ -103,8 +105,8 @@ def totals(counters: Iterable[Counter]) -> dict[str, dict[str, dict[str, int]]]:
     """metric -> dimension -> value -> count, from the running totals (sort keys total#metric#dimension#value)."""
     found: dict[str, dict[str, dict[str, int]]] = {}
     for counter in counters:
-        prefix, metric, dimension, value = counter.key.split("#", 3)
-        if prefix == TOTAL_PREFIX:
+        if counter.key.startswith(f"{TOTAL_PREFIX}#"):
+            _, metric, dimension, value = counter.key.split("#", 3)
             found.setdefault(metric, {}).setdefault(dimension, {})[value] = counter.count
     return found
 
@@ -113,7 +115,7 @@ def weekly(counters: Iterable[Counter]) -> dict[str, dict[str, dict[str, dict[st
     """week -> movement (members-joined, members-left, ...) -> dimension -> value -> count."""
     found: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
     for counter in counters:
-        prefix, week, movement, dimension, value = counter.key.split("#", 4)
-        if prefix == WEEK_PREFIX:
+        if counter.key.startswith(f"{WEEK_PREFIX}#"):
+            _, week, movement, dimension, value = counter.key.split("#", 4)
             found.setdefault(week, {}).setdefault(movement, {}).setdefault(dimension, {})[value] = counter.count
     return found

@@ -22,6 +22,10 @@ from ..domain.officers import Officer, Role
 from ..domain.progress import Progress, progress_view
 from ..domain.small_counts import SMALL_COUNT
 
+# Listed even at zero (schemas/defs.json's channels and categories); watch schemes and contact kinds are listed once
+# someone was counted in them.
+CHANNELS = ("email", "sms", "voice", "push")
+CATEGORIES = ("crime", "rural", "business", "neighbourhood")
 MAX_WEEKS = 26
 DEFAULT_WEEKS = 8
 MAX_ALERTS = 500  # the alerts read for one dashboard; a force sending more in the weeks shown sees a note
@@ -97,14 +101,14 @@ class StatsService:
             "weeks": labels,
             "scope": "organisation" if own_areas is None else "areas",
             "small_count": SMALL_COUNT,
-            "area_names": {area: names.get(area, area) for area in by_area},
-            "members": {"by_area": rules.shown(by_area)},
+            "area_names": {area: name for area, name in names.items() if own_areas is None or area in own_areas},
+            "members": {"by_area": rules.shown(by_area, [a for a in names if own_areas is None or a in own_areas])},
         }
         if own_areas is None:
             view["members"].update({
                 "all": rules.shown({"all": members.get(rules.ALL, {}).get(rules.ALL, 0)})["all"],
-                "by_channel": rules.shown(members.get("channel", {})),
-                "by_category": rules.shown(members.get("category", {})),
+                "by_channel": rules.shown(members.get("channel", {}), CHANNELS),
+                "by_category": rules.shown(members.get("category", {}), CATEGORIES),
                 "by_group": rules.shown(members.get("group", {})),
             })
             view["verified_contacts"] = rules.shown(totals.get("verified", {}).get("contact", {}))
@@ -118,7 +122,7 @@ class StatsService:
         for movement in ("joined", "left"):
             cells = movements.get(f"members-{movement}", {})
             row[movement] = rules.shown({"all": cells.get(rules.ALL, {}).get(rules.ALL, 0)})["all"]
-            row[f"{movement}_by_channel"] = rules.shown(cells.get("channel", {}))
+            row[f"{movement}_by_channel"] = rules.shown(cells.get("channel", {}), CHANNELS)
         return row
 
     def _alert_weeks(self, organisation: str, labels: list[str], now: datetime,
