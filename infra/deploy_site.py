@@ -9,13 +9,16 @@ unless given. Every file is uploaded with its Content-Type and a Cache-Control: 
 another deploy's script. Pages go up last, so no new page points at a file not yet uploaded; objects no longer in
 the build are deleted afterwards, and then `/*` is invalidated at the edge.
 
-Needs: cloudformation:DescribeStacks (unless both names are given), s3:ListBucket, s3:PutObject and s3:DeleteObject
-on the site bucket, cloudfront:CreateInvalidation on the distribution.
+Before uploading it writes the deployed stack's user pool, app client and map key into config.js (configure_console).
+
+Needs: cloudformation:DescribeStacks, geo:DescribeKey (when the stack has a map key), s3:ListBucket, s3:PutObject
+and s3:DeleteObject on the site bucket, cloudfront:CreateInvalidation on the distribution.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import mimetypes
 import re
 import uuid
@@ -66,14 +69,44 @@ def site_files(site_dir: Path) -> dict[str, Path]:
     return dict(sorted(files.items(), key=lambda item: (item[0].endswith(".html"), item[0])))
 
 
-def targets_from_stack(cloudformation: Any, stack: str) -> tuple[str | None, str | None]:
-    """(SiteBucketName, SiteDistributionId) from the stack's outputs; None for either it lacks."""
+def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     except ClientError as error:
         raise DeployError(f"cannot read stack {stack}: {error}") from error
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])} if stacks else {}
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])} if stacks else {}
+
+
+def targets_from_stack(cloudformation: Any, stack: str) -> tuple[str | None, str | None]:
+    """(SiteBucketName, SiteDistributionId) from the stack's outputs; None for either it lacks."""
+    outputs = stack_outputs(cloudformation, stack)
     return outputs.get("SiteBucketName"), outputs.get("SiteDistributionId")
+
+
+MAP_TILES = "https://maps.geo.{region}.amazonaws.com/v2/tiles/raster.satellite/{{z}}/{{x}}/{{y}}?key={key}"
+MAP_ATTRIBUTION = "Imagery: Amazon Location Service"
+
+
+def configure_console(site_dir: Path, outputs: dict[str, str], region: str, location: Any | None) -> dict[str, Any]:
+    """Rewrites the build's config.js with what the deployed stack says: the officers' user pool and app client
+    (the console signs in against Cognito's own endpoint) and, when the stack made a map key (MapKeyName), the tile
+    source for the maps. Needs geo:DescribeKey for the key's value. Returns the new configuration."""
+    from infra.local.site_build import config_script, console_config
+
+    config_file = site_dir / "config.js"
+    config: dict[str, Any] = {"apiBase": "", "stage": "prod", "schemasBase": "/schemas/"}
+    if config_file.is_file():  # as `make site` wrote it: window.HEXWATCH_CONFIG = Object.freeze({...});
+        text = config_file.read_text(encoding="utf-8")
+        config = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    if not outputs.get("UserPoolId") or not outputs.get("UserPoolClientId"):
+        raise DeployError("the stack has no UserPoolId or UserPoolClientId output: the console could not sign in")
+    tiles = None
+    if outputs.get("MapKeyName") and location is not None:
+        key = location.describe_key(KeyName=outputs["MapKeyName"])["Key"]
+        tiles = {"url": MAP_TILES.format(region=region, key=key), "attribution": MAP_ATTRIBUTION}
+    config.update(console_config(region, outputs["UserPoolId"], outputs["UserPoolClientId"], map_tiles=tiles))
+    config_file.write_text(config_script(config), encoding="utf-8")
+    return dict(config)
 
 
 class SiteDeployer:
@@ -124,13 +157,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bucket", help="the site bucket (default: the stack's SiteBucketName output)")
     parser.add_argument("--distribution-id", help="the distribution (default: the stack's SiteDistributionId output)")
     parser.add_argument("--no-invalidate", action="store_true", help="upload only")
+    parser.add_argument("--user-pool-id", help="the officers' pool (default: the stack's UserPoolId output)")
+    parser.add_argument("--user-pool-client-id", help="its app client (default: the UserPoolClientId output)")
     args = parser.parse_args(argv)
     bucket, distribution_id = args.bucket, args.distribution_id
     try:
-        if bucket is None or (distribution_id is None and not args.no_invalidate):
-            from_stack = targets_from_stack(boto3.client("cloudformation"), args.stack)
-            bucket = bucket or from_stack[0]
-            distribution_id = distribution_id or from_stack[1]
+        cloudformation = boto3.client("cloudformation")
+        outputs = stack_outputs(cloudformation, args.stack)
+        bucket = bucket or outputs.get("SiteBucketName")
+        distribution_id = distribution_id or outputs.get("SiteDistributionId")
+        if args.user_pool_id:
+            outputs["UserPoolId"] = args.user_pool_id
+        if args.user_pool_client_id:
+            outputs["UserPoolClientId"] = args.user_pool_client_id
+        configure_console(args.site_dir, outputs, cloudformation.meta.region_name, boto3.client("location"))
         if not bucket:
             raise DeployError(f"stack {args.stack} has no SiteBucketName output; pass --bucket")
         if not distribution_id and not args.no_invalidate:

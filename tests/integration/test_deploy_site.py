@@ -100,10 +100,44 @@ def test_the_bucket_is_found_from_the_stack_outputs(emulator: EmulatorStack) -> 
 
 def test_the_command_line_uploads_to_the_stacks_bucket(emulator: EmulatorStack, site: Path, s3: Any,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--site-dir", str(site), "--stack", emulator.outputs["stack_name"], "--no-invalidate"]) == 0
+    # The emulator's CloudFormation makes no app client (so no UserPoolClientId output): given on the command line.
+    pool = ["--user-pool-id", emulator.outputs["user_pool_id"],
+            "--user-pool-client-id", emulator.outputs["user_pool_client_id"]]
+    assert main(["--site-dir", str(site), "--stack", emulator.outputs["stack_name"], "--no-invalidate", *pool]) == 0
+    config = s3.get_object(Bucket=emulator.outputs["site_bucket"], Key="config.js")["Body"].read().decode()
+    assert emulator.outputs["user_pool_id"] in config
     assert "uploaded" in capsys.readouterr().out
     bucket = emulator.outputs["site_bucket"]
     assert s3.head_object(Bucket=bucket, Key="index.html")["ContentType"] == "text/html; charset=utf-8"
     with pytest.raises(SystemExit) as exit_info:
-        main(["--site-dir", str(site), "--stack", emulator.outputs["stack_name"]])  # no distribution in the stack
+        main(["--site-dir", str(site), "--stack", emulator.outputs["stack_name"], *pool])  # no distribution
     assert exit_info.value.code == 2
+
+
+def test_config_js_gets_the_stacks_user_pool_and_a_restricted_map_key(tmp_path: Path) -> None:
+    from botocore.stub import Stubber
+
+    from infra.deploy_site import configure_console
+    from infra.local.site_build import build_site
+
+    site = build_site(tmp_path / "site", stage="prod")
+    location = boto3.client("location", region_name="eu-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    outputs = {"UserPoolId": "eu-west-2_Pool", "UserPoolClientId": "client123", "MapKeyName": "hexwatch-site-map-x"}
+    with Stubber(location) as stub:
+        stub.add_response("describe_key", {"Key": "v1.public.abc", "KeyArn": "arn:aws:geo:eu-west-2:1:api-key/k",
+                                           "KeyName": "hexwatch-site-map-x", "Restrictions": {
+                                               "AllowActions": ["geo-maps:GetTile"], "AllowResources": ["*"]},
+                                           "CreateTime": "2026-12-01T00:00:00Z", "ExpireTime": "2027-06-01T00:00:00Z",
+                                           "UpdateTime": "2026-12-01T00:00:00Z"},
+                          {"KeyName": "hexwatch-site-map-x"})
+        config = configure_console(site, outputs, "eu-west-2", location)
+    assert config["cognito"] == {"region": "eu-west-2", "userPoolId": "eu-west-2_Pool", "clientId": "client123"}
+    assert config["mapTiles"]["url"] == ("https://maps.geo.eu-west-2.amazonaws.com/v2/tiles/raster.satellite/"
+                                         "{z}/{x}/{y}?key=v1.public.abc")
+    written = (site / "config.js").read_text()
+    assert '"userPoolId": "eu-west-2_Pool"' in written and written.startswith("window.HEXWATCH_CONFIG")
+    assert config["stage"] == "prod"
+    # Without a key output the maps keep to the shipped basemap; without a pool the console could not sign in.
+    assert configure_console(site, {**outputs, "MapKeyName": ""}, "eu-west-2", location)["mapTiles"] is None
+    with pytest.raises(DeployError):
+        configure_console(site, {"MapKeyName": ""}, "eu-west-2", location)

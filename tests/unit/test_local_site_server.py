@@ -48,7 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
     api = ThreadingHTTPServer(("localhost", 0), EchoApi)
     serve_in_thread(api, "echo-api")
     server = make_site_server(site_dir, f"http://localhost:{api.server_address[1]}", lambda: [], port=0,
-                              origin_verify=lambda: SECRET)
+                              origin_verify=lambda: SECRET, cognito_origin=f"http://localhost:{api.server_address[1]}")
     serve_in_thread(server, "site")
     yield server
     server.shutdown()
@@ -114,3 +114,25 @@ def test_the_proxy_adds_the_origin_header_and_the_viewer_address_and_drops_spoof
     # The response headers policy overrides what the API said.
     assert headers["x-frame-options"] == "DENY"
     assert headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("operation", ["InitiateAuth", "RespondToAuthChallenge", "AssociateSoftwareToken",
+                                       "VerifySoftwareToken", "GlobalSignOut"])
+def test_the_consoles_cognito_calls_reach_the_emulator(site: SiteServer, operation: str) -> None:
+    status, _, body = request(site, "POST", "/cognito-idp/", {
+        "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
+        "Content-Type": "application/x-amz-json-1.1"})
+    echoed = json.loads(body)
+    assert status == 200 and echoed["x-amz-target"].endswith(operation)
+    assert "x-origin-verify" not in echoed  # the origin secret is the API's, never Cognito's
+
+
+@pytest.mark.parametrize("target", ["AWSCognitoIdentityProviderService.AdminCreateUser",
+                                    "AWSCognitoIdentityProviderService.AdminSetUserPassword",
+                                    "AWSCognitoIdentityProviderService.ListUsers",
+                                    "DynamoDB_20120810.Scan", ""])
+def test_operations_a_browser_cannot_call_unsigned_in_aws_are_refused(site: SiteServer, target: str) -> None:
+    """The emulator takes admin calls from anyone; through the site, a page gets no more than AWS would give it."""
+    status, _, body = request(site, "POST", "/cognito-idp/", {"X-Amz-Target": target} if target else {})
+    assert status == 400
+    assert json.loads(body)["__type"] == "NotAuthorizedException"
