@@ -76,6 +76,18 @@ class StatsStore:
         return found
 
 
+    def replace_totals(self, organisation: str, totals: dict[str, int]) -> int:
+        """Sets the organisation's running totals (sort key -> count) to these, zeroing any other; returns how many
+        items were written. The weeks' joined and left are history and are left as they are."""
+        existing = {counter.key for counter in self.counters(organisation, "total#")}
+        written = 0
+        with StatModel.batch_write() as batch:
+            for key in sorted(existing | set(totals)):
+                batch.save(StatModel(organisation, key, n=totals.get(key, 0)))
+                written += 1
+        return written
+
+
 class AreaLocator:
     """Which forces, and which of their named areas, hold a point: every organisation's areas, read once and kept for
     `ttl_seconds` (a Lambda container serves many stream batches), as prepared shapes."""

@@ -81,6 +81,16 @@ def changes(before: set[Cell], after: set[Cell], week: str) -> dict[tuple[str, s
     return updates
 
 
+def recount(profiles: Iterable[Mapping[str, Any]], locate: Locate) -> dict[tuple[str, str], int]:
+    """The running totals counted afresh from every profile (an operator's repair, never a request's work)."""
+    found: dict[tuple[str, str], int] = {}
+    for profile in profiles:
+        for cell in cells(profile, locate):
+            key = counter_key(cell)
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
 # --- reading the counters back ------------------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ _deserialise = TypeDeserializer().deserialize
 class Counters(Protocol):
     def apply(self, event_id: str, updates: dict[tuple[str, str], int]) -> bool: ...
     def counters(self, organisation: str, prefix: str, after: str | None = None) -> list[rules.Counter]: ...
+    def replace_totals(self, organisation: str, totals: dict[str, int]) -> int: ...
 
 
 class SentAlerts(Protocol):
@@ -76,6 +77,17 @@ class StatsService:
             if self._counters.apply(str(record["event_id"]), rules.changes(before, after, week)):
                 applied += 1
         return applied
+
+    def recount(self, residents: Iterable[Mapping[str, Any]], organisations: Iterable[str]) -> dict[str, int]:
+        """Every organisation's running totals set afresh from these profiles (the operator's repair after stream
+        records were lost to the dead-letter queue); returns members per organisation."""
+        counted = rules.recount(residents, self._locate)
+        members: dict[str, int] = {}
+        for organisation in organisations:
+            totals = {key: n for (org, key), n in counted.items() if org == organisation}
+            self._counters.replace_totals(organisation, totals)
+            members[organisation] = totals.get("total#members#all#all", 0)
+        return members
 
     # --- the dashboard ---------------------------------------------------------------------------------------------
 
