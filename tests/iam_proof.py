@@ -360,12 +360,8 @@ def platform_permissions(function: str, template: Template) -> Iterator[Permissi
                 yield Permission(f"dynamodb:{action}", stream, "the DynamoDB stream event source")
             on_failure = ((event["Properties"].get("DestinationConfig") or {}).get("OnFailure") or {})
             if on_failure.get("Destination"):
-                target = str(template.resolve(on_failure["Destination"]))
-                yield Permission("sqs:SendMessage", target, "the stream event source's failed-record destination")
-                queue = template.by_suffix("AWS::SQS::Queue", target.rsplit(":", 1)[-1])
-                key = template.encryption_key(queue) if queue else None
-                if key:
-                    yield Permission("kms:GenerateDataKey", key, "the encrypted failed-record destination")
+                yield from _failure_queue(template, on_failure["Destination"],
+                                          "the stream event source's failed-record destination")
     log_group = (properties.get("LoggingConfig") or {}).get("LogGroup")
     if log_group is not None:
         group = template.resolve(log_group)
@@ -383,13 +379,18 @@ def platform_permissions(function: str, template: Template) -> Iterator[Permissi
     dead_letters = properties.get("DeadLetterQueue") or (
         {"TargetArn": on_failure["Destination"]} if on_failure and on_failure.get("Type") == "SQS" else None)
     if dead_letters:
-        target = str(template.resolve(dead_letters["TargetArn"]))
-        yield Permission("sqs:SendMessage", target, "the function's dead-letter queue")
-        queue = template.by_suffix("AWS::SQS::Queue", target.rsplit(":", 1)[-1])
-        key = template.encryption_key(queue) if queue else None
-        if key:
-            yield Permission("kms:GenerateDataKey", key, "the function's encrypted dead-letter queue")
-            yield Permission("kms:Decrypt", key, "the function's encrypted dead-letter queue")
+        yield from _failure_queue(template, dead_letters["TargetArn"], "the function's dead-letter queue")
+
+
+def _failure_queue(template: Template, reference: Any, reason: str) -> Iterator[Permission]:
+    """What sending a failure to an (encrypted) SQS queue takes, with the function's role."""
+    target = str(template.resolve(reference))
+    yield Permission("sqs:SendMessage", target, reason)
+    queue = template.by_suffix("AWS::SQS::Queue", target.rsplit(":", 1)[-1])
+    key = template.encryption_key(queue) if queue else None
+    if key:
+        yield Permission("kms:GenerateDataKey", key, f"{reason}, encrypted")
+        yield Permission("kms:Decrypt", key, f"{reason}, encrypted")
 
 
 def required(records: Iterable[dict[str, Any]], template: Template) -> dict[str, set[Permission]]:
