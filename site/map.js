@@ -156,6 +156,13 @@
       if (fit && latLngs.length > 2) map.fitBounds(api.polygon.getBounds(), { maxZoom: 15 });
     };
 
+    /** A stored target's GeoJSON (a drawn Polygon or MultiPolygon), shown as the target and fitted to. */
+    api.showGeometry = function (geometry) {
+      api.clearShape();
+      api.polygon = L.geoJSON(geometry, { style: { color: "#d4351c", weight: 2 }, className: "map-target" }).addTo(map);
+      map.fitBounds(api.polygon.getBounds(), { maxZoom: 15 });
+    };
+
     api.fitTo = function (geometry) {
       var layer = L.geoJSON(geometry);
       map.fitBounds(layer.getBounds());

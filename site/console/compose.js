@@ -177,11 +177,24 @@
     }, PREVIEW_POLL_MS);
   }
 
+  /** After an alert is made, the form starts empty again (the next alert is another incident). */
+  function clearForm() {
+    ["alert-title", "alert-body", "alert-ref", "alert-contact-email", "alert-send-at", "footage-from", "footage-to",
+      "circle-lat", "circle-lng"].forEach(function (id) { $(id).value = ""; });
+    $("circle-radius").value = "1000";
+    polygonRing = null;
+    $("polygon-count").textContent = "";
+    if (map) map.clearShape();
+    $("preview").hidden = true;
+    updateCount();
+  }
+
   function create(andSend) {
     var form = $("compose-form");
     H.clearErrors(form, app().summary());
     app().call("POST", "/v1/alerts", document_()).then(function (created) {
       if (!created.ok) { app().failed(form, created); return; }
+      clearForm();
       if (!andSend) { global.location.hash = "#/alerts/" + created.data.id; return; }
       app().call("POST", "/v1/alerts/" + created.data.id + "/send", {}).then(function (sent) {
         if (!sent.ok) { app().failed(form, sent); return; }

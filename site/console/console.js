@@ -345,8 +345,13 @@
         if (alertMap) {
           alertMap.clearShape();
           if (alert.target.type === "circle") alertMap.setCircle(alert.target.center.lat, alert.target.center.lng, alert.target.radius_m, true);
-          else if (alert.target.type === "polygon") alertMap.fitTo(alert.target.geometry);
-          if (alert.target.type === "polygon") alertMap.setPolygon(alert.target.geometry.coordinates[0] || [], false);
+          else if (alert.target.type === "polygon") alertMap.showGeometry(alert.target.geometry);
+          else areas().then(function (list) {
+            // Named areas or the whole force: those areas (or the boundary) are the target.
+            var wanted = alert.target.type === "areas" ? alert.target.area_ids : ["boundary"];
+            var shapes = list.filter(function (a) { return wanted.indexOf(a.id) >= 0; });
+            if (shapes.length) alertMap.showGeometry({ type: "GeometryCollection", geometries: shapes.map(function (a) { return a.geometry; }) });
+          });
         }
       }
       if (LIVE_STATUSES.indexOf(alert.status) >= 0 || queued(alert)) {
