@@ -197,7 +197,12 @@
       clearForm();
       if (!andSend) { global.location.hash = "#/alerts/" + created.data.id; return; }
       app().call("POST", "/v1/alerts/" + created.data.id + "/send", {}).then(function (sent) {
-        if (!sent.ok) { app().failed(form, sent); return; }
+        if (!sent.ok) {
+          // Saved, not sent: the draft's own page says why, and offers Send again.
+          app().flash("warning", "Saved as a draft, but not sent: " + ((sent.data && sent.data.message) || sent.status));
+          global.location.hash = "#/alerts/" + created.data.id;
+          return;
+        }
         app().flash("success", sent.data.status === "pending_approval"
           ? "Saved and waiting for approval: an approver must approve it before it goes out."
           : sent.data.status === "scheduled" ? "Scheduled: it goes out at the time you chose."
