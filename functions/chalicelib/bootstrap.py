@@ -552,7 +552,16 @@ def stats_service() -> StatsService:
     return StatsService(
         counters=StatsStore(), locate=AreaLocator(lambda: [o.id for o in officer_registry().organisations()]),
         alerts=AlertStore(), ledger=_ledger(prefix), clock=time.time,
-        area_names=lambda organisation: resolver.area_names(organisation, _area_ids(organisation)))
+        area_names=lambda organisation: resolver.area_names(organisation, _area_ids(organisation)),
+        conversations=_conversations())
+
+
+def _conversations() -> Any:
+    from .adapters.replies_store import ReplyStore
+    from .adapters.stats_store import ConversationCounts
+    from .adapters.survey_answers import SurveyAnswers
+
+    return ConversationCounts(ReplyStore(), SurveyAnswers())
 
 
 def _area_ids(organisation: str) -> list[str]:

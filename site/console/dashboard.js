@@ -97,6 +97,9 @@
       });
       root.appendChild(table("Alerts sent and recipients reached",
         ["Week", "Alerts sent", "Channel", "Recipients", "Delivered", "Bounced"], alertRows, "stats-alerts"));
+      root.appendChild(table("Replies and survey answers", ["Week", "Replies", "Survey answers"],
+        (view.alerts || []).map(function (row) { return [row.week, row.replies, row.survey_answers]; }),
+        "stats-conversations"));
       if (view.alerts_note) {
         var note = document.createElement("p");
         note.textContent = view.alerts_note;

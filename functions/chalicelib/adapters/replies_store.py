@@ -82,6 +82,11 @@ class ReplyStore:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
 
+    def count_between(self, organisation: str, after_id: str, before_id: str) -> int:
+        """How many replies the organisation received between two ULIDs (reply ids sort by arrival): one Query that
+        returns a count, for the dashboard."""
+        return int(ReplyModel.count(organisation, ReplyModel.reply_id.between(after_id, before_id)))
+
     def for_alert(self, organisation: str, alert_id: str, limit: int, cursor: str | None) -> tuple[list[Reply],
                                                                                                     str | None]:
         start = _cursor_key(cursor, organisation, {"organisation", "reply_id", "alert_id"})

@@ -18,6 +18,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from shapely.prepared import prep
+from ulid import ULID
 
 from ..domain.projection import shape_of
 from ..domain.stats import Counter
@@ -121,3 +122,19 @@ class AreaLocator:
         return [(organisation, area_id if area_id != BOUNDARY_ID else None)
                 for organisation, area_ids in inside.items() if BOUNDARY_ID in area_ids
                 for area_id in sorted(area_ids)]
+
+
+class ConversationCounts:
+    """Replies by arrival (their ids are ULIDs, so a week is a key range) and survey answers by alert, counted on their
+    own tables for the dashboard."""
+
+    def __init__(self, replies: Any, answers: Any) -> None:
+        self._replies = replies
+        self._answers = answers
+
+    def replies_between(self, organisation: str, start: float, end: float) -> int:
+        return int(self._replies.count_between(organisation, str(ULID.from_timestamp(start))[:10] + "0" * 16,
+                                               str(ULID.from_timestamp(end))[:10] + "0" * 16))
+
+    def answers_for(self, alert_id: str) -> int:
+        return int(self._answers.count_for(alert_id))

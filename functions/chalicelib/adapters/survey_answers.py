@@ -44,6 +44,10 @@ class SurveyAnswers:
             return None
         return _answer(item)
 
+    def count_for(self, alert_id: str) -> int:
+        """How many residents answered this alert's survey (one Query that returns a count)."""
+        return int(SurveyAnswerModel.count(alert_id))
+
     def for_alert(self, alert_id: str) -> Iterator[SurveyAnswer]:
         for item in SurveyAnswerModel.query(alert_id):
             yield _answer(item)

@@ -47,6 +47,13 @@ class Ledger(Protocol):
     def tally(self, alert_id: str) -> dict[str, int]: ...
 
 
+class Conversations(Protocol):
+    """Replies and survey answers, counted where they are kept (their own tables, by key: never the residents)."""
+
+    def replies_between(self, organisation: str, start: float, end: float) -> int: ...
+    def answers_for(self, alert_id: str) -> int: ...
+
+
 def plain(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A stream image (DynamoDB's typed JSON) as plain values."""
     return {key: _deserialise(value) for key, value in image.items()} if image else None
@@ -54,7 +61,9 @@ def plain(image: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 class StatsService:
     def __init__(self, *, counters: Counters, locate: rules.Locate, alerts: SentAlerts, ledger: Ledger,
-                 area_names: Callable[[str], dict[str, str]], clock: Callable[[], float]) -> None:
+                 area_names: Callable[[str], dict[str, str]], clock: Callable[[], float],
+                 conversations: Conversations | None = None) -> None:
+        self._conversations = conversations
         self._counters = counters
         self._locate = locate
         self._alerts = alerts
@@ -145,13 +154,21 @@ class StatsService:
         if len(alerts) > MAX_ALERTS:
             alerts = sorted(alerts, key=lambda a: a.id, reverse=True)[:MAX_ALERTS]
             note = f"Only the latest {MAX_ALERTS} alerts of these weeks are counted."
-        rows: dict[str, dict[str, Any]] = {label: {"week": label, "alerts_sent": 0, "by_category": {}, "channels": {}}
-                                           for label in labels}
+        rows: dict[str, dict[str, Any]] = {label: {"week": label, "alerts_sent": 0, "by_category": {}, "channels": {},
+                                                   "replies": None, "survey_answers": None} for label in labels}
+        if self._conversations is not None:
+            for label in labels:
+                start = datetime.fromisocalendar(int(label[:4]), int(label[6:]), 1).replace(tzinfo=UTC)
+                rows[label]["replies"] = self._conversations.replies_between(
+                    organisation, start.timestamp(), (start + timedelta(weeks=1)).timestamp())
+                rows[label]["survey_answers"] = 0
         for alert in alerts:
             row = rows.get(rules.iso_week(alert.created_at))
             if row is None:
                 continue
             row["alerts_sent"] += 1
+            if self._conversations is not None and alert.survey:
+                row["survey_answers"] += self._conversations.answers_for(alert.id)
             row["by_category"][alert.category] = row["by_category"].get(alert.category, 0) + 1
             progress = progress_view(Progress.from_item(self._ledger.targeting(alert.id)),
                                      self._ledger.tally(alert.id), list(alert.channels))
@@ -177,8 +194,11 @@ class StatsService:
                 "delivery_rate": None if hidden else round(counts["delivered"] / reached, 3),
                 "bounce_rate": None if hidden else round(counts["bounced"] / reached, 3),
             }
+        # Replies and answers come from residents: hidden below 5 like every resident figure.
+        conversations = {name: (None if row[name] is None else rules.shown({"n": row[name]})["n"])
+                         for name in ("replies", "survey_answers")}
         return {"week": row["week"], "alerts_sent": row["alerts_sent"], "by_category": row["by_category"],
-                "channels": channels}
+                "channels": channels, **conversations}
 
 
 def as_csv(view: Mapping[str, Any]) -> str:
@@ -201,6 +221,9 @@ def as_csv(view: Mapping[str, Any]) -> str:
                 writer.writerow([movement, "channel", channel, row["week"], figure])
     for row in view.get("alerts") or []:
         writer.writerow(["alerts_sent", "all", "all", row["week"], row["alerts_sent"]])
+        for name in ("replies", "survey_answers"):
+            if row.get(name) is not None:
+                writer.writerow([name, "all", "all", row["week"], row[name]])
         for category, figure in row["by_category"].items():
             writer.writerow(["alerts_sent", "category", category, row["week"], figure])
         for channel, figures in row["channels"].items():
