@@ -602,6 +602,7 @@ PACKAGE_ONLY = {
     "AWS::CloudFront::OriginRequestPolicy": "tests/unit/test_hosting_template.py",
     "AWS::CloudFront::CachePolicy": "tests/unit/test_hosting_template.py",
     "AWS::S3::BucketPolicy": "tests/unit/test_hosting_template.py",
+    "AWS::Location::APIKey": "tests/unit/test_hosting_template.py",
 }
 
 

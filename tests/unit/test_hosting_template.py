@@ -286,3 +286,22 @@ def test_the_function_code_is_valid_yaml_block_text() -> None:
     fragment = yaml.safe_load((ROOT / "infra" / "hosting.patch.yaml").read_text())
     code = fragment["Resources"]["SitePathsFunction"]["Properties"]["FunctionCode"]
     assert code.startswith("// Only plain paths") and "function handler(event)" in code and "\t" not in code
+
+
+def test_the_public_map_key_can_only_fetch_tiles_from_the_sites_own_pages_and_expires(
+        template: dict[str, Any], resources: dict[str, Any]) -> None:
+    key = resources["ConsoleMapKey"]
+    assert key["Condition"] == "HasMapKey"
+    restrictions = key["Properties"]["Restrictions"]
+    assert restrictions["AllowActions"] == ["geo-maps:GetTile"]
+    assert restrictions["AllowResources"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:geo-maps:${AWS::Region}::provider/default"}]
+    referers = str(restrictions["AllowReferers"])
+    assert "${SiteDistribution.DomainName}" in referers and "SiteAliases" in referers and "*" not in referers.replace(
+        "/*", "")
+    assert key["Properties"]["ExpireTime"] == {"Ref": "MapKeyExpiry"}
+    expiry = template["Parameters"]["MapKeyExpiry"]
+    assert expiry["Default"] == "" and "NoExpiry" not in str(key)
+    # A new expiry names a new key, so CloudFormation makes it before it deletes the old one (docs/operations.md).
+    assert "${MapKeyExpiry}" in key["Properties"]["KeyName"]["Fn::Sub"]
+    assert template["Outputs"]["MapKeyName"]["Condition"] == "HasMapKey"
