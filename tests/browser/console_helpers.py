@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from infra.local.token import code_for_now, user_record
@@ -69,11 +70,18 @@ def draw_circle(page: Any, map_id: str, lat: float, lng: float, radius_m: float)
     page.mouse.up()
 
 
-def map_has_rendered(page: Any, map_id: str) -> bool:
-    """The basemap loaded and Leaflet drew vector shapes (towns, areas, the target) into the map's panes."""
-    return bool(page.evaluate(
-        """(id) => {
-            const el = document.getElementById(id);
-            return el.getAttribute('data-rendered') === 'true'
-                && el.querySelectorAll('.leaflet-overlay-pane path').length > 0;
-        }""", map_id))
+def map_has_rendered(page: Any, map_id: str, seconds: float = 15) -> bool:
+    """The basemap loaded and Leaflet drew vector shapes (towns, areas, the target) into the map's panes, within
+    `seconds` (the force's areas arrive after the basemap)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if page.evaluate(
+                """(id) => {
+                    const el = document.getElementById(id);
+                    return el.getAttribute('data-rendered') === 'true'
+                        && el.querySelectorAll('.leaflet-overlay-pane path').length > 0;
+                }""", map_id):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(200)

@@ -29,7 +29,7 @@ def test_an_officer_signs_in_with_mfa_draws_a_1km_circle_and_watches_it_go_out(
 
     sign_in_as(page, stack, "demo-officer@hexwatch.example")
     page.get_by_role("link", name="New alert").click()
-    page.locator("#compose-map[data-rendered=true]").wait_for()
+    page.locator("#compose-map[data-areas=shown]").wait_for()
     assert map_has_rendered(page, "compose-map"), "the map did not draw the basemap or the areas"
     page.get_by_label("Title").fill(title)
     page.get_by_label("Message", exact=True).fill("A car was stolen from Market Street overnight. Seen anything?")
