@@ -288,6 +288,10 @@ FUNCTIONS = [
         table("OrganisationsTable", SCAN), table("AlertsTable", QUERY),
         send_to("TargetingQueue"), USE_DATA_KEY,  # reconciling plan jobs, on a queue encrypted with the data key
     ]),
+    # Reads the due scheduled alerts and hands each a release job; the plan stage moves it (TargetAlert's role).
+    Function("ReleaseScheduled", log_name="release-scheduled", reserved_concurrency=1, statements=[
+        table("AlertsTable", GET, QUERY, indexes=("by-due",)), send_to("TargetingQueue"), USE_DATA_KEY,
+    ]),
     Function("PurgeUnverified", log_name="purge-unverified", reserved_concurrency=1, statements=[
         table("SubscribersTable", SCAN, GET, DELETE, CHECK), table("ContactsTable", GET, DELETE, CHECK),
         table("LocationsTable", QUERY, DELETE), RESIDENT_KEYS, USE_DATA_KEY,
@@ -419,7 +423,7 @@ def _checkov_skips(name: str) -> list[dict[str, str]]:
     elif name in ("APIHandler", "OfficerAuthorizer"):
         skips.append({"id": "CKV_AWS_116", "comment": "Invoked synchronously by API Gateway: the caller gets the "
                                                       "error; there is no event to keep."})
-    elif name in ("PurgeUnverified", "WatchSending"):
+    elif name in ("PurgeUnverified", "WatchSending", "ReleaseScheduled"):
         skips.append({"id": "CKV_AWS_116", "comment": "A schedule: the next run does what a failed one did not; "
                                                       "there is no event to keep."})
     else:

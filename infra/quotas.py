@@ -70,6 +70,6 @@ def timeout_of(function: str) -> int:
     if function in ("HandleSesEvent", "HandleVoiceEvent", "SmsReceipts", "HandleInboundSms",
                     "HandleInboundEmail"):
         return EVENT_HANDLER_TIMEOUT_SECONDS
-    if function in ("PurgeUnverified", "WatchSending"):
+    if function in ("PurgeUnverified", "WatchSending", "ReleaseScheduled"):
         return HOUSEKEEPING_TIMEOUT_SECONDS
     return WORKER_TIMEOUT_SECONDS

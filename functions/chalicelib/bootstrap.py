@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from .services.receipts import ReceiptService
     from .services.registry import RegistryService
     from .services.replies import ReplyService
+    from .services.scheduled_release import ScheduledRelease
     from .services.sending_watch import SendingWatch
     from .services.stats import StatsService
     from .services.surveys import SurveyService
@@ -212,7 +213,7 @@ def alert_service() -> AlertService:
         store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
         ledger=_ledger(prefix), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
-        settings=_alert_settings(), clock=time.time, events=webhook_events())
+        settings=_alert_settings(), clock=time.time, events=webhook_events(), validate=schemas().validate)
 
 
 def _channels(prefix: str) -> Channels:
@@ -540,6 +541,18 @@ def sending_watch() -> SendingWatch:
 
 
 @cache
+def scheduled_release() -> ScheduledRelease:
+    """The every-minute release of scheduled alerts due within the minute (workers/housekeeping.py)."""
+    from ulid import ULID
+
+    from .adapters.alerts_store import AlertStore
+    from .services.scheduled_release import ScheduledRelease
+
+    plans = SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, bound_tables()))
+    return ScheduledRelease(AlertStore(), plans, time.time, lambda: str(ULID()))
+
+
+@cache
 def stats_service() -> StatsService:
     """The dashboard (GET /v1/stats) and the stream's counters (workers/stats.py)."""
     from .adapters.alerts_store import AlertStore
@@ -588,6 +601,7 @@ def reset() -> None:
     officer_registry.cache_clear()
     registry_service.cache_clear()
     sending_watch.cache_clear()
+    scheduled_release.cache_clear()
     _dynamodb.cache_clear()
     receipts.cache_clear()
     inbound_sms.cache_clear()

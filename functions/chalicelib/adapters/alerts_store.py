@@ -14,11 +14,19 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError
 from ulid import ULID
 
-from ..domain.alerts import Alert, from_document, to_document, utc_text
+from ..domain.alerts import Alert, Status, from_document, to_document, utc_text
 from ..domain.errors import FieldError, HexwatchError, invalid
 from .models import AlertModel, AuditEntryModel, PreviewModel
 
 CONFLICT = "Someone else changed this alert at the same moment: reload it and try again."
+DUE = "scheduled"  # the one partition of the by-due index: only scheduled alerts are in it
+
+
+def _mark_due(item: AlertModel, alert: Alert) -> None:
+    """In the by-due index exactly while scheduled: every write of the alert sets or clears it."""
+    scheduled = alert.status is Status.SCHEDULED and alert.send_at is not None
+    item.due = DUE if scheduled else None
+    item.due_at = utc_text(alert.send_at) if scheduled and alert.send_at else None
 
 
 @dataclass(frozen=True)
@@ -36,9 +44,11 @@ class AuditEntry:
 class AlertStore:
     def create(self, alert: Alert, created_by: str) -> None:
         now = utc_text(alert.created_at)
-        AlertModel(organisation=alert.source.organisation, alert_id=alert.id, status=alert.status.value,
-                   document=json.dumps(to_document(alert)), created_by=created_by, created_at=now,
-                   updated_at=now, public=alert.public or None).save(AlertModel.alert_id.does_not_exist())
+        item = AlertModel(organisation=alert.source.organisation, alert_id=alert.id, status=alert.status.value,
+                          document=json.dumps(to_document(alert)), created_by=created_by, created_at=now,
+                          updated_at=now, public=alert.public or None)
+        _mark_due(item, alert)
+        item.save(AlertModel.alert_id.does_not_exist())
 
     def create_new(self, alert: Alert, created_by: str) -> bool:
         """As create, answering False (and writing nothing) when an alert with this id exists already."""
@@ -63,6 +73,7 @@ class AlertStore:
         item.document = json.dumps(to_document(alert))
         item.public = alert.public or None
         item.updated_at = at
+        _mark_due(item, alert)
         try:
             item.save()
         except PutError as error:
@@ -134,6 +145,13 @@ class AlertStore:
             began = next((step["at"] for step in reversed(history) if step.get("to") == "sending"), item.updated_at)
             found.append((item.alert_id, str(began)))
         return found
+
+    def due(self, until: str, limit: int) -> list[tuple[str, str]]:
+        """(organisation, alert id) of scheduled alerts due at or before `until` (UTC text), soonest first, at most
+        `limit`: one Query of the sparse by-due index, across every organisation. The index is eventually
+        consistent, so callers read each alert again before acting on it."""
+        return [(item.organisation, item.alert_id)
+                for item in AlertModel.by_due.query(DUE, AlertModel.due_at <= until, limit=limit)]
 
     def audit(self, entry: AuditEntry, at: str) -> None:
         AuditEntryModel(organisation=entry.organisation, entry_id=f"{entry.alert_id}#{ULID()}", alert_id=entry.alert_id,

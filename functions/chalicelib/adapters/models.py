@@ -152,6 +152,18 @@ class AreaModel(Model):
     imported_at = UnicodeAttribute()
 
 
+class DueAlertsIndex(GlobalSecondaryIndex["AlertModel"]):
+    """Sparse: only scheduled alerts carry `due`, so the every-minute schedule reads just those, in time order, across
+    every organisation, with one Query."""
+
+    class Meta:
+        index_name = "by-due"
+        projection = KeysOnlyProjection()
+
+    due = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
 class AlertModel(Model):
     """An organisation's alert: its document (domain/alerts.py, as JSON) and its status, guarded by a version so that
     two officers approving or cancelling at once cannot both win."""
@@ -167,6 +179,9 @@ class AlertModel(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     public = BooleanAttribute(null=True)  # a top-level copy of the document's, for the public feed's filter
+    due = UnicodeAttribute(null=True)  # DUE while the alert is scheduled, absent otherwise (DueAlertsIndex)
+    due_at = UnicodeAttribute(null=True)  # its send_at, UTC, while scheduled
+    by_due = DueAlertsIndex()
     version = VersionAttribute()
 
 

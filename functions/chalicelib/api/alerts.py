@@ -62,6 +62,16 @@ def read_preview(preview_id: str) -> Response:
                                                      _alert_id(preview_id, "/preview_id")))
 
 
+@alerts_api.route("/v1/alerts/{alert_id}", methods=["PATCH"], content_types=JSON_TYPES + ["application/merge-patch+json"],
+                  authorizer=officer_authorizer)
+@handles_errors
+def edit_alert(alert_id: str) -> Response:
+    """Changes a draft, or an alert waiting for approval or for its time: schemas/alert-edit.json."""
+    request = alerts_api.current_request
+    body = validated_json(request, "alert-edit", max_bytes=ALERT_BODY_BYTES)
+    return json_response(alert_service().edit(current_officer(request), _alert_id(alert_id), body))
+
+
 @alerts_api.route("/v1/alerts/{alert_id}/send", methods=["POST"], content_types=JSON_TYPES,
                   authorizer=officer_authorizer)
 @handles_errors

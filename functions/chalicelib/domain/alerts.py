@@ -35,7 +35,8 @@ class Status(StrEnum):
 TRANSITIONS: dict[Status, set[Status]] = {
     Status.DRAFT: {Status.PENDING_APPROVAL, Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
     Status.PENDING_APPROVAL: {Status.SCHEDULED, Status.SENDING, Status.CANCELLED},
-    Status.SCHEDULED: {Status.SENDING, Status.CANCELLED},
+    # A volunteer's edit of a scheduled alert sends it back for approval (domain/alert_edits.py).
+    Status.SCHEDULED: {Status.SENDING, Status.CANCELLED, Status.PENDING_APPROVAL},
     # Cancelling while sending stops what is not yet sent; a send found to be costly once targeted waits for approval.
     Status.SENDING: {Status.SENT, Status.CANCELLED, Status.PENDING_APPROVAL, Status.PAUSED},
     # Paused by the provider (sending paused, daily quota): it resumes by itself when a later try goes through.
@@ -102,6 +103,9 @@ class Alert:
     public: bool = False
     # Earlier alerts of other senders with the same appeal (domain/dedup.py): their residents are left out of this one.
     duplicate_of: list[str] = field(default_factory=list)
+    # The plan job that moved a scheduled alert to sending (domain/jobs.py PlanJob.release_id): a second job for the
+    # same time, from an overlapping schedule run, finds another id here and stops, so the alert goes out once.
+    release_id: str | None = None
 
     def move(self, to: Status, by: str, at: datetime, reason: str | None = None) -> None:
         if to not in TRANSITIONS[self.status]:
@@ -248,7 +252,7 @@ def to_document(alert: Alert) -> dict[str, Any]:
         "approved_by": alert.approved_by,
         "approver_role": alert.approver_role, "sent_by": alert.sent_by, "sent_by_role": alert.sent_by_role,
         "history": alert.history, "frozen_scope": alert.frozen_scope, "moderation": alert.moderation,
-        "public": alert.public, "duplicate_of": alert.duplicate_of,
+        "public": alert.public, "duplicate_of": alert.duplicate_of, "release_id": alert.release_id,
     }
 
 
@@ -274,13 +278,14 @@ def from_document(document: dict[str, Any]) -> Alert:
         sent_by=document.get("sent_by"), sent_by_role=document.get("sent_by_role"),
         history=list(document.get("history") or []), frozen_scope=document.get("frozen_scope"),
         moderation=document.get("moderation"), public=document.get("public") is True,
-        duplicate_of=list(document.get("duplicate_of") or []))
+        duplicate_of=list(document.get("duplicate_of") or []), release_id=document.get("release_id"))
 
 
 def view(alert: Alert) -> dict[str, Any]:
     """What officers read: the stored form, with times also shown in Europe/London."""
     shown = to_document(alert)
     del shown["frozen_scope"]  # the worker's, not the reader's: geometry of the officer's areas
+    del shown["release_id"]
     shown["title"], shown["body"] = next(iter(alert.content.values())).title, next(iter(alert.content.values())).body
     shown["created_at_local"] = london_text(alert.created_at)
     if alert.send_at:

@@ -18,6 +18,7 @@ from typing import Any, Self
 from .geo import KeyRange
 
 CHANNELS = ("email", "sms", "voice", "push")
+MAX_SQS_DELAY_SECONDS = 900  # the longest SQS holds a message: later scheduled alerts wait for the schedule
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,16 @@ class PlanJob:
     organisation: str
     alert_id: str
     reconcile: bool = False  # queued by the reconciler for an alert stuck sending: also sweep what was released
+    # Set on a job that releases a scheduled alert at its time (services/scheduled_release.py, services/alerts.py):
+    # only the job whose id the alert records as it moves to sending goes on; any other stops.
+    release_id: str | None = None
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"type": "plan", "organisation": self.organisation, "alert_id": self.alert_id}
         if self.reconcile:
             message["reconcile"] = True
+        if self.release_id:
+            message["release_id"] = self.release_id
         return message
 
 
@@ -194,7 +200,10 @@ def targeting_job(message: Mapping[str, Any]) -> TargetingJob:
                           _ranges(message))
     organisation, alert_id = _text(message, "organisation"), _text(message, "alert_id")
     if kind == "plan":
-        return PlanJob(organisation, alert_id, message.get("reconcile") is True)
+        release_id = message.get("release_id")
+        if release_id is not None and not (isinstance(release_id, str) and 0 < len(release_id) <= 64):
+            raise ValueError("release_id must be a short string")
+        return PlanJob(organisation, alert_id, message.get("reconcile") is True, release_id)
     if kind == "shard":
         return ShardJob(organisation, alert_id, _whole(message, "shard"), _whole(message, "piece"), _ranges(message))
     if kind == "release":

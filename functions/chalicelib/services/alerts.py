@@ -23,9 +23,10 @@ from ..domain.alerts import Alert, AlertFilters, Status, utc_text
 from ..domain.costs import SendLimits
 from ..domain.errors import FieldError, HexwatchError, forbidden
 from ..domain.events import ics
-from ..domain.jobs import PlanJob
+from ..domain.jobs import MAX_SQS_DELAY_SECONDS, PlanJob
 from ..domain.officers import Officer, Role, can_approve
 from ..domain.progress import Progress, audience_view, progress_view
+from .alert_edits import AlertEdits
 from .alert_previews import AlertPreviews, JobQueue, Limiter, draft_alert
 from .alert_rendering import check_renderings
 from .targeting import LocationFinder
@@ -77,6 +78,7 @@ class AlertService:
     def __init__(self, *, store: AlertStore, previews: PreviewStore, resolver: TargetResolver,
                  finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
                  limiter: Limiter, clock: Callable[[], float] = time.time,
+                 validate: Callable[[str, dict[str, Any]], dict[str, Any]],
                  new_id: Callable[[], str] = lambda: str(ULID()), events: AlertEvents | None = None) -> None:
         self._events = events
         self._store = store
@@ -88,6 +90,11 @@ class AlertService:
         self._settings = settings
         self._clock = clock
         self._new_id = new_id
+        self._edits = AlertEdits(
+            store=store, resolver=resolver, ledger=ledger, validate=validate, not_found=not_found, clock=clock,
+            check_words=lambda alert: check_renderings(alert, settings.sender_of(alert), settings.links,
+                                                       settings.sms_max_segments),
+            queue_plan=lambda alert, now: queue_plan(jobs, alert, now))
         self._previews_service = AlertPreviews(previews=previews, resolver=resolver, finder=finder, jobs=jobs,
                                                settings=settings, clock=clock, new_id=new_id, limiter=limiter)
 
@@ -118,6 +125,10 @@ class AlertService:
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         return self._previews_service.get_preview(officer, preview_id)
+
+    def edit(self, officer: Officer, alert_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Changes a draft, or an alert waiting for approval or its time (services/alert_edits.py)."""
+        return self._edits.edit(officer, alert_id, patch)
 
     def _load(self, officer: Officer, alert_id: str) -> tuple[Alert, Any]:
         found = self._store.get(officer.organisation, alert_id)
@@ -257,13 +268,16 @@ class AlertService:
         return {"alerts": alerts, "next_cursor": next_cursor}
 
 
-def plan_job(alert: Alert) -> dict[str, Any]:
-    return PlanJob(alert.source.organisation, alert.id).message()
+def plan_job(alert: Alert, release_id: str | None = None) -> dict[str, Any]:
+    return PlanJob(alert.source.organisation, alert.id, release_id=release_id).message()
 
 
 def queue_plan(jobs: JobQueue, alert: Alert, now: datetime) -> None:
-    """A sending alert is targeted now; a scheduled one when it is due (the queue carries the delay)."""
+    """A sending alert is targeted now. A scheduled one due within SQS's longest delay gets a release job held until
+    its time; a later one is released by the every-minute schedule (services/scheduled_release.py)."""
     if alert.status is Status.SENDING:
         jobs.put(plan_job(alert))
     elif alert.status is Status.SCHEDULED and alert.send_at is not None:
-        jobs.put(plan_job(alert), delay_seconds=int((alert.send_at - now).total_seconds()))
+        wait = (alert.send_at - now).total_seconds()
+        if wait <= MAX_SQS_DELAY_SECONDS:
+            jobs.put(plan_job(alert, str(ULID())), delay_seconds=max(0, int(wait)))

@@ -1,5 +1,6 @@
-"""Scheduled housekeeping: signups never verified are removed after a few days (data minimisation), and alerts stuck in
-`sending` are counted every five minutes for the operators' alarm."""
+"""Scheduled housekeeping: signups never verified are removed after a few days (data minimisation), alerts stuck in
+`sending` are counted every five minutes for the operators' alarm, and every minute scheduled alerts due within the
+minute are handed to the targeting queue (services/scheduled_release.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
 from .. import config
-from ..bootstrap import sending_watch, services
+from ..bootstrap import scheduled_release, sending_watch, services
 from ..observability import logger, metrics, wrap_when_alone
 from ..services.residents import iso
 
@@ -37,5 +38,13 @@ def watch_sending(event: CloudWatchEvent) -> None:
         logger.info("stuck alerts re-planned", extra={"count": reconciled})
 
 
+@housekeeping_workers.schedule(Rate(1, unit=Rate.MINUTES))
+def release_scheduled(event: CloudWatchEvent) -> None:
+    run = scheduled_release().run()
+    metrics.add_metric(name="ScheduledAlertsQueued", unit="Count", value=run.queued)
+    if run.queued or run.passed_over:
+        logger.info("scheduled alerts released", extra={"queued": run.queued, "passed_over": run.passed_over})
+
+
 # In Lambda each of these is loaded on its own, without app.py (observability.wrap_when_alone says why).
-wrap_when_alone(purge_unverified, watch_sending)
+wrap_when_alone(purge_unverified, watch_sending, release_scheduled)

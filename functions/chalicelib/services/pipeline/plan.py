@@ -1,6 +1,6 @@
-"""Plan (one job per send): wait for a scheduled time, cover the target with H3 key ranges and queue one shard job per
-SHARD_RANGES of them, so that a whole force is read by parallel invocations. A redelivered or re-queued plan of an
-alert already planned goes on from where the alert is (the reconciler relies on it): it never re-targets."""
+"""Plan (one job per send): release a scheduled alert at its time, cover the target with H3 key ranges and queue one
+shard job per SHARD_RANGES of them, so that a whole force is read by parallel invocations. A redelivered or re-queued
+plan of an alert already planned goes on from where the alert is (the reconciler relies on it): it never re-targets."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from typing import Protocol
 
 from ...domain.alerts import Alert, Status
 from ...domain.coverage import Target, cover
-from ...domain.jobs import PlanJob, ShardJob
+from ...domain.jobs import MAX_SQS_DELAY_SECONDS, PlanJob, ShardJob
 from .decide import DecideStage
 from .duplicates import Duplicates
 from .lifecycle import AlertLifecycle
 from .ports import FrozenPlans, JobSink, Ledger, Next
 
 SHARD_RANGES = 48  # key ranges per shard: a 20 km circle is a handful of shards, a small one is one
-MAX_SQS_DELAY_SECONDS = 900
 
 
 class TargetGeometry(Protocol):
@@ -39,6 +38,15 @@ class PlanStage:
         self._sink = sink
         self._decide = decide
 
+    def _wait(self, job: PlanJob, wait: float) -> str:
+        """Early (the alert was rescheduled later): a job for a time SQS can still delay to waits again; a later time
+        is the every-minute schedule's (services/scheduled_release.py). A job from before that schedule existed (no
+        release id) hops through delayed messages as it always did, rereading (and so honouring a cancel) each time."""
+        if wait <= MAX_SQS_DELAY_SECONDS or job.release_id is None:
+            self._sink.send([Next(job, int(min(wait, MAX_SQS_DELAY_SECONDS)))])
+            return "scheduled: waiting"
+        return "scheduled: the schedule releases it nearer the time"
+
     def run(self, job: PlanJob) -> str:
         found = self._lifecycle.load(job.organisation, job.alert_id)
         if found is None:
@@ -48,13 +56,15 @@ class PlanStage:
         if alert.status is Status.SCHEDULED and alert.send_at is not None:
             wait = (alert.send_at - now).total_seconds()
             if wait > 1:
-                # SQS delays up to 15 minutes; a later send hops through delayed messages, rereading (and so
-                # honouring a cancel) at each hop.
-                self._sink.send([Next(job, int(min(wait, MAX_SQS_DELAY_SECONDS)))])
-                return "scheduled: waiting"
+                return self._wait(job, wait)
+            # The move is the release: it records this job's id in the same conditional write, so of two jobs for
+            # the same time (overlapping schedule runs) one moves the alert and the other stops below.
+            alert.release_id = job.release_id
             if not self._lifecycle.move(alert, item, Status.SENDING):
                 return "skipped: alert changed"
             self._lifecycle.audit(alert, "send", detail="scheduled time reached")
+        elif job.release_id and alert.release_id != job.release_id:
+            return "skipped: released by another job"
         if alert.status not in (Status.SENDING, Status.PAUSED):
             return f"skipped: alert is {alert.status.value}"
         progress = self._lifecycle.progress(alert.id)
