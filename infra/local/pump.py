@@ -12,8 +12,10 @@
 - DynamoDB streams: reads the table's latest stream from its oldest record (TRIM_HORIZON), shard by shard, and calls
   the handler with up to `batch_size` records in Lambda's shape. A batch whose handler raised is given again (after a
   pause), as Lambda retries a stream batch: the handler must be idempotent (workers/stats.py is).
-- Schedules: fires the CloudWatch "Scheduled Event" at the rule's rate. A cron expression fires every hour locally
-  (said in a log line); `fire_schedule(name)` fires any schedule on demand.
+- Schedules: fires the CloudWatch "Scheduled Event" at the rule's rate (the first time after `first_schedule_after`
+  seconds, if given). A cron expression fires every hour locally (said in a log line); `fire_schedule(name)` fires
+  any schedule on demand. Handlers keep no state between firings (the every-minute release of scheduled alerts reads
+  what is due from DynamoDB), so stopping and starting the pump neither loses nor repeats a firing's work.
 
 One daemon thread per source; a handler's exception is logged and never stops the pump.
 """
@@ -229,8 +231,13 @@ class EventPump:
         wait_time_seconds: int = 1,
         sqs_client: Any = None,
         sns_client: Any = None,
+        first_schedule_after: float | None = None,
     ) -> None:
         self.app = app
+        # Each schedule first fires this many seconds after start (None: one whole interval, as a new rule does).
+        # `make run` sets it short, so that a restarted stack releases the scheduled alerts that fell due while it
+        # was down within seconds, not a minute (or an hour) later.
+        self.first_schedule_after = first_schedule_after
         self.region = region
         self.function_prefix = function_prefix
         self.retry_visibility_seconds = retry_visibility_seconds
@@ -265,13 +272,17 @@ class EventPump:
 
     # --- lifecycle
 
-    def start(self) -> None:
+    def start(self, schedules_only: bool = False) -> None:
+        """Starts a thread per source; `schedules_only` starts just the schedules (a test that drives the queues
+        itself)."""
+        for schedule in self.schedules:
+            self._spawn(f"pump-schedule-{schedule.name}", self._run_schedule, schedule)
+        if schedules_only:
+            return
         for sqs_source in self.sqs_sources:
             self._spawn(f"pump-sqs-{sqs_source.name}", self._run_sqs, sqs_source)
         for sns_source in self.sns_sources:
             self._spawn(f"pump-sns-{sns_source.name}", self._run_sns, sns_source)
-        for schedule in self.schedules:
-            self._spawn(f"pump-schedule-{schedule.name}", self._run_schedule, schedule)
         for stream_source in self.stream_sources:
             self._spawn(f"pump-stream-{stream_source.name}", self._run_stream, stream_source)
         LOG.info(
@@ -498,7 +509,9 @@ class EventPump:
             LOG.info("schedule %s is %s; locally it fires every hour (and on demand)", source.name, text)
         else:
             LOG.info("schedule %s fires every %d s (%s)", source.name, interval, text)
-        while not self._stop.wait(interval):
+        wait = interval if self.first_schedule_after is None else min(interval, self.first_schedule_after)
+        while not self._stop.wait(wait):
+            wait = interval
             try:
                 self._fire(source)
             except Exception:

@@ -34,6 +34,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 DEFAULT_STATE_FILE = Path(".local/stack.json")
 DEFAULT_SENDER = "alerts@hexwatch.example"
+# After a start, each schedule fires within this long: scheduled alerts that fell due while the stack was down go out.
+FIRST_SCHEDULE_AFTER_SECONDS = 5.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -197,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as error:
                     LOG.exception("seed_demo_residents failed")
                     residents = f"failed: {error}"
-            pump = EventPump(app, endpoint=emu.endpoint, function_prefix=f"{args.prefix}-local")
+            pump = EventPump(app, endpoint=emu.endpoint, function_prefix=f"{args.prefix}-local",
+                             first_schedule_after=FIRST_SCHEDULE_AFTER_SECONDS)
             pump.start()
             shutdown.append(pump.stop)
 

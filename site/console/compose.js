@@ -16,6 +16,8 @@
   var map = null;
   var polygonRing = null;
   var defs = null;
+  var editing = null;  // the id of the alert being changed, or null for a new one
+  var areasShown = Promise.resolve();
 
   function $(id) { return document.getElementById(id); }
   function app() { return global.ConsoleApp; }
@@ -91,6 +93,16 @@
     var match = parts.length ? parts[0].value.match(/GMT(?:([+-])(\d{1,2}))?/) : null;
     var hours = match && match[1] ? Number(match[2]) * (match[1] === "-" ? -1 : 1) : 0;
     return text + ":00" + (hours >= 0 ? "+" : "-") + ("0" + Math.abs(hours)).slice(-2) + ":00";
+  }
+
+  function isoToUkLocal(iso) {
+    // The inverse, for a datetime-local field: the UK wall-clock time of an instant, "YYYY-MM-DDTHH:MM".
+    if (!iso) return "";
+    var parts = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso))
+      .forEach(function (p) { parts[p.type] = p.value; });
+    return parts.year + "-" + parts.month + "-" + parts.day + "T" + parts.hour + ":" + parts.minute;
   }
 
   /** The form as the alert schema wants it; what cannot be read is passed through so the schema names it. */
@@ -189,7 +201,91 @@
     updateCount();
   }
 
+  function setChecked(name, values) {
+    Array.prototype.forEach.call($("compose-form").querySelectorAll('input[name="' + name + '"]'), function (input) {
+      input.checked = (values || []).indexOf(input.value) >= 0;
+    });
+  }
+
+  /** An alert being changed: its values in the form, its target on the map. */
+  function fill(alert) {
+    $("alert-title").value = alert.title;
+    $("alert-body").value = alert.body;
+    $("alert-category").value = alert.category;
+    $("alert-priority").value = alert.priority;
+    $("alert-ref").value = alert.incident_ref;
+    $("alert-phone").value = (alert.contact && alert.contact.phone) || "";
+    $("alert-contact-email").value = (alert.contact && alert.contact.email) || "";
+    setChecked("channels", alert.channels);
+    setChecked("groups", alert.groups);
+    setChecked("business_sectors", alert.business_sectors);
+    $("alert-public").checked = alert.public === true;
+    $("alert-send-at").value = isoToUkLocal(alert.send_at);
+    $("footage-from").value = alert.footage_request ? isoToUkLocal(alert.footage_request.from) : "";
+    $("footage-to").value = alert.footage_request ? isoToUkLocal(alert.footage_request.to) : "";
+    var target = alert.target;
+    $("target-" + target.type).checked = true;
+    showTargetFields();
+    if (target.type === "circle") {
+      $("circle-lat").value = target.center.lat; $("circle-lng").value = target.center.lng;
+      $("circle-radius").value = target.radius_m;
+      circleFromFields(true);
+    } else if (target.type === "polygon") {
+      polygonRing = target.geometry.coordinates[0];
+      $("polygon-count").textContent = (polygonRing.length - 1) + " corners.";
+      if (map) map.setPolygon(polygonRing, true);
+    } else if (target.type === "areas") {
+      setChecked("area_ids", target.area_ids);
+    }
+    updateCount();
+  }
+
+  function resetChoices() {
+    setChecked("channels", ["email"]); setChecked("groups", []); setChecked("business_sectors", []);
+    setChecked("area_ids", []);
+    $("alert-public").checked = false;
+    $("alert-phone").value = "101";
+    $("target-circle").checked = true;
+    showTargetFields();
+  }
+
+  function editMode(alertId) {
+    editing = alertId;
+    $("compose-title").textContent = alertId ? "Change alert" : "New alert";
+    $("send-button").textContent = alertId ? "Save changes" : "Send alert";
+    $("save-button").hidden = Boolean(alertId);
+  }
+
+  /** A merge patch of every field the form holds: an emptied optional field is removed (null). */
+  function patchDocument() {
+    var body = document_();
+    if (!body.send_at) body.send_at = null;
+    if (!body.footage_request) body.footage_request = null;
+    if (!body.public) body.public = false;
+    if (!body.contact.email) delete body.contact.email;
+    return body;
+  }
+
+  function saveChanges() {
+    var form = $("compose-form");
+    H.clearErrors(form, app().summary());
+    var alertId = editing;
+    app().call("PATCH", "/v1/alerts/" + alertId, patchDocument()).then(function (changed) {
+      if (!changed.ok) { app().failed(form, changed); return; }
+      app().flash("success", changed.data.status === "pending_approval"
+        ? "Changes saved. It waits for approval again before it goes out."
+        : changed.data.status === "scheduled" ? "Changes saved. It goes out at " + (changed.data.send_at_local || "its time") + "."
+        : changed.data.status === "sending" ? "Changes saved and sent for delivery."
+        : "Changes saved.");
+      editMode(null);
+      clearForm();
+      resetChoices();
+      global.location.hash = "#/alerts/" + alertId;
+    });
+  }
+
   function create(andSend) {
+    if (editing) { saveChanges(); return; }
     var form = $("compose-form");
     H.clearErrors(form, app().summary());
     app().call("POST", "/v1/alerts", document_()).then(function (created) {
@@ -238,7 +334,7 @@
     } else {
       $("compose-map").hidden = true;
     }
-    app().areas().then(function (areas) {
+    areasShown = app().areas().then(function (areas) {
       var choices = areas.filter(function (area) { return area.id !== "boundary" && area.permitted; });
       checkboxes($("area-choices"), "area_ids", choices.map(function (a) { return a.id; }),
         choices.reduce(function (all, a) { all[a.id] = a.name; return all; }, {}), []);
@@ -268,15 +364,31 @@
     updateCount();
   }
 
-  function open(state) {
+  function startEditing(alertId) {
+    editMode(alertId);
+    if (!alertId) return;
+    areasShown.then(function () {
+      return app().call("GET", "/v1/alerts/" + alertId);
+    }).then(function (result) {
+      if (editing !== alertId) return;
+      if (!result.ok) { app().failed($("compose-form"), result); return; }
+      fill(result.data);
+      $("alert-title").focus();
+    });
+  }
+
+  /** The compose view: a new alert, or (with an id) the alert to change. */
+  function open(state, alertId) {
     $("preview").hidden = true;
-    if (ready) { if (map) map.map.invalidateSize(); return; }
+    if (editing && editing !== alertId) { editMode(null); clearForm(); resetChoices(); }
+    if (ready) { if (map) map.map.invalidateSize(); startEditing(alertId); return; }
     ready = true;
     H.loadValidator(["alert.json"]).then(function (loaded) {
       defs = loaded.defs;
       setUp(state);
+      startEditing(alertId);
     });
   }
 
-  global.ConsoleCompose = { open: open, smsSegments: smsSegments, ukLocalToIso: ukLocalToIso };
+  global.ConsoleCompose = { open: open, smsSegments: smsSegments, ukLocalToIso: ukLocalToIso, isoToUkLocal: isoToUkLocal };
 })(window);

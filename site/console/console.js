@@ -69,7 +69,9 @@
     var hash = global.location.hash || "#/alerts";
     var match = hash.match(/^#\/alerts\/([0-9A-HJKMNP-TV-Z]{26})$/);
     if (match) { showAlert(match[1]); return; }
-    if (hash === "#/compose") { show("compose"); global.ConsoleCompose.open(state); return; }
+    var editing = hash.match(/^#\/alerts\/([0-9A-HJKMNP-TV-Z]{26})\/edit$/);
+    if (editing) { show("compose"); global.ConsoleCompose.open(state, editing[1]); return; }
+    if (hash === "#/compose") { show("compose"); global.ConsoleCompose.open(state, null); return; }
     if (hash === "#/review") { showReview(); return; }
     if (hash === "#/dashboard") { show("dashboard"); if (global.ConsoleDashboard) global.ConsoleDashboard.open(call); return; }
     showList();
@@ -315,6 +317,14 @@
       var me = state.me || {};
       var approver = APPROVER_ROLES.indexOf(me.role) >= 0;
       if (alert.status === "draft") actionButton("Send", "", function () { act(alertId, "send"); });
+      var due = alert.send_at && new Date(alert.send_at).getTime() <= Date.now();
+      var mine = alert.source && alert.source.user === me.sub;
+      if (["draft", "pending_approval", "scheduled"].indexOf(alert.status) >= 0 && !due &&
+          alert.source && alert.source.kind === "officer" && (mine || approver)) {
+        actionButton(alert.status === "scheduled" ? "Change or reschedule" : "Change", "secondary", function () {
+          global.location.hash = "#/alerts/" + alertId + "/edit";
+        });
+      }
       if (alert.status === "pending_approval" && approver) {
         actionButton("Approve and send", "", function () { act(alertId, "approve"); });
         actionButton("Reject", "warning", function () { $("reject-form").hidden = false; $("reject-reason").focus(); });

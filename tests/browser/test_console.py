@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -20,6 +22,7 @@ from tests.e2e.test_officer_alert_over_http import signed_up
 RUGELEY = (52.7597, -1.9363)  # no demo residents (they live around the demo towns), no other test's residents
 BROWN_EDGE = (52.7770, -1.9830)  # Brereton's edge, for the keyboard-only alert: a place of its own too
 ALERT_SECONDS = 90_000
+LONDON = ZoneInfo("Europe/London")
 
 
 def test_an_officer_signs_in_with_mfa_draws_a_1km_circle_and_watches_it_go_out(
@@ -194,3 +197,51 @@ def test_every_console_view_has_no_axe_violations(page: Any, stack: dict[str, An
     page.locator("#alerts-table tbody a").first.click()
     page.locator("#alert-status[data-status]").wait_for()
     assert_no_violations(page, "the console's alert view")
+
+
+def uk_minutes_ahead(minutes: int) -> str:
+    """A datetime-local value: UK wall-clock time, whole minutes ahead of now (rounded up)."""
+    moment = datetime.now(LONDON) + timedelta(minutes=minutes)
+    return (moment + timedelta(seconds=60 - moment.second)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_an_officer_changes_a_scheduled_alert_and_only_the_changed_words_go_out_at_the_new_time(
+        page: Any, stack: dict[str, Any], site_url: str) -> None:
+    resident = signed_up(stack, (RUGELEY[0] - 0.002, RUGELEY[1] - 0.002), ["crime"], mobile=False)
+    first_title = f"Scheduled appeal {uuid.uuid4().hex[:6]}"
+    changed_title = f"Changed appeal {uuid.uuid4().hex[:6]}"
+    sign_in_as(page, stack, "demo-officer@hexwatch.example")
+    page.get_by_role("link", name="New alert").click()
+    page.locator("#compose-map[data-areas=shown]").wait_for()
+    page.get_by_label("Title").fill(first_title)
+    page.get_by_label("Message", exact=True).fill("Two sheds were broken into on Church Street. Seen anything?")
+    page.get_by_label("Incident reference").fill("SP/2026/7001")
+    page.get_by_label("Centre latitude").fill(str(RUGELEY[0]))
+    page.get_by_label("Centre longitude").fill(str(RUGELEY[1]))
+    page.get_by_label("Radius in metres").fill("900")
+    page.locator("summary").filter(has_text="timing").click()
+    page.get_by_label("Send at (optional, UK time)").fill(uk_minutes_ahead(30))
+    page.get_by_role("button", name="Send alert").click()
+    page.locator("#alert-status[data-status=scheduled]").wait_for()
+
+    page.get_by_role("button", name="Change or reschedule").click()
+    page.locator("#compose-title").filter(has_text="Change alert").wait_for()
+    title_field = page.get_by_label("Title")
+    for _ in range(50):
+        if title_field.input_value() == first_title:
+            break
+        page.wait_for_timeout(100)
+    assert title_field.input_value() == first_title
+    assert page.get_by_label("Radius in metres").input_value() == "900"
+    title_field.fill(changed_title)
+    page.get_by_label("Send at (optional, UK time)").fill(uk_minutes_ahead(1))
+    page.get_by_role("button", name="Save changes").click()
+    page.locator("[data-view=alert]").wait_for(state="visible")
+    assert "Changes saved" in page.locator("#console-status").inner_text()
+    page.locator("#alert-title-heading").filter(has_text=changed_title).wait_for()
+    assert "changed title, send_at" in page.locator("#alert-audit").inner_text()
+
+    page.locator("#alert-status[data-status=sent]").wait_for(timeout=ALERT_SECONDS + 120_000)
+    email = wait_for_message(site_url, resident["email"], lambda m: "appeal" in (m.get("subject") or ""),
+                             "the rescheduled alert")
+    assert changed_title in email["subject"] and first_title not in email["subject"]

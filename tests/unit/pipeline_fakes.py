@@ -83,6 +83,13 @@ class FakeAlerts:
     def status(self, organisation: str, alert_id: str) -> Status:
         return self._alerts[(organisation, alert_id)][0].status
 
+    def due(self, until: str, limit: int) -> list[tuple[str, str]]:
+        """As the sparse by-due index: scheduled alerts due at or before `until`, soonest first."""
+        self._calls["dynamodb.Query"] += 1
+        scheduled = sorted((alert_rules.utc_text(alert.send_at), key) for key, (alert, _) in self._alerts.items()
+                           if alert.status is Status.SCHEDULED and alert.send_at is not None)
+        return [key for due_at, key in scheduled if due_at <= until][:limit]
+
 
 @dataclass
 class FakeClaim:
@@ -469,6 +476,7 @@ class World:
     max_locations_per_piece: int = 4000
     preview_locations_per_piece: int = 20_000
     first_provider_hops: int | None = None  # queue hops from the send to the message that made the first call
+    now: float = NOW  # the pipeline's clock, which a test may move
 
     def __post_init__(self) -> None:
         self.alerts = FakeAlerts(self.calls)
@@ -486,7 +494,7 @@ class World:
                 target)), index=self.locations, ledger=self.ledger, residents=self.residents,
             suppressions=self.suppressions, signer=SIGNER, targeting_jobs=self.queues.queue("targeting"),
             delivery_queues={c: self.queues.queue(c) for c in ("email", "sms", "voice", "push")},
-            channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: NOW,
+            channels=channels, settings=SETTINGS, reply_domain="alerts.example", clock=lambda: self.now,
             sleep=self.sleeps.append, max_locations_per_piece=self.max_locations_per_piece, plans=self.plans,
             previews=self.previews, preview_locations_per_piece=self.preview_locations_per_piece)
 
@@ -517,7 +525,7 @@ class World:
                 "target": {"type": "circle", "center": {"lat": STAFFORD[0], "lng": STAFFORD[1]},
                            "radius_m": radius_m}, **overrides}
         alert = alert_rules.new_alert(alert_id, body, Source("officer", "staffs", "officer-sub"),
-                                      datetime.fromtimestamp(NOW, UTC))
+                                      datetime.fromtimestamp(self.now, UTC))
         alert.status = status
         # The whole county, frozen as the sender's reach: the second line of defence lets everyone in the bench.
         alert.frozen_scope = _county_scope()

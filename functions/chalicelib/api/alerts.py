@@ -20,6 +20,7 @@ alerts_api = Blueprint(__name__)
 ALERT_BODY_BYTES = 256 * 1024  # a drawn polygon can be detailed; the text fields are short
 ULID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 MAX_PAGE = 100
+MERGE_PATCH_TYPES = [*JSON_TYPES, "application/merge-patch+json"]  # RFC 7396's own type, or plain JSON
 
 
 def _alert_id(value: str, pointer: str = "/id") -> str:
@@ -62,7 +63,7 @@ def read_preview(preview_id: str) -> Response:
                                                      _alert_id(preview_id, "/preview_id")))
 
 
-@alerts_api.route("/v1/alerts/{alert_id}", methods=["PATCH"], content_types=JSON_TYPES + ["application/merge-patch+json"],
+@alerts_api.route("/v1/alerts/{alert_id}", methods=["PATCH"], content_types=MERGE_PATCH_TYPES,
                   authorizer=officer_authorizer)
 @handles_errors
 def edit_alert(alert_id: str) -> Response:
