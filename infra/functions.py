@@ -55,6 +55,15 @@ AUDIT_LOG_IS_APPEND_ONLY = {
 }
 IDEMPOTENCY = table("IdempotencyTable", GET, PUT, UPDATE, DELETE)
 RESIDENT_KEYS = secrets("SigningKeysSecret", "ContactHashSecret")
+# Calls from the force's origination number (or pool), with the voice configuration set: alerts read aloud, and the
+# codes read to landlines at signup and sign-in.
+VOICE_CALLS = {
+    "Effect": "Allow", "Action": ["sms-voice:SendVoiceMessage"],
+    "Resource": [
+        {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:phone-number/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:pool/*"},
+        {"Fn::GetAtt": ["VoiceConfigurationSet", "Arn"]},
+    ]}
 
 
 def ses_send(action: str) -> dict[str, Any]:
@@ -112,6 +121,7 @@ def read_stream(table_logical_id: str) -> dict[str, Any]:
 
 # The functions that text residents: their SMS go from the two-way number, whose replies reach HandleInboundSms.
 TEXTS_RESIDENTS = ("SendTransactional", "DeliverSms", "HandleInboundSms")
+PLACES_CALLS = ("SendTransactional", "DeliverVoice")
 
 # Topic-fed functions: the topic each one subscribes to.
 FED_BY_TOPIC = {"HandleSesEvent": "SesEventsTopic", "HandleVoiceEvent": "VoiceEventsTopic",
@@ -180,7 +190,7 @@ FUNCTIONS = [
              sqs_maximum_concurrency=quotas.TRANSACTIONAL_CONCURRENCY, statements=[
                  table("SubscribersTable", GET), table("ContactsTable", GET, UPDATE),
                  table("SuppressionsTable", GET, BATCH_GET),
-                 IDEMPOTENCY, RESIDENT_KEYS, ses_send("SendEmail"), SMS, USE_DATA_KEY,
+                 IDEMPOTENCY, RESIDENT_KEYS, ses_send("SendEmail"), SMS, VOICE_CALLS, USE_DATA_KEY,
              ]),
     # Partners' webhooks: the partners and the alert an event is about, the deliveries' records, the fan-out back onto
     # its own queue, and a failed message's delay (ChangeMessageVisibility, GetQueueUrl to name the queue).
@@ -223,13 +233,7 @@ FUNCTIONS = [
     Function("DeliverVoice", log_name="deliver-voice", reserved_concurrency=quotas.channel("voice").concurrency,
              sqs_maximum_concurrency=quotas.channel("voice").concurrency,
              environment=quotas.channel("voice").environment(),
-             statements=[*DELIVERY, send_to("DeliverVoiceQueue"), {
-                 "Effect": "Allow", "Action": ["sms-voice:SendVoiceMessage"],
-                 "Resource": [
-                     {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:phone-number/*"},
-                     {"Fn::Sub": "arn:${AWS::Partition}:sms-voice:${AWS::Region}:${AWS::AccountId}:pool/*"},
-                     {"Fn::GetAtt": ["VoiceConfigurationSet", "Arn"]},
-                 ]}]),
+             statements=[*DELIVERY, send_to("DeliverVoiceQueue"), VOICE_CALLS]),
     Function("DeliverPush", log_name="deliver-push", reserved_concurrency=quotas.channel("push").concurrency,
              sqs_maximum_concurrency=quotas.channel("push").concurrency,
              environment=quotas.channel("push").environment(),
@@ -359,6 +363,8 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
             variables["HEXWATCH_SMS_ORIGINATION_NUMBER"] = {"Ref": "TwoWayNumber"}
         if name == "HandleInboundSms":
             variables["HEXWATCH_OPT_OUT_LIST_NAME"] = {"Ref": "OptOutListName"}
+        if name in PLACES_CALLS:
+            variables["HEXWATCH_VOICE_ORIGINATION"] = {"Ref": "VoiceOriginationIdentity"}
         if name in ("HandleInboundEmail", "APIHandler"):
             variables["HEXWATCH_INBOUND_MAIL_BUCKET"] = {"Ref": "InboundMailBucket"}
         properties["Environment"] = {"Variables": variables}
@@ -404,6 +410,11 @@ def fragment(dead_letter_queues: tuple[str, ...] = (), names: dict[str, str] | N
                 "Description": "The two-way UK long code alert SMS go from (E.164), set up by "
                                "`python -m infra.two_way_number`; empty: SMS go from the sender ID, and nobody can "
                                "reply or text STOP."},
+            "VoiceOriginationIdentity": {
+                "Type": "String", "Default": "", "AllowedPattern": r"^[A-Za-z0-9_:/+.-]{0,256}$",
+                "Description": "The voice-enabled phone number (E.164), or its id, ARN or pool, that calls come from: "
+                               "voice alerts and the codes read to landlines. Empty: no call can be placed "
+                               "(docs/operations.md, Voice calls)."},
             "OptOutListName": {
                 "Type": "String", "Default": "Default",
                 "Description": "The End User Messaging SMS opt-out list of the two-way number, where STOP and START "

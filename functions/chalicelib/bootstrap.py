@@ -36,6 +36,7 @@ from .services.sms_budget import DEFAULT_PER_HOUR, TransactionalSmsBudget
 from .services.transactional import Links, TransactionalSender
 
 if TYPE_CHECKING:
+    from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
     from .adapters.webhook_deliveries import WebhookDeliveries
     from .services.alerts import AlertService, AlertSettings
     from .services.areas import AreaService
@@ -143,7 +144,7 @@ def services() -> Services:
         email=_email_sender(prefix),
         sms=_sms_sender(sns),
         links=Links(site_url, os.environ.get(config.API_URL_ENV, site_url)),
-        settings=settings, clock=time.time)
+        settings=settings, clock=time.time, voice=_CodeCalls(prefix))
     idempotency = DynamoDBPersistenceLayer(table_name=config.resource_name(config.IDEMPOTENCY_TABLE, prefix))
     return Services(residents, transactional, store, suppressions, hasher, signer, idempotency)
 
@@ -216,10 +217,31 @@ def alert_service() -> AlertService:
         settings=_alert_settings(), clock=time.time, events=webhook_events(), validate=schemas().validate)
 
 
+class _CodeCalls:
+    """The voice adapter, built at the first code call: the API builds the transactional sender with the resident
+    services but never places a call, and must not load the delivery code (tests/unit/test_import_boundaries.py)."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+
+    def call_code(self, to: str, ssml: str, language: str) -> str:
+        return _voice(self._prefix).call_code(to, ssml, language)
+
+
+def _voice(prefix: str) -> LocalVoiceOutbox | PinpointVoiceSender:
+    """Calls: Pinpoint SMS Voice v2, or the local stack's S3 outbox (the emulator has no Pinpoint)."""
+    from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
+
+    if os.environ.get(config.VOICE_ADAPTER_ENV, "pinpoint") == "local-outbox":
+        return LocalVoiceOutbox(boto3.client("s3"), config.resource_name(config.LOCAL_OUTBOX_BUCKET, prefix))
+    return PinpointVoiceSender(boto3.client("pinpoint-sms-voice-v2"), os.environ.get(config.VOICE_ORIGINATION_ENV, ""),
+                               configuration_set=config.configuration_set(
+                                   config.VOICE_CONFIGURATION_SET_ENV, config.VOICE_CONFIGURATION_SET, prefix))
+
+
 def _channels(prefix: str) -> Channels:
     from .adapters.bulk_email import LocalEmailSender, SesBulkEmailSender
     from .adapters.push import SnsPushSender
-    from .adapters.voice import LocalVoiceOutbox, PinpointVoiceSender
     from .services.pipeline import Channels
 
     sender = os.environ.get(config.SENDER_EMAIL_ENV, "alerts@hexwatch.example")
@@ -229,14 +251,7 @@ def _channels(prefix: str) -> Channels:
             sesv2, sender, configuration_set=_ses_configuration_set(prefix))
     else:
         email = SesBulkEmailSender(sesv2, sender, configuration_set=_ses_configuration_set(prefix))
-    if os.environ.get(config.VOICE_ADAPTER_ENV, "pinpoint") == "local-outbox":
-        voice: LocalVoiceOutbox | PinpointVoiceSender = LocalVoiceOutbox(
-            boto3.client("s3"), config.resource_name(config.LOCAL_OUTBOX_BUCKET, prefix))
-    else:
-        voice = PinpointVoiceSender(boto3.client("pinpoint-sms-voice-v2"),
-                                    os.environ.get(config.VOICE_ORIGINATION_ENV, ""),
-                                    configuration_set=config.configuration_set(
-                                        config.VOICE_CONFIGURATION_SET_ENV, config.VOICE_CONFIGURATION_SET, prefix))
+    voice = _voice(prefix)
     # Each SMS worker paces itself to its share of the account's rate (20 a second by default at SNS), so that the
     # workers together stay under it; the template sets the share (infra/quotas.py).
     sms_per_second = float(os.environ.get(config.SEND_RATE_ENV) or 20)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ParamValidationError
 
 from ..domain.delivery import SendResult, VoiceCall
+from ..domain.messages import code_call_text
 from .provider_errors import Provider, send_each
 
 if TYPE_CHECKING:
@@ -90,6 +91,15 @@ class PinpointVoiceSender:
 
         return send_each(calls, place, Provider.SMS_VOICE)
 
+    def call_code(self, to: str, ssml: str, language: str) -> str:
+        """One call that reads a sign-up or sign-in code (SSML); a provider error is raised, so the transactional
+        worker fails the message and SQS brings it back. Its events are not wanted: no context, no ledger key."""
+        request: dict[str, Any] = {"DestinationPhoneNumber": to, "OriginationIdentity": self._origination_identity,
+                                   "MessageBody": ssml, "MessageBodyTextType": "SSML", "VoiceId": voice_for(language)}
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        return str(self._client.send_voice_message(**request)["MessageId"])
+
 
 class LocalVoiceOutbox:
     """Simulates voice calls for the local emulator: no call is placed, nothing is spoken.
@@ -130,3 +140,12 @@ class LocalVoiceOutbox:
             return call_id
 
         return send_each(calls, write, Provider.S3)
+
+    def call_code(self, to: str, ssml: str, language: str) -> str:
+        """A code call, written as the alerts' calls are (the outbox shows its words and its SSML)."""
+        call_id = str(uuid.uuid4())
+        document = {"id": call_id, "to": to, "from": self._sender, "text": code_call_text(ssml), "ssml": ssml,
+                    "language": language, "sent_at": self._sent_at(), "simulated": True, "note": self.NOTE}
+        self._s3.put_object(Bucket=self._bucket, Key=f"voice/{call_id}.json", ContentType="application/json",
+                            Body=json.dumps(document).encode("utf-8"))
+        return call_id

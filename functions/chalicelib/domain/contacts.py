@@ -77,6 +77,7 @@ class PhoneCountries:
 # them would pay whoever rents it (toll fraud).
 VOICE_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
                phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.VOIP)
+LANDLINE_PREFIXES = ("+441", "+442", "+443")  # 01, 02, 03: UK geographic and non-geographic landlines
 MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -127,7 +128,12 @@ class ContactHasher:
         return Contact(ContactKind.MOBILE, address, self.hash(address))
 
     def landline(self, value: str, pointer: str = "/landline") -> Contact:
+        """A UK geographic or non-geographic landline (01, 02 or 03): the only numbers we call to read a code, so a
+        bot cannot make us ring premium, mobile or foreign numbers at the service's cost."""
         address = normalise_phone(value, pointer, mobile=False, countries=self.countries)
+        if not address.startswith(LANDLINE_PREFIXES):
+            raise invalid("Give a UK landline number starting 01, 02 or 03. Mobiles go in the mobile number box.",
+                          FieldError(pointer, "must be a UK landline starting 01, 02 or 03"))
         return Contact(ContactKind.LANDLINE, address, self.hash(address))
 
 

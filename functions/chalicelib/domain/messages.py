@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -74,6 +75,24 @@ def verification_sms(code: str) -> RenderedSms:
 
 def signin_sms(code: str) -> RenderedSms:
     return RenderedSms(f"Your community alerts sign-in code is {code}. It expires in 15 minutes.")
+
+
+def code_call(code: str, purpose: str) -> str:
+    """The SSML a call to a landline reads: the 6-digit code digit by digit, slowly, twice. `purpose` is "confirm"
+    (a signup) or "sign in"."""
+    if not (len(code) == 6 and code.isdigit()):
+        raise ValueError("a code is six digits")
+    said = f'<prosody rate="slow"><say-as interpret-as="digits">{code}</say-as></prosody>'
+    why = "to confirm this phone number" if purpose == "confirm" else "to sign in to your community alerts account"
+    return ("<speak>Hello. This is community alerts, with the code you asked for " + why + "."
+            f'<break time="700ms"/>Your code is {said}.<break time="1s"/>'
+            f'Again, your code is {said}.<break time="700ms"/>'
+            "It expires in 15 minutes. If you did not ask for it, you can ignore this call. Goodbye.</speak>")
+
+
+def code_call_text(ssml: str) -> str:
+    """What a code call says, as plain text (the local outbox shows it): the SSML without its tags."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", ssml)).replace(" .", ".").strip()
 
 
 def unsubscribe_headers(api_url: str, token: str) -> dict[str, str]:

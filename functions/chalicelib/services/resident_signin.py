@@ -30,7 +30,12 @@ class ResidentSignin:
 
     def start_signin(self, body: dict[str, Any], client_ip: str) -> dict[str, Any]:
         self._limiter.check("signin.ip", self._hasher.hash("ip:" + client_ip))
-        contact = self._hasher.email(body["email"]) if "email" in body else self._hasher.mobile(body["phone"])
+        if "email" in body:
+            contact = self._hasher.email(body["email"])
+        elif "landline" in body:
+            contact = self._hasher.landline(body["landline"])
+        else:
+            contact = self._hasher.mobile(body["phone"])
         self._limiter.check("signin.contact", contact.hash)
         if self._sms_budget is not None:
             self._sms_budget.charge([contact])

@@ -84,16 +84,15 @@ class ResidentSignup:
         except ContactTaken:
             self._remind(contacts)
             return accepted
-        for contact in contacts:
-            if contact.kind is not ContactKind.LANDLINE:
-                self._jobs.put({"type": VERIFY, "resident_id": resident.id, "contact_hash": contact.hash})
+        for contact in contacts:  # an email gets a link; a mobile a texted code; a landline a call reading one
+            self._jobs.put({"type": VERIFY, "resident_id": resident.id, "contact_hash": contact.hash})
         return accepted
 
     def _remind(self, contacts: list[Contact]) -> None:
         """A verified contact signed up again: send it a way back in, nothing else."""
         for contact in contacts:
             owner = self._store.contact_owner(contact.hash)
-            if owner is None or not owner.verified or contact.kind is ContactKind.LANDLINE:
+            if owner is None or not owner.verified:
                 continue
             self._jobs.put({"type": SIGNIN, "resident_id": owner.resident_id, "contact_hash": contact.hash})
 
@@ -105,7 +104,8 @@ class ResidentSignup:
             resident_id, contact_hash = self._redeem_link(body["token"])
         else:
             pointer = "/code"
-            contact = self._hasher.mobile(body["phone"])
+            contact = (self._hasher.landline(body["landline"]) if "landline" in body
+                       else self._hasher.mobile(body["phone"]))
             self._limiter.check("verify.contact", contact.hash)
             resident_id, contact_hash = self._redeem_code(contact, body["code"])
         resident = self._store.get(resident_id)

@@ -1,7 +1,9 @@
-"""The hourly budget for transactional SMS (verification and sign-in codes), kept apart from alert SMS.
+"""The hourly budget for transactional SMS and calls (verification and sign-in codes, texted to a mobile or read to a
+landline), kept apart from alert SMS and calls.
 
 SNS's account spend limit is shared with alerts, so signups pumped by a bot could use it up and silence real alerts.
-Each request that carries a mobile number (a signup with a phone, a sign-in by phone) is charged one text, atomically,
+Each request that carries a mobile or landline number (a signup with one, a sign-in by one) is charged one message,
+atomically,
 in the rate-limits table. Past the hour's budget such requests get 429 naming /phone, while email goes on working.
 
 A request is charged whether or not its number is registered, so the 429 never tells anyone which numbers are: the
@@ -40,16 +42,20 @@ class TransactionalSmsBudget:
         self._record_metric = record_metric
 
     def charge(self, contacts: Iterable[Contact]) -> None:
-        """Counts one text per mobile among `contacts`; refuses with 429 once this hour's budget is spent."""
+        """Counts one text per mobile, and one call per landline, among `contacts`; refuses with 429 once this hour's
+        budget is spent."""
         for contact in contacts:
-            if contact.kind is not ContactKind.MOBILE:
+            if contact.kind not in (ContactKind.MOBILE, ContactKind.LANDLINE):
                 continue
             count, retry_after = self._counter.hit(BUDGET_KEY, HOUR)
             if count > self._per_hour:
                 self._record_metric(REFUSED_METRIC)
+                landline = contact.kind is ContactKind.LANDLINE
+                what = "calls" if landline else "texts"
                 raise HexwatchError(
-                    "We are sending too many text messages just now. Please try again later, or use your email "
-                    "address instead.",
-                    [FieldError("/phone", "texts are paused for now: try again later or use email")],
+                    f"We are {'making too many calls' if landline else 'sending too many text messages'} just now. "
+                    "Please try again later, or use your email address instead.",
+                    [FieldError("/landline" if landline else "/phone",
+                                f"{what} are paused for now: try again later or use email")],
                     429, "TooManyRequests", {"Retry-After": str(max(1, retry_after))})
             self._record_metric(COUNTED_METRIC)

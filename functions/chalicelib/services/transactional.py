@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 
 from ..adapters.residents_store import ResidentStore, SuppressionList
-from ..domain.contacts import ContactHasher, ContactKind
+from ..domain.contacts import LANDLINE_PREFIXES, ContactHasher, ContactKind
 from ..domain.messages import (
     RenderedEmail,
+    code_call,
     signin_email,
     signin_sms,
     verification_email,
@@ -47,6 +48,11 @@ class SmsSender(Protocol):
     def publish(self, to: str, text: str) -> str: ...
 
 
+class CodeCaller(Protocol):
+    # adapters/voice.py: Pinpoint SMS Voice v2 in AWS, the S3 outbox locally. A provider error is raised.
+    def call_code(self, to: str, ssml: str, language: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class Links:
     site_url: str
@@ -56,7 +62,8 @@ class Links:
 class TransactionalSender:
     def __init__(self, *, store: ResidentStore, suppressions: SuppressionList, hasher: ContactHasher,
                  signer: TokenSigner, email: EmailSender, sms: SmsSender, links: Links,
-                 settings: ResidentSettings, clock: Callable[[], float]) -> None:
+                 settings: ResidentSettings, clock: Callable[[], float], voice: CodeCaller | None = None) -> None:
+        self._voice = voice
         self._store = store
         self._suppressions = suppressions
         self._hasher = hasher
@@ -110,6 +117,15 @@ class TransactionalSender:
             sms = verification_sms(code) if job_type == VERIFY else signin_sms(code)
             self._sms.publish(record.address, sms.text)
             return f"sent {job_type} sms"
+        if record.kind == ContactKind.LANDLINE.value and job_type in (VERIFY, SIGNIN) and self._voice is not None:
+            if not record.address.startswith(LANDLINE_PREFIXES):
+                return "skipped: not a UK landline"  # the API refuses others; one stored before must not be rung
+            code = self._issue_code(record.hash, resident.id)
+            if code is None:
+                return "skipped: another signup has claimed this number since"
+            ssml = code_call(code, "confirm" if job_type == VERIFY else "sign in")
+            self._voice.call_code(record.address, ssml, resident.language)
+            return f"sent {job_type} call"
         return f"skipped: nothing to send for {job_type} to a {record.kind}"
 
     def _issue_code(self, contact_hash: str, resident_id: str) -> str | None:
