@@ -15,6 +15,11 @@
     } else if (saved.phone) {
       message.textContent = "We have texted a code to " + saved.phone + ". Enter it to confirm your mobile number.";
     }
+    if (saved.landline) {
+      message.textContent = (saved.email || saved.phone ? message.textContent + " " : "")
+        + "We are calling " + saved.landline + " now: the call reads a 6-digit code twice. Enter it on the "
+        + "confirm page, under \u201cConfirm a landline\u201d.";
+    }
     var locations = (saved.answer && saved.answer.locations) || [];
     if (locations.length) {
       var list = document.getElementById("sent-locations-list");

@@ -8,16 +8,17 @@
   var H = window.Hexwatch;
 
   var MESSAGES = {
-    "": "Enter an email address or a mobile number, not both",
+    "": "Enter one of an email address, a mobile number or a landline number",
     "/email": "Enter an email address in the correct format, like name@example.com",
-    "/phone": "Enter a mobile number, like 07700 900123",
+    "/phone": "Enter a mobile number, like 07700 123456",
+    "/landline": "Enter a UK landline number starting 01, 02 or 03, like 01785 257111",
     "/code": "Enter the 6-digit code we texted you"
   };
 
   function describe(errors) {
     return errors.map(function (e) {
       var message = MESSAGES[e.pointer] || e.message;
-      if (e.keyword === "required" && e.pointer === "/email") message = "Enter an email address or a mobile number";
+      if (e.keyword === "required" && e.pointer === "/email") message = "Enter an email address, a mobile number or a landline number";
       return { pointer: e.pointer, message: message };
     });
   }
@@ -28,7 +29,7 @@
     var requestForm = document.getElementById("signin-form");
     var codeForm = document.getElementById("code-form");
     var loading = H.loadValidator(["signin.json", "verify.json"]).catch(function () { return null; });
-    var phoneUsed = null;
+    var phoneUsed = null;  // {phone: ...} or {landline: ...}: where the code went
 
     function openSession(form, body) {
       return H.api("POST", "/v1/session", body).then(function (result) {
@@ -74,8 +75,10 @@
       var body = {};
       var email = requestForm.elements.email.value.trim();
       var phone = requestForm.elements.phone.value.trim();
+      var landline = requestForm.elements.landline.value.trim();
       if (email) body.email = email;
       if (phone) body.phone = phone;
+      if (landline) body.landline = landline;
       loading.then(function (schemas) {
         if (schemas) {
           var errors = schemas.validator.validate("signin.json", body);
@@ -88,8 +91,10 @@
             H.showPanel(status, "success", "If " + body.email + " is signed up, we have sent it a sign-in link. "
               + "Open the link on this device to sign in.");
           } else {
-            phoneUsed = body.phone;
-            H.showPanel(status, "success", "If " + body.phone + " is signed up, we have texted it a 6-digit code.");
+            phoneUsed = body.phone ? { phone: body.phone } : { landline: body.landline };
+            H.showPanel(status, "success", body.phone
+              ? "If " + body.phone + " is signed up, we have texted it a 6-digit code."
+              : "If " + body.landline + " is signed up, we are calling it now: the call reads a 6-digit code twice.");
             document.getElementById("code-section").hidden = false;
             document.getElementById("signin-code").focus();
           }
@@ -101,7 +106,8 @@
 
     codeForm.addEventListener("submit", function (event) {
       event.preventDefault();
-      var body = { phone: phoneUsed || "", code: document.getElementById("signin-code").value.replace(/\s+/g, "") };
+      var body = { code: document.getElementById("signin-code").value.replace(/\s+/g, "") };
+      if (phoneUsed && phoneUsed.landline) body.landline = phoneUsed.landline; else body.phone = (phoneUsed && phoneUsed.phone) || "";
       loading.then(function (schemas) {
         if (schemas) {
           var errors = schemas.validator.validate("verify.json", body);

@@ -9,11 +9,11 @@
 
   var MESSAGES = {
     "/email": {
-      required: "Enter an email address or a mobile phone number",
+      required: "Enter an email address, a mobile phone number or a landline number",
       _: "Enter an email address in the correct format, like name@example.com"
     },
-    "/phone": { _: "Enter a mobile phone number, like 07700 900123" },
-    "/landline": { _: "Enter a landline number, like 01785 123456" },
+    "/phone": { _: "Enter a mobile phone number, like 07700 123456" },
+    "/landline": { _: "Enter a UK landline number starting 01, 02 or 03, like 01785 123456" },
     "/name": { _: "Your name must be 80 characters or fewer" },
     "/language": { _: "Choose a language from the list" },
     "/channels": { _: "Select how you want to get alerts" },
@@ -237,7 +237,8 @@
           if (result.status === 202 || result.ok) {
             try {
               sessionStorage.setItem("hexwatch.signup", JSON.stringify({
-                email: built.doc.email || null, phone: built.doc.phone || null, answer: result.data
+                email: built.doc.email || null, phone: built.doc.phone || null,
+                landline: built.doc.landline || null, answer: result.data
               }));
             } catch (e) { /* the next page then shows its general message */ }
             window.location.assign("/signup-sent.html");

@@ -10,7 +10,8 @@
 
   var MESSAGES = {
     "/token": "This link is not complete. Open the link from your email again, or copy all of it.",
-    "/phone": "Enter the mobile number you signed up with, like 07700 900123",
+    "/phone": "Enter the mobile number you signed up with, like 07700 123456",
+    "/landline": "Enter the landline number you signed up with, like 01785 257111",
     "/code": "Enter the 6-digit code we texted you"
   };
 
@@ -68,6 +69,14 @@
     tokenForm.addEventListener("submit", function (event) {
       event.preventDefault();
       redeem(tokenForm, { token: document.getElementById("token").value.trim() });
+    });
+    var landlineForm = document.getElementById("landline-form");
+    landlineForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      redeem(landlineForm, {
+        landline: document.getElementById("verify-landline").value.trim(),
+        code: document.getElementById("verify-landline-code").value.replace(/\s+/g, "")
+      });
     });
     codeForm.addEventListener("submit", function (event) {
       event.preventDefault();

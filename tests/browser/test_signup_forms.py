@@ -77,7 +77,7 @@ def test_empty_signup_with_javascript_shows_linked_errors_and_sends_nothing(page
     links = summary.locator("a")
     assert links.count() >= 6, summary.inner_text()
     expected = {
-        "#email": "Enter an email address or a mobile phone number",
+        "#email": "Enter an email address, a mobile phone number or a landline number",
         "#channels-email": "Select how you want to get alerts",
         "#categories-crime": "Select what you want to hear about",
         "#loc0-label": "Give this place a name",
@@ -192,6 +192,11 @@ VALIDATOR_CASES: list[tuple[str, Any]] = [
     ("verify", {"token": "x" * 30}),
     ("verify", {"token": "short", "code": "12345"}),
     ("verify", {"phone": "07700 900123", "code": "123456"}),
+    ("verify", {"landline": "01785 257111", "code": "123456"}),
+    ("verify", {"landline": "01785 257111", "phone": "07700 123456", "code": "123456"}),
+    ("signin", {"landline": "01785 257111"}),
+    ("signup", {"landline": "01785 257111", "channels": ["voice"], "categories": ["crime"],
+                "locations": [{"label": "Home", "lat": 52.8, "lng": -2.1}], "age_confirmed": True, "consent": True}),
     ("unsubscribe", {"categories": ["crime"]}),
     ("unsubscribe", {"categories": []}),
     ("device", {"platform": "fcm", "token": "abc:def_ghi.jkl-mno"}),

@@ -109,8 +109,9 @@ class ResidentApi:
     def token_from(self, address: str, page: str) -> str:
         return re.search(r"token=([^&\s]+)", self.link_from(address, page)).group(1)  # type: ignore[union-attr]
 
-    def code_sent_to(self, number: str) -> str:
-        for message in self.messages_to(number, "sms"):
+    def code_sent_to(self, number: str, channel: str = "sms") -> str:
+        """The newest 6-digit code texted (or, with channel "voice", read by a call) to the number."""
+        for message in sorted(self.messages_to(number, channel), key=lambda m: str(m.get("sent_at")), reverse=True):
             if match := re.search(r"\b(\d{6})\b", message["text"]):
                 return match.group(1)
         raise AssertionError(f"no code sent to {number}")

@@ -117,6 +117,39 @@ def test_sms_codes_verify_a_mobile_and_wrong_codes_are_counted(api: ResidentApi)
     assert reused.status_code == 400  # a code works once
 
 
+def test_a_landline_only_resident_confirms_by_a_voice_code_and_signs_in_by_another(api: ResidentApi) -> None:
+    landline = "01785 " + str(uuid.uuid4().int % 900000 + 100000)
+    e164 = "+441785" + landline[-6:]
+    body = signup_body(email=None, landline=landline, channels=["voice"])
+    assert api.post("/v1/signup", body).status_code == 202, "a landline alone is enough to sign up"
+    api.pump()
+    (call,) = api.messages_to(e164, "voice")
+    assert call["headers"]["ssml"].count('<say-as interpret-as="digits">') == 2  # the code, digit by digit, twice
+    code = api.code_sent_to(e164, "voice")
+    assert call["text"].count(code) == 2
+    wrong = "000000" if code != "000000" else "111111"
+    refused = api.post("/v1/verify", {"landline": landline, "code": wrong})
+    assert refused.status_code == 400 and json.loads(refused.body)["errors"][0]["pointer"] == "/code"
+    accepted = api.post("/v1/verify", {"landline": landline, "code": code})
+    assert accepted.status_code == 200, accepted.body
+    me = json.loads(api.request("GET", "/v1/me", json.loads(accepted.body)["session"]).body)
+    assert me["reachable_channels"] == ["voice"]
+
+    assert api.post("/v1/signin", {"landline": landline}).status_code == 202
+    api.pump()
+    again = api.code_sent_to(e164, "voice")
+    session = api.post("/v1/session", {"landline": landline, "code": again})
+    assert session.status_code == 200, session.body
+
+
+@pytest.mark.parametrize("number", ["07400 123456", "0800 123 4567", "0906 123 4567"])
+def test_only_uk_landlines_starting_01_02_or_03_are_rung(api: ResidentApi, number: str) -> None:
+    refused = api.post("/v1/signup", signup_body(email=None, landline=number, channels=["voice"]))
+    assert refused.status_code == 400 and json.loads(refused.body)["errors"][0]["pointer"] == "/landline"
+    api.pump()
+    assert api.messages_to("+44" + number.replace(" ", "")[1:], "voice") == []
+
+
 def test_signin_by_email_link_opens_a_session(api: ResidentApi) -> None:
     body, _ = api.signed_up_and_verified()
     unknown = api.post("/v1/signin", {"email": unique_email()})

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from chalicelib.adapters.messaging import SnsSmsSender
@@ -14,6 +15,7 @@ from chalicelib.adapters.provider_errors import NOT_ATTEMPTED
 from chalicelib.adapters.push import SnsPushSender
 from chalicelib.adapters.voice import MAX_MESSAGE_BODY, VOICES, LocalVoiceOutbox, PinpointVoiceSender, voice_for
 from chalicelib.domain.delivery import Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
+from chalicelib.domain.messages import code_call, code_call_text
 
 ORIGIN = "+447700900000"
 ENDPOINT = "arn:aws:sns:eu-west-2:123456789012:endpoint/GCM/hexwatch/0a1b2c3d"
@@ -294,6 +296,41 @@ def test_the_local_voice_outbox_writes_one_simulated_call_per_object() -> None:
         "simulated": True,
         "note": LocalVoiceOutbox.NOTE,
     }
+
+
+def test_a_code_call_reads_ssml_with_the_residents_voice_and_a_refusal_is_raised() -> None:
+    voice = client("pinpoint-sms-voice-v2")
+    ssml = code_call("048213", "confirm")
+    with Stubber(voice) as stub:
+        stub.add_response("send_voice_message", {"MessageId": "code-1"}, {
+            "DestinationPhoneNumber": "+441785123456", "OriginationIdentity": ORIGIN, "MessageBody": ssml,
+            "MessageBodyTextType": "SSML", "VoiceId": "AMY", "ConfigurationSetName": "hexwatch-voice"})
+        stub.add_client_error("send_voice_message", "ThrottlingException", http_status_code=429)
+        sender = PinpointVoiceSender(voice, ORIGIN, configuration_set="hexwatch-voice")
+        assert sender.call_code("+441785123456", ssml, "en") == "code-1"
+        with pytest.raises(ClientError):  # the transactional worker fails the message; SQS brings it back
+            sender.call_code("+441785123456", ssml, "en")
+        stub.assert_no_pending_responses()
+
+
+def test_a_code_call_says_the_six_digits_one_by_one_twice_and_the_outbox_shows_its_words() -> None:
+    ssml = code_call("048213", "sign in")
+    assert ssml.startswith("<speak>") and ssml.endswith("</speak>")
+    assert ssml.count('<say-as interpret-as="digits">048213</say-as>') == 2
+    assert "sign in" in ssml
+    words = code_call_text(ssml)
+    assert "<" not in words and words.count("048213") == 2 and "expires in 15 minutes" in words
+    with pytest.raises(ValueError):
+        code_call("12345", "confirm")
+    s3 = client("s3")
+    written: list[dict[str, Any]] = []
+    s3.meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: written.append(dict(params)))
+    with Stubber(s3) as stub:
+        stub.add_response("put_object", {"ETag": '"e"'})
+        call_id = LocalVoiceOutbox(s3, "itest-local-outbox").call_code("+441785123456", ssml, "en")
+    document = json.loads(written[0]["Body"])
+    assert written[0]["Key"] == f"voice/{call_id}.json"
+    assert document["ssml"] == ssml and document["text"] == words and document["simulated"] is True
 
 
 # --- push

@@ -24,6 +24,18 @@ def test_sms_needs_a_mobile_number_and_voice_accepts_a_landline() -> None:
     assert HASHER.landline("01785 257111").address == "+441785257111"
 
 
+@pytest.mark.parametrize("number", ["020 7946 0123", "01785 257111", "0300 123 1212", "+44 113 496 0000"])
+def test_a_landline_we_ring_with_a_code_is_a_uk_number_starting_01_02_or_03(number: str) -> None:
+    assert HASHER.landline(number).kind is ContactKind.LANDLINE
+
+
+@pytest.mark.parametrize("number", ["07400 123456", "0800 123 4567", "+33 1 23 45 67 89", "0845 123 4567"])
+def test_mobiles_freephone_premium_shared_cost_and_foreign_numbers_are_not_rung(number: str) -> None:
+    with pytest.raises(HexwatchError) as refused:
+        ContactHasher(b"contact-hash-key-for-tests-only").landline(number)
+    assert refused.value.status == 400 and refused.value.errors[0].pointer == "/landline"
+
+
 @pytest.mark.parametrize("bad", ["not an email", "a@b", "@example.org", "jo@exa mple.org"])
 def test_malformed_emails_are_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(HexwatchError) as refused:

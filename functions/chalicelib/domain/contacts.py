@@ -74,9 +74,10 @@ class PhoneCountries:
 
 
 # Numbers a voice alert may call. Premium-rate, shared-cost and personal numbers are refused: each call to one of
-# them would pay whoever rents it (toll fraud).
+# them would pay whoever rents it (toll fraud). UK 03 numbers are "universal access" numbers, charged as 01 and 02.
 VOICE_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-               phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.VOIP)
+               phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.VOIP,
+               phonenumbers.PhoneNumberType.UAN)
 LANDLINE_PREFIXES = ("+441", "+442", "+443")  # 01, 02, 03: UK geographic and non-geographic landlines
 MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
