@@ -35,7 +35,7 @@ PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": PA
 # calls count against the functions that bootstrap wires them into.
 PRODUCTION_ONLY_ADAPTERS = {
     "SesBulkEmailSender": ("DeliverEmail",),
-    "PinpointVoiceSender": ("DeliverVoice",),
+    "PinpointVoiceSender": ("DeliverVoice", "SendTransactional"),  # alerts read aloud; codes read to landlines
     "AmazonLocationGeocoder": ("APIHandler",),
 }
 # Their local stand-ins, which production never runs: their calls need no permission.
