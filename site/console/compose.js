@@ -22,8 +22,15 @@
   function $(id) { return document.getElementById(id); }
   function app() { return global.ConsoleApp; }
 
+  // The server's faithful swaps (domain/sms.py GSM7_SWAPS): curly quotes, dashes, ellipsis and odd spaces.
+  function gsmSafe(text) {
+    return text.replace(/[\u2018\u2019\u201a\u201b\u2032]/g, "'").replace(/[\u201c\u201d\u201e\u201f\u2033]/g, '"')
+      .replace(/[\u2010-\u2015]/g, "-").replace(/\u2026/g, "...").replace(/[\u00a0\u202f\u2009]/g, " ");
+  }
+
   /** Segments of an SMS, packed as the network packs them (domain/sms.py is the server's exact count). */
   function smsSegments(text) {
+    text = gsmSafe(text);
     var gsm = true;
     for (var i = 0; i < text.length; i++) {
       var ch = text.charAt(i);

@@ -15,7 +15,7 @@ from .alerts import Alert, Content, london_text, parse_time
 from .delivery import EmailContent
 from .events import ics
 from .messages import link, unsubscribe_headers
-from .sms import segments
+from .sms import gsm_safe, segments
 from .surveys import sms_line, voice_line
 
 UNSUBSCRIBE_PLACEHOLDER = "{{unsubscribe_url}}"
@@ -182,7 +182,7 @@ def sms_text(alert: Alert, language: str, sender_name: str, links: AlertLinks, m
     With `opt_out_words` (the SMS go from a two-way number, which answers STOP), a whole alert ends with how to opt
     out when that fits in the segments it takes anyway: the words never make a text dearer."""
     content = pick_content(alert, language)
-    head = f"{sender_name}: {content.title}. {content.body}"
+    head = gsm_safe(f"{sender_name}: {content.title}. {content.body}")
     if footage and alert.footage_request:
         head += " CCTV/dash-cam footage wanted."
     lines = contact_lines(alert) or ["us"]

@@ -45,6 +45,23 @@ _ELLIPSIS_GSM7 = "..."
 _ELLIPSIS_UCS2 = "…"
 
 
+# Faithful swaps only: each stands for the same thing in GSM-7. A letter outside GSM-7 (Welsh ŵ and â, Polish ł) is
+# never changed: the text goes as UCS-2 and is spelt as written.
+GSM7_SWAPS = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",  # curly single quotes, prime
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',  # curly double quotes
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",  # dashes
+    "\u2026": "...",  # ellipsis
+    "\u00a0": " ", "\u202f": " ", "\u2009": " ",  # no-break and thin spaces
+})
+
+
+def gsm_safe(text: str) -> str:
+    """The text with typographic quotes, dashes, ellipses and odd spaces swapped for their GSM-7 forms, so that one
+    pasted curly quote does not make a whole alert UCS-2 (70 characters a part instead of 160)."""
+    return text.translate(GSM7_SWAPS)
+
+
 @dataclass(frozen=True)
 class SmsCost:
     segments: int
