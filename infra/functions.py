@@ -79,8 +79,17 @@ def push_endpoints(*actions: str) -> dict[str, Any]:
             "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*"}}
 
 
-# What the delivery functions share: the ledger, the recipients, the alert and its audit entries.
+# Machine translation of alerts' words (adapters/translations.py): TranslateText has no resource to scope to (IAM
+# checks it against *); each text and language is translated once, claimed and kept in the translations table, and
+# named areas are read by name so that they are never translated.
+TRANSLATE = [
+    {"Effect": "Allow", "Action": ["translate:TranslateText"], "Resource": "*"},
+    table("TranslationsTable", GET, PUT),
+    table("AreasTable", BATCH_GET),
+]
+# What the delivery functions share: the ledger, the recipients, the alert and its audit entries, and the translations.
 DELIVERY = [
+    *TRANSLATE,
     table("DeliveriesTable", GET, BATCH_GET, QUERY, PUT, UPDATE, CHECK),
     table("SubscribersTable", GET, BATCH_GET),
     table("SuppressionsTable", GET, BATCH_GET),

@@ -37,6 +37,7 @@ PRODUCTION_ONLY_ADAPTERS = {
     "SesBulkEmailSender": ("DeliverEmail",),
     "PinpointVoiceSender": ("DeliverVoice", "SendTransactional"),  # alerts read aloud; codes read to landlines
     "AmazonLocationGeocoder": ("APIHandler",),
+    "AmazonTranslator": ("DeliverEmail", "DeliverSms", "DeliverVoice", "DeliverPush"),
 }
 # Their local stand-ins, which production never runs: their calls need no permission.
 LOCAL_ONLY_ADAPTERS = ("LocalEmailSender", "LocalVoiceOutbox", "LocalOptOutList")
@@ -265,6 +266,8 @@ def permissions_for(record: dict[str, Any], template: Template) -> Iterator[Perm
             arn = (template.attribute(configuration, "Arn") if configuration
                    else f"unknown-configuration-set:{names['ConfigurationSetName']}")
             yield Permission(f"sms-voice:{operation}", arn, reason)
+    elif service == "translate":
+        yield Permission(f"translate:{operation}", "*", reason)  # TranslateText has no resource-level permissions
     elif service == "s3":
         bucket = template.by_suffix("AWS::S3::Bucket", names.get("Bucket", ""))
         arn = template.attribute(bucket, "Arn") if bucket else f"unknown-bucket:{names.get('Bucket')}"

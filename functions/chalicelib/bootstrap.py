@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .services.sending_watch import SendingWatch
     from .services.stats import StatsService
     from .services.surveys import SurveyService
+    from .services.translations import Translations
     from .services.web_replies import WebReplyService
     from .services.webhooks import WebhookDelivery, WebhookEvents
 
@@ -305,7 +306,26 @@ def fanout() -> Pipeline:
             AlertStore(), PlanStore(_dynamodb(), config.resource_name(config.DELIVERIES_TABLE, prefix)),
             _ledger(prefix), DedupSettings.from_mapping(json.loads(os.environ.get(config.DEDUP_ENV) or "{}")),
             time.time),
-        events=webhook_events())
+        events=webhook_events(), translations=translations())
+
+
+@cache
+def translations() -> Translations:
+    """Alerts' words in residents' languages: Amazon Translate, kept in the translations table; locally (no Translate
+    in the emulator) the original with a note in the resident's language."""
+    import csv
+
+    from .adapters.translations import AmazonTranslator, NoMachineTranslation, TranslationCache, cache_key
+    from .domain.translation import PlaceNames
+    from .services.targets import TargetResolver
+    from .services.translations import Translations
+
+    with OUTCODES_CSV.open(newline="", encoding="utf-8") as rows:
+        towns = PlaceNames(row["town"] for row in csv.DictReader(rows) if row.get("town"))
+    translator: AmazonTranslator | NoMachineTranslation = (
+        AmazonTranslator(boto3.client("translate")) if os.environ.get(config.TRANSLATE_ENV, "amazon") == "amazon"
+        else NoMachineTranslation())
+    return Translations(translator, TranslationCache(), towns, cache_key, area_names=TargetResolver().area_names)
 
 
 def _metric(name: str) -> None:
@@ -617,6 +637,7 @@ def reset() -> None:
     registry_service.cache_clear()
     sending_watch.cache_clear()
     scheduled_release.cache_clear()
+    translations.cache_clear()
     _dynamodb.cache_clear()
     receipts.cache_clear()
     inbound_sms.cache_clear()

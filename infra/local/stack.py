@@ -585,6 +585,9 @@ def app_env(outputs: Mapping[str, Any], site_url: str | None = None) -> dict[str
         # voice calls to the local outbox bucket (marked as simulated).
         "HEXWATCH_BULK_EMAIL": "sesv2-single",
         "HEXWATCH_VOICE": "local-outbox",
+        # Nor Amazon Translate: residents whose language the alert is not written in get the original with a note in
+        # their language, which the outbox shows (domain/translation.py).
+        "HEXWATCH_TRANSLATE": "none",
         # The emulator has no End User Messaging SMS either: the two-way number is a reserved drama number, texts
         # to it are published to the inbound topic in the provider's shape (infra/local/outbox.py, `text_us`), and
         # the opt-out list is kept in the outbox bucket.

@@ -222,6 +222,22 @@ class PreviewModel(Model):
     done_pieces = UnicodeSetAttribute(null=True)
 
 
+class TranslationModel(Model):
+    """One machine translation of an alert's title and body into one language (adapters/translations.py): claimed by
+    the first worker that needs it, so Amazon Translate is asked once; kept 30 days for alerts sent again."""
+
+    class Meta:
+        table_name = config.TRANSLATIONS_TABLE
+
+    key = UnicodeAttribute(hash_key=True)  # sha256 of the languages and the protected words
+    status = UnicodeAttribute()  # pending, done, failed
+    claimed_at = NumberAttribute()
+    title = UnicodeAttribute(null=True)  # the translated, still protected, words
+    body = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)  # why it failed: the provider's error code, never the words
+    expires_at = NumberAttribute()
+
+
 class ByContactIndex(GlobalSecondaryIndex["DeliveryModel"]):
     class Meta:
         index_name = "by-contact"

@@ -109,8 +109,9 @@ def email_content(alert: Alert, language: str, sender_name: str, links: AlertLin
     body_html = "".join(f"<p>{esc(p)}</p>" for p in paragraphs)
     small = "font-size:.9em"
     page = (
-        f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8"><title>{esc(_safe(content.title))}'
-        f'</title></head><body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
+        f'<!doctype html><html lang="{esc(content.written_in or language)}"><head><meta charset="utf-8">'
+        f'<title>{esc(_safe(content.title))}</title></head>'
+        f'<body style="font-family:Arial,sans-serif;color:#0b0c0c;max-width:38em">'
         f'<p style="{small}">{esc(sender_name)}</p><h1 style="font-size:1.4em">{esc(_safe(content.title))}</h1>'
         f"{body_html}{event_html}<p><strong>{esc(reference)}</strong><br>{esc(contact)}</p>{survey_html}"
         + f'<p>{esc(reply)} <a href="{REPLY_PLACEHOLDER}">Reply on the web</a></p>'

@@ -51,6 +51,9 @@ class Content:
     title: str
     body: str
     machine_translated: bool = False
+    # The language these words are in, when it is not the one they are filed under: the original, sent with a note
+    # because no translation could be had (domain/translation.py). Never stored.
+    written_in: str | None = None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from .ports import (
 )
 from .preview import PREVIEW_LOCATIONS_PER_PIECE, PreviewStage
 from .release import ReleaseStage
-from .render import Renderer
+from .render import Localiser, Renderer
 from .shard import MAX_LOCATIONS_PER_PIECE, ShardStage
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ class Pipeline:
                  park_delay_seconds: int = PARK_DELAY_SECONDS,
                  max_locations_per_piece: int = MAX_LOCATIONS_PER_PIECE, plans: FrozenPlans, previews: PreviewTally,
                  preview_locations_per_piece: int = PREVIEW_LOCATIONS_PER_PIECE,
-                 duplicates: Duplicates | None = None, events: GoingOut | None = None) -> None:
+                 duplicates: Duplicates | None = None, events: GoingOut | None = None,
+                 translations: Localiser | None = None) -> None:
         sink = QueueSink(targeting_jobs, delivery_queues)
         lifecycle = AlertLifecycle(store, ledger, clock)
         decide = DecideStage(lifecycle, ledger, sink, settings)
@@ -101,7 +102,8 @@ class Pipeline:
         self.releaser = ReleaseStage(lifecycle, ledger, sink)
         self.previewer = PreviewStage(previews, resolver, plans, index, sink, settings, preview_locations_per_piece)
         self.deliverer = DeliverStage(lifecycle, ledger, residents, suppressions,
-                                      Renderer(channels, settings, signer, reply_domain), sink, sleep, retry_pauses,
+                                      Renderer(channels, settings, signer, reply_domain, translations), sink, sleep,
+                                      retry_pauses,
                                       park_delay_seconds=park_delay_seconds)
 
     def target(self, message: dict[str, Any], remaining_ms: Callable[[], int] = remaining_forever) -> str:

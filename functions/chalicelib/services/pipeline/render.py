@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol
 
 from ...domain.alert_messages import email_content, email_recipient_fields, push_text, sms_text, voice_text
-from ...domain.alerts import Alert
+from ...domain.alerts import Alert, Content
 from ...domain.contacts import ContactKind
 from ...domain.delivery import EmailRecipient, Outcome, PushMessage, SendResult, SmsMessage, VoiceCall
 from ...domain.replies import REPLY_LINK, REPLY_WINDOW_SECONDS
@@ -18,6 +19,7 @@ from ...domain.residents import Resident
 from ...domain.sms_replies import SMS_STOPPED
 from ...domain.surveys import SURVEY_LINK
 from ...domain.tokens import TokenSigner
+from ...domain.translation import VOICE_IN_ENGLISH_NOTE, VOICE_LANGUAGES, base_language, same_language
 from ..resident_common import UNSUBSCRIBE
 from .ports import Channels, Entry
 
@@ -47,22 +49,57 @@ def contact_for(resident: Resident, channel: str) -> str | None:
     return record.hash if record else None
 
 
+def spoken(alert: Alert, language: str) -> tuple[Alert, str]:
+    """What a call reads, and in which voice: the resident's words where a voice speaks their language, otherwise
+    the original, saying (in English) why it is in English."""
+    content = alert.content.get(language)
+    if content is not None and content.written_in is None and base_language(language) in VOICE_LANGUAGES:
+        return alert, language
+    written_in, original = next(iter(alert.content.items()))
+    if base_language(written_in) == "en" and not same_language(written_in, language):
+        original = Content(original.title, f"{VOICE_IN_ENGLISH_NOTE} {original.body}")
+    return replace(alert, content={**alert.content, written_in: original}), written_in
+
+
 def address_for(resident: Resident, contact_hash: str) -> str:
     record = resident.contact(contact_hash)
     return record.address if record else ""
+
+
+class Localiser(Protocol):
+    """services/translations.py: an alert's title and body in a language (translated once, or the original with a
+    note when no translation can be had)."""
+
+    def content_for(self, alert: Alert, language: str) -> Content: ...
 
 
 class Renderer:
     """Sends one chunk of claimed recipients through their channel, rendered in their language."""
 
     def __init__(self, channels: Channels, settings: AlertSettings, signer: TokenSigner,
-                 reply_domain: str | None) -> None:
+                 reply_domain: str | None, translations: Localiser | None = None) -> None:
         self._channels = channels
         self._settings = settings
         self._signer = signer
         self._reply_domain = reply_domain
+        self._translations = translations
+        self._localised: dict[tuple[str, str, int], Content] = {}  # this container's, by alert, language and words
+
+    def _in_language(self, alert: Alert, language: str) -> Alert:
+        """The alert with its words in `language` filed under it (translated, or the original with a note)."""
+        if self._translations is None or language in alert.content:
+            return alert
+        key = (alert.id, language, hash(tuple(alert.content.items())))
+        if key not in self._localised:
+            if len(self._localised) > 64:
+                self._localised.clear()
+            self._localised[key] = self._translations.content_for(alert, language)
+        return replace(alert, content={**alert.content, language: self._localised[key]})
 
     def send(self, alert: Alert, channel: str, language: str, footage: bool, chunk: Chunk) -> list[SendResult]:
+        alert = self._in_language(alert, language)
+        if channel == "voice":
+            alert, language = spoken(alert, language)
         name = self._settings.sender_of(alert)
         links = self._settings.links
         if channel == "email":
