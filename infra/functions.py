@@ -168,6 +168,8 @@ FUNCTIONS = [
         table("OfficersTable", GET, PUT, DELETE, QUERY, indexes=("by-organisation",)),
         table("OrganisationsTable", GET, PUT, SCAN),
         table("PreviewsTable", GET, PUT),
+        # Previews show officers the translations residents will get (the same table the delivery functions use).
+        *TRANSLATE,
         # Replies: the inbox (by state), one alert's (by alert), marking and answering them; a resident's on the web
         # (Put); erasure (by resident).
         table("RepliesTable", GET, QUERY, PUT, UPDATE, indexes=("by-alert", "by-state", "by-resident")),

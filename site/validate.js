@@ -3,7 +3,8 @@
  * form with the very schemas the API checks it with. Formats are annotations here (as by default in 2020-12); the
  * server's FormatChecker still has the last word.
  *
- * Supported: type, enum, const, required, properties, additionalProperties, minProperties, maxProperties, items,
+ * Supported: type, enum, const, required, properties, additionalProperties, propertyNames, minProperties,
+ * maxProperties, items,
  * minItems, maxItems, uniqueItems, minLength, maxLength, pattern, minimum, maximum, exclusiveMinimum,
  * exclusiveMaximum, $ref (across documents by $id), allOf, anyOf, oneOf, not, boolean schemas.
  *
@@ -14,7 +15,8 @@
   "use strict";
 
   var SUPPORTED = ["$schema", "$id", "$ref", "$defs", "$comment", "title", "description", "default", "examples",
-    "type", "enum", "const", "required", "properties", "additionalProperties", "minProperties", "maxProperties",
+    "type", "enum", "const", "required", "properties", "additionalProperties", "propertyNames", "minProperties",
+    "maxProperties",
     "items", "minItems", "maxItems", "uniqueItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
     "exclusiveMinimum", "exclusiveMaximum", "allOf", "anyOf", "oneOf", "not", "format", "deprecated", "readOnly",
     "writeOnly"];
@@ -233,6 +235,14 @@
       }
       if (schema.maxProperties !== undefined && keys.length > schema.maxProperties) {
         errors.push(error(pointer, "maxProperties", "must have at most " + schema.maxProperties + " fields"));
+      }
+      if (schema.propertyNames !== undefined) {
+        // A name that does not fit is reported at the object itself, as the API's jsonschema reports it.
+        keys.forEach(function (name) {
+          var nameErrors = [];
+          self.check(schema.propertyNames, base, name, pointer, nameErrors);
+          if (nameErrors.length) errors.push(error(pointer, "propertyNames", "has a field name that is not allowed: " + name));
+        });
       }
       var props = schema.properties || {};
       keys.forEach(function (name) {

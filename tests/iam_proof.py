@@ -37,7 +37,7 @@ PRODUCTION_ONLY_ADAPTERS = {
     "SesBulkEmailSender": ("DeliverEmail",),
     "PinpointVoiceSender": ("DeliverVoice", "SendTransactional"),  # alerts read aloud; codes read to landlines
     "AmazonLocationGeocoder": ("APIHandler",),
-    "AmazonTranslator": ("DeliverEmail", "DeliverSms", "DeliverVoice", "DeliverPush"),
+    "AmazonTranslator": ("DeliverEmail", "DeliverSms", "DeliverVoice", "DeliverPush", "APIHandler"),
 }
 # Their local stand-ins, which production never runs: their calls need no permission.
 LOCAL_ONLY_ADAPTERS = ("LocalEmailSender", "LocalVoiceOutbox", "LocalOptOutList")

@@ -215,7 +215,8 @@ def alert_service() -> AlertService:
         store=AlertStore(), previews=PreviewStore(), resolver=TargetResolver(), finder=LocationFinder(),
         ledger=_ledger(prefix), limiter=RateLimiter(DynamoRateCounter(time.time), rate_limits()),
         jobs=SqsJobQueue(boto3.client("sqs"), config.resource_name(config.TARGETING_QUEUE, prefix)),
-        settings=_alert_settings(), clock=time.time, events=webhook_events(), validate=schemas().validate)
+        settings=_alert_settings(), clock=time.time, events=webhook_events(), validate=schemas().validate,
+        translations=translations())
 
 
 class _CodeCalls:

@@ -20,9 +20,9 @@ from .officers import Officer, Role, needs_approval
 
 EDITABLE = (Status.DRAFT, Status.PENDING_APPROVAL, Status.SCHEDULED)
 # Fields of schemas/alert.json an edit may set; an update's or cancel's place in a thread (type, references) is fixed.
-EDITABLE_FIELDS = ("title", "body", "language", "category", "priority", "incident_ref", "contact", "target", "groups",
-                   "business_sectors", "channels", "public", "send_at", "expires_at", "event", "survey",
-                   "footage_request")
+EDITABLE_FIELDS = ("title", "body", "language", "translations", "category", "priority", "incident_ref", "contact",
+                   "target", "groups", "business_sectors", "channels", "public", "send_at", "expires_at", "event",
+                   "survey", "footage_request")
 
 
 def request_body(alert: Alert) -> dict[str, Any]:
@@ -36,6 +36,11 @@ def request_body(alert: Alert) -> dict[str, Any]:
     }
     if alert.references:
         body["references"] = list(alert.references)
+    # Officers' own translations; machine ones are made again from the edited words at send.
+    own = {other: {"title": words.title, "body": words.body} for other, words in list(alert.content.items())[1:]
+           if not words.machine_translated}
+    if own:
+        body["translations"] = own
     for name, moment in (("send_at", alert.send_at), ("expires_at", alert.expires_at)):
         if moment is not None:
             body[name] = utc_text(moment)

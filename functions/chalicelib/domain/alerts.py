@@ -225,13 +225,17 @@ def new_alert(alert_id: str, body: dict[str, Any], source: Source, now: datetime
         raise invalid("Updates and cancels say which alert they follow.",
                       FieldError("/references", "names no earlier alert"))
     language = body.get("language", "en")
+    content = {language: Content(body["title"].strip(), body["body"].strip())}
+    for other, words in (body.get("translations") or {}).items():
+        if other != language:  # the officer's own words in another language, used as written
+            content[other] = Content(words["title"].strip(), words["body"].strip())
     return Alert(
         id=alert_id, type=body.get("type", "alert"), references=list(body.get("references") or []),
         status=Status.DRAFT, category=body["category"], priority=body["priority"],
         incident_ref=body["incident_ref"].strip(), contact=dict(body["contact"]), target=dict(body["target"]),
         channels=list(body["channels"]), groups=list(body.get("groups") or []),
         business_sectors=list(body.get("business_sectors") or []),
-        content={language: Content(body["title"].strip(), body["body"].strip())}, source=source, created_at=now,
+        content=content, source=source, created_at=now,
         send_at=send_at, expires_at=expires_at, footage_request=footage, survey=survey, event=event,
         public=body.get("public") is True)
 

@@ -20,6 +20,7 @@ from ..domain.coverage import Target
 from ..domain.errors import FieldError, HexwatchError
 from ..domain.officers import Officer
 from ..domain.previews import COUNTING, preview_result
+from ..domain.translation import same_language
 from .targeting import LocationFinder, TargetingStats
 from .targets import TargetResolver, footage_centre
 
@@ -62,10 +63,18 @@ def count_audience(finder: LocationFinder, target: Target, filters: Filters, dea
     return audience, stats
 
 
+PREVIEW_LANGUAGES = 5  # translations shown in a preview, the largest languages first; all are made at send
+
+
+class PreviewTranslations(Protocol):
+    def preview(self, alert: Alert, languages: list[str], limit: int = 10) -> dict[str, Any]: ...
+
+
 class AlertPreviews:
     def __init__(self, *, previews: PreviewStore, resolver: TargetResolver, finder: LocationFinder, jobs: JobQueue,
                  settings: AlertSettings, clock: Callable[[], float], new_id: Callable[[], str],
-                 limiter: Limiter) -> None:
+                 limiter: Limiter, translations: PreviewTranslations | None = None) -> None:
+        self._translations = translations
         self._previews = previews
         self._limiter = limiter
         self._resolver = resolver
@@ -100,9 +109,22 @@ class AlertPreviews:
             return 202, {"preview_id": preview_id, "status": "counting",
                          "poll": f"/v1/alerts/preview/{preview_id}"}
         shown = {"status": "done", **preview_result(alert, audience.counts(), self._settings)}
+        self._translate(alert, shown)
         if body.get("sender_type"):
             shown["sender"] = body["sender_type"]  # counted as a partner of this kind would reach
         return 200, shown
+
+    def _translate(self, alert: Alert, shown: dict[str, Any]) -> None:
+        """What residents of each language in the audience would read (the largest languages first): a machine
+        translation, the officer's own, or the original with a note when none can be had."""
+        if self._translations is None:
+            return
+        counts = shown.get("by_language") or {}
+        written = next(iter(alert.content))
+        languages = sorted((language for language in counts if not same_language(language, written)),
+                           key=lambda language: -counts[language] if isinstance(counts[language], int) else 0)
+        if languages:
+            shown["translations"] = self._translations.preview(alert, languages, PREVIEW_LANGUAGES)
 
     def get_preview(self, officer: Officer, preview_id: str) -> dict[str, Any]:
         item = self._previews.get(preview_id)
@@ -114,6 +136,8 @@ class AlertPreviews:
                                 "NotFound")
         result = json.loads(item.result) if item.result else {}
         shown: dict[str, Any] = {"preview_id": preview_id, "status": item.status, **result}
+        if item.status == "done":
+            self._translate(self._draft(officer, json.loads(item.request), "0" * 26), shown)
         if item.status == COUNTING and item.pieces_open is not None:
             # How far the worker has gone: pieces counted, and pieces counting or queued (a piece that stops early
             # opens its continuation, so the second number can grow before it falls to nothing).

@@ -27,7 +27,7 @@ from ..domain.jobs import MAX_SQS_DELAY_SECONDS, PlanJob
 from ..domain.officers import Officer, Role, can_approve
 from ..domain.progress import Progress, audience_view, progress_view
 from .alert_edits import AlertEdits
-from .alert_previews import AlertPreviews, JobQueue, Limiter, draft_alert
+from .alert_previews import AlertPreviews, JobQueue, Limiter, PreviewTranslations, draft_alert
 from .alert_rendering import check_renderings
 from .targeting import LocationFinder
 from .targets import TargetResolver
@@ -79,7 +79,8 @@ class AlertService:
                  finder: LocationFinder, ledger: DeliveryLedger, jobs: JobQueue, settings: AlertSettings,
                  limiter: Limiter, clock: Callable[[], float] = time.time,
                  validate: Callable[[str, dict[str, Any]], dict[str, Any]],
-                 new_id: Callable[[], str] = lambda: str(ULID()), events: AlertEvents | None = None) -> None:
+                 new_id: Callable[[], str] = lambda: str(ULID()), events: AlertEvents | None = None,
+                 translations: PreviewTranslations | None = None) -> None:
         self._events = events
         self._store = store
         self._previews = previews
@@ -96,7 +97,8 @@ class AlertService:
                                                        settings.sms_max_segments),
             queue_plan=lambda alert, now: queue_plan(jobs, alert, now))
         self._previews_service = AlertPreviews(previews=previews, resolver=resolver, finder=finder, jobs=jobs,
-                                               settings=settings, clock=clock, new_id=new_id, limiter=limiter)
+                                               settings=settings, clock=clock, new_id=new_id, limiter=limiter,
+                                               translations=translations)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
