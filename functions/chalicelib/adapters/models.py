@@ -403,6 +403,7 @@ ALL_MODELS: dict[str, type[Model]] = {
     config.ALERTS_TABLE: AlertModel,
     config.AUDIT_TABLE: AuditEntryModel,
     config.PREVIEWS_TABLE: PreviewModel,
+    config.TRANSLATIONS_TABLE: TranslationModel,
     config.DELIVERIES_TABLE: DeliveryModel,
     config.REDEEMED_LINKS_TABLE: RedeemedLinkModel,
     config.REPLIES_TABLE: ReplyModel,
