@@ -15,7 +15,7 @@ from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.translations import AmazonTranslator, TranslationCache, cache_key
 from chalicelib.domain.alerts import Source, new_alert
-from chalicelib.domain.translation import FALLBACK_NOTES, PlaceNames, VOICE_IN_ENGLISH_NOTE
+from chalicelib.domain.translation import FALLBACK_NOTES, VOICE_IN_ENGLISH_NOTE, PlaceNames
 from chalicelib.services.targets import TargetResolver
 from chalicelib.services.translations import CLAIM_STALE_SECONDS, Translations
 
