@@ -129,6 +129,11 @@
     if ($("alert-phone").value.trim()) body.contact.phone = $("alert-phone").value.trim();
     if ($("alert-contact-email").value.trim()) body.contact.email = $("alert-contact-email").value.trim();
     if ($("alert-public").checked) body.public = true;
+    var ownLanguage = $("own-language").value, ownTitle = $("own-title").value.trim(), ownBody = $("own-body").value.trim();
+    if (ownLanguage && (ownTitle || ownBody)) {
+      body.translations = {};
+      body.translations[ownLanguage] = { title: ownTitle, body: ownBody.replace(/\r\n?/g, "\n") };
+    }
     if ($("alert-send-at").value) body.send_at = ukLocalToIso($("alert-send-at").value);
     if ($("footage-from").value || $("footage-to").value) {
       body.footage_request = { from: ukLocalToIso($("footage-from").value), to: ukLocalToIso($("footage-to").value) };
@@ -168,9 +173,21 @@
     if (data.estimate) row(list, "Estimated cost", "£" + data.estimate.total_cost_gbp);
     row(list, "Approval", data.needs_supervisor ? "A supervisor must approve it before it goes out" : "You can send it yourself");
     if (data.note) row(list, "Note", data.note);
+    var translations = data.translations || {};
+    Object.keys(translations).forEach(function (language) {
+      var words = translations[language];
+      var how = words.untranslated ? "Not translated: sent as written, with a note in this language"
+        : words.machine_translated ? "Machine translated" : "Your own translation";
+      row(list, "In " + languageName(language), how + ". " + words.title + ": " + words.body);
+    });
     $("preview").hidden = false;
     $("preview").setAttribute("data-state", "done");
     $("preview-title").focus();
+  }
+
+  function languageName(tag) {
+    var names = (defs && defs.language && defs.language["x-suggested"]) || {};
+    return names[tag] ? names[tag] + " (" + tag + ")" : tag;
   }
 
   function preview() {
@@ -199,7 +216,7 @@
   /** After an alert is made, the form starts empty again (the next alert is another incident). */
   function clearForm() {
     ["alert-title", "alert-body", "alert-ref", "alert-contact-email", "alert-send-at", "footage-from", "footage-to",
-      "circle-lat", "circle-lng"].forEach(function (id) { $(id).value = ""; });
+      "circle-lat", "circle-lng", "own-language", "own-title", "own-body"].forEach(function (id) { $(id).value = ""; });
     $("circle-radius").value = "1000";
     polygonRing = null;
     $("polygon-count").textContent = "";
@@ -228,6 +245,12 @@
     setChecked("business_sectors", alert.business_sectors);
     $("alert-public").checked = alert.public === true;
     $("alert-send-at").value = isoToUkLocal(alert.send_at);
+    var own = Object.keys(alert.content || {}).slice(1).filter(function (tag) {
+      return !alert.content[tag].machine_translated;
+    })[0];
+    $("own-language").value = own || "";
+    $("own-title").value = own ? alert.content[own].title : "";
+    $("own-body").value = own ? alert.content[own].body : "";
     $("footage-from").value = alert.footage_request ? isoToUkLocal(alert.footage_request.from) : "";
     $("footage-to").value = alert.footage_request ? isoToUkLocal(alert.footage_request.to) : "";
     var target = alert.target;
@@ -270,6 +293,7 @@
     if (!body.footage_request) body.footage_request = null;
     if (!body.public) body.public = false;
     if (!body.contact.email) delete body.contact.email;
+    if (!body.translations) body.translations = null;
     return body;
   }
 
@@ -317,6 +341,12 @@
 
   function setUp(state) {
     var labels = function (name) { return (defs[name] && defs[name]["x-labels"]) || {}; };
+    var suggested = (defs.language && defs.language["x-suggested"]) || {};
+    Object.keys(suggested).filter(function (tag) { return tag !== "en"; }).forEach(function (tag) {
+      var option = document.createElement("option");
+      option.value = tag; option.textContent = suggested[tag];
+      $("own-language").appendChild(option);
+    });
     var category = $("alert-category");
     defs.category.enum.forEach(function (value) {
       var option = document.createElement("option");

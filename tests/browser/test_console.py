@@ -34,7 +34,7 @@ def test_an_officer_signs_in_with_mfa_draws_a_1km_circle_and_watches_it_go_out(
     page.get_by_role("link", name="New alert").click()
     page.locator("#compose-map[data-areas=shown]").wait_for()
     assert map_has_rendered(page, "compose-map"), "the map did not draw the basemap or the areas"
-    page.get_by_label("Title").fill(title)
+    page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Message", exact=True).fill("A car was stolen from Market Street overnight. Seen anything?")
     page.get_by_label("Incident reference").fill("SP/2026/4411")
     assert "1 segment" in page.locator("#alert-count").inner_text()
@@ -213,7 +213,7 @@ def test_an_officer_changes_a_scheduled_alert_and_only_the_changed_words_go_out_
     sign_in_as(page, stack, "demo-officer@hexwatch.example")
     page.get_by_role("link", name="New alert").click()
     page.locator("#compose-map[data-areas=shown]").wait_for()
-    page.get_by_label("Title").fill(first_title)
+    page.get_by_label("Title", exact=True).fill(first_title)
     page.get_by_label("Message", exact=True).fill("Two sheds were broken into on Church Street. Seen anything?")
     page.get_by_label("Incident reference").fill("SP/2026/7001")
     page.get_by_label("Centre latitude").fill(str(RUGELEY[0]))
@@ -226,7 +226,7 @@ def test_an_officer_changes_a_scheduled_alert_and_only_the_changed_words_go_out_
 
     page.get_by_role("button", name="Change or reschedule").click()
     page.locator("#compose-title").filter(has_text="Change alert").wait_for()
-    title_field = page.get_by_label("Title")
+    title_field = page.get_by_label("Title", exact=True)
     for _ in range(50):
         if title_field.input_value() == first_title:
             break
