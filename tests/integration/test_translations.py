@@ -17,7 +17,7 @@ from chalicelib.adapters.translations import AmazonTranslator, TranslationCache,
 from chalicelib.domain.alerts import Source, new_alert
 from chalicelib.domain.translation import FALLBACK_NOTES, VOICE_IN_ENGLISH_NOTE, PlaceNames
 from chalicelib.services.targets import TargetResolver
-from chalicelib.services.translations import CLAIM_STALE_SECONDS, Translations
+from chalicelib.services.translations import CLAIM_STALE_SECONDS, RETRY_FAILED, Translations
 
 from .alert_helpers import STAFFORD, AlertStack, alert_body, offset, serving_alert_stack
 
@@ -31,13 +31,16 @@ def test_the_translations_table_lets_one_worker_translate_and_takes_over_a_dead_
     cache = TranslationCache()
     key = cache_key("en", "cy", "Burglaries in [[0]]", "Sheds were broken into.")
     assert cache.get(key) is None
-    assert cache.claim(key, 1000.0, CLAIM_STALE_SECONDS) is True
-    assert cache.claim(key, 1001.0, CLAIM_STALE_SECONDS) is False  # another worker waits
-    assert cache.claim(key, 1000.0 + CLAIM_STALE_SECONDS + 1, CLAIM_STALE_SECONDS) is True  # the first one died
-    cache.finish(key, 1040.0, "Lladradau yn [[0]]", "Torrwyd i mewn i siediau.")
+    assert cache.claim(key, 1000.0, CLAIM_STALE_SECONDS, RETRY_FAILED) is True
+    assert cache.claim(key, 1001.0, CLAIM_STALE_SECONDS, RETRY_FAILED) is False  # another worker waits
+    assert cache.claim(key, 1000.0 + CLAIM_STALE_SECONDS + 1, CLAIM_STALE_SECONDS, RETRY_FAILED)  # the first died
+    cache.fail(key, 1040.0, "ThrottlingException")
+    assert cache.claim(key, 1100.0, CLAIM_STALE_SECONDS, RETRY_FAILED) is False  # a fresh failure stands
+    assert cache.claim(key, 1041.0 + RETRY_FAILED, CLAIM_STALE_SECONDS, RETRY_FAILED) is True  # then it is tried again
+    cache.finish(key, 5000.0, "Lladradau yn [[0]]", "Torrwyd i mewn i siediau.")
     found = cache.get(key)
     assert found is not None and found.status == "done" and found.title == "Lladradau yn [[0]]"
-    assert cache.claim(key, 5000.0, CLAIM_STALE_SECONDS) is False  # done is done
+    assert cache.claim(key, 99999.0, CLAIM_STALE_SECONDS, RETRY_FAILED) is False  # done is done
 
 
 def test_a_named_area_is_kept_out_of_translation_and_the_words_are_asked_for_once(stack: AlertStack) -> None:

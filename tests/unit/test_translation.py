@@ -50,10 +50,11 @@ class MemoryCache:
     def get(self, key: str) -> CachedTranslation | None:
         return self.items.get(key)
 
-    def claim(self, key: str, now: float, stale_after: float) -> bool:
+    def claim(self, key: str, now: float, stale_after: float, retry_failed_after: float) -> bool:
         with self.lock:
             found = self.items.get(key)
-            if found is None or (found.status == "pending" and found.claimed_at < now - stale_after):
+            if found is None or (found.status == "pending" and found.claimed_at < now - stale_after) or (
+                    found.status == "failed" and found.claimed_at < now - retry_failed_after):
                 self.items[key] = CachedTranslation("pending", now)
                 return True
             return False

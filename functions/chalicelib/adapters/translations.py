@@ -67,13 +67,15 @@ class TranslationCache:
             return None
         return CachedTranslation(item.status, float(item.claimed_at), item.title, item.body)
 
-    def claim(self, key: str, now: float, stale_after: float) -> bool:
-        """True for the one caller that should translate: the first, or the next after a claim went stale (its
-        worker died). Everyone else waits for what it writes."""
+    def claim(self, key: str, now: float, stale_after: float, retry_failed_after: float) -> bool:
+        """True for the one caller that should translate: the first, the next after a claim went stale (its worker
+        died), or the first once a failure is old enough to try again. Everyone else waits for what it writes."""
         item = TranslationModel(key=key, status="pending", claimed_at=now, expires_at=int(now) + KEEP_SECONDS)
         try:
             item.save(TranslationModel.key.does_not_exist()
-                      | ((TranslationModel.status == "pending") & (TranslationModel.claimed_at < now - stale_after)))
+                      | ((TranslationModel.status == "pending") & (TranslationModel.claimed_at < now - stale_after))
+                      | ((TranslationModel.status == "failed")
+                         & (TranslationModel.claimed_at < now - retry_failed_after)))
         except PutError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return False
@@ -85,6 +87,6 @@ class TranslationCache:
                          expires_at=int(now) + KEEP_SECONDS).save()
 
     def fail(self, key: str, now: float, reason: str) -> None:
-        # A failure is kept for a short while only: the next alert with the same words tries again.
+        # A failure stands for a while (services/translations.py RETRY_FAILED), then the next worker tries again.
         TranslationModel(key=key, status="failed", claimed_at=now, reason=reason[:200],
-                         expires_at=int(now) + 3600).save()
+                         expires_at=int(now) + KEEP_SECONDS).save()

@@ -22,6 +22,7 @@ from ..domain.translation import PlaceNames, Protected, fallback, protect, resto
 logger = Logger(child=True)
 
 CLAIM_STALE_SECONDS = 30  # a claim older than this is a worker that died: the next one translates
+RETRY_FAILED = 3600  # a failed translation stands this long: then the next worker that needs it tries again
 WAIT_SECONDS = 8.0  # how long a worker waits for another's translation before it sends the original with the note
 
 
@@ -33,6 +34,8 @@ class Cached(Protocol):
     @property
     def status(self) -> str: ...  # pending, done, failed
     @property
+    def claimed_at(self) -> float: ...
+    @property
     def title(self) -> str | None: ...
     @property
     def body(self) -> str | None: ...
@@ -40,7 +43,7 @@ class Cached(Protocol):
 
 class Cache(Protocol):
     def get(self, key: str) -> Cached | None: ...
-    def claim(self, key: str, now: float, stale_after: float) -> bool: ...
+    def claim(self, key: str, now: float, stale_after: float, retry_failed_after: float) -> bool: ...
     def finish(self, key: str, now: float, title: str, body: str) -> None: ...
     def fail(self, key: str, now: float, reason: str) -> None: ...
 
@@ -88,9 +91,9 @@ class Translations:
             found = self._cache.get(key)
             if found is not None and found.status == "done":
                 return _restored(found, title, body)
-            if found is not None and found.status == "failed":
+            if found is not None and found.status == "failed" and found.claimed_at > self._clock() - RETRY_FAILED:
                 return None
-            if self._cache.claim(key, self._clock(), CLAIM_STALE_SECONDS):
+            if self._cache.claim(key, self._clock(), CLAIM_STALE_SECONDS, RETRY_FAILED):
                 return self._translate(key, source, target, title, body)
             if self._clock() >= deadline:
                 logger.warning("translation not ready in time: sending the original with a note",
